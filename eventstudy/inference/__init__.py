@@ -1,0 +1,9 @@
+"""Test statistics (METHODS §4), each registered under its short name in :data:`TESTS`."""
+
+from __future__ import annotations
+
+from . import nonparametric, parametric  # noqa: F401  (registration)
+from .base import TESTS, Sample, TestResult, register_test
+from .parametric import mean_residual_correlation
+
+__all__ = ["TESTS", "Sample", "TestResult", "register_test", "mean_residual_correlation"]

@@ -1,0 +1,61 @@
+"""Non-parametric tests (METHODS §4): sign, generalised sign (Cowan 1992), Wilcoxon signed-rank."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from .base import Sample, TestResult, not_computable, register_test
+
+
+@register_test("sign_z")
+def sign_z(s: Sample) -> TestResult:
+    """Sign test: w = #{CAR_i > 0}, :math:`Z = (w - N/2)/\\sqrt{N/4}`, N(0,1); exact binomial p in ``details``."""
+    if s.n < 1:
+        return not_computable("sign_z", "N(0,1)", s.n, "no firm-events")
+    w = int((s.car > 0).sum())
+    z = (w - s.n / 2) / np.sqrt(s.n / 4)
+    exact = float(stats.binomtest(w, s.n, 0.5).pvalue)
+    return TestResult(
+        "sign_z", float(z), float(2 * stats.norm.sf(abs(z))), "N(0,1)", s.n,
+        details={"positive": float(w), "pvalue_exact": exact},
+    )
+
+
+@register_test("gsign_z")
+def gsign_z(s: Sample) -> TestResult:
+    """Generalised sign (Cowan 1992).
+
+    Notes
+    -----
+    :math:`\\hat p` is the mean over firms of each firm's share of positive estimation-window residuals;
+    :math:`Z = (w - N\\hat p)/\\sqrt{N\\hat p(1-\\hat p)}`, N(0,1).
+    """
+    if s.n < 1:
+        return not_computable("gsign_z", "N(0,1)", s.n, "no firm-events")
+    valid = np.isfinite(s.resid)
+    share = (np.where(valid, s.resid, 0.0) > 0).sum(axis=1) / valid.sum(axis=1)
+    p = float(share.mean())
+    w = int((s.car > 0).sum())
+    z = (w - s.n * p) / np.sqrt(s.n * p * (1 - p))
+    return TestResult(
+        "gsign_z", float(z), float(2 * stats.norm.sf(abs(z))), "N(0,1)", s.n,
+        details={"positive": float(w), "p_hat": p},
+    )
+
+
+@register_test("wilcoxon")
+def wilcoxon(s: Sample) -> TestResult:
+    """Wilcoxon signed-rank test on CAR_i.
+
+    The statistic is W+, the sum of the ranks of the positive CARs (R's ``V``). The two-sided p-value is scipy's:
+    exact for small N without ties or zeros, otherwise the normal approximation with continuity correction.
+    """
+    if s.n < 1:
+        return not_computable("wilcoxon", "signed-rank", s.n, "no firm-events")
+    if np.all(s.car == 0):
+        return not_computable("wilcoxon", "signed-rank", s.n, "all CARs are zero")
+    two = stats.wilcoxon(s.car, alternative="two-sided", correction=True, method="auto")
+    ranks = stats.rankdata(np.abs(s.car[s.car != 0]))
+    w_plus = float(ranks[s.car[s.car != 0] > 0].sum())
+    return TestResult("wilcoxon", w_plus, float(two.pvalue), "signed-rank", s.n)

@@ -1,0 +1,154 @@
+"""The fitted study: numbers and labels only (no formatting of statistics, no maths)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .abnormal import OUTCOMES
+from .inference import TESTS, TestResult
+
+__all__ = ["EventStudyResults"]
+
+
+@dataclass(frozen=True)
+class EventStudyResults:
+    """What :meth:`eventstudy.EventStudy.fit` returns. Immutable; every table is a labelled pandas frame.
+
+    Attributes
+    ----------
+    firm_events
+        One row per firm-event: keys, ``status``, ``n_estimation``, ``alpha``, ``beta``, ``sigma`` and, per CAR
+        window, ``car_A_B``, ``var_car_A_B`` and ``scar_A_B``.
+    ar
+        Long table of event-window days: ``event_id, ticker, event_day, date, ret, ar, sar``.
+    test_table
+        Every test on every event × group × window.
+    caar_table
+        ``event_id, group, window, nobs, caar, sd_car, ci_low, ci_high`` (95 % t interval).
+    aar_table
+        ``event_id, group, event_day, nobs, aar, caar`` (CAAR cumulated from the event window's start).
+    day0
+        ``event_id, exchange, announced_at_utc, day0``.
+    data_notes
+        Per ticker data-quality notes (source, span, rows treated as missing), and fetch failures.
+    settings
+        The settings of the fit (model, windows, ...).
+    """
+
+    firm_events: pd.DataFrame
+    ar: pd.DataFrame
+    test_table: pd.DataFrame
+    caar_table: pd.DataFrame
+    aar_table: pd.DataFrame
+    day0: pd.DataFrame
+    data_notes: pd.DataFrame
+    events: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- labelled views
+    @property
+    def windows(self) -> list[str]:
+        return [c[4:] for c in self.firm_events.columns if c.startswith("car_")]
+
+    @property
+    def car(self) -> pd.DataFrame:
+        """CAR per firm-event (rows ``(event_id, ticker)``) and window (columns)."""
+        cols = [f"car_{w}" for w in self.windows]
+        out = self.firm_events.set_index(["event_id", "ticker"])[cols]
+        out.columns = self.windows
+        return out
+
+    @property
+    def caar(self) -> pd.DataFrame:
+        return self.caar_table
+
+    @property
+    def aar(self) -> pd.DataFrame:
+        return self.aar_table
+
+    @property
+    def params(self) -> pd.DataFrame:
+        return self.firm_events.set_index(["event_id", "ticker"])[["alpha", "beta", "sigma", "n_estimation"]]
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        """The status of every firm-event, with the reason in words."""
+        out = self.firm_events[["event_id", "ticker", "group", "exchange", "day0", "status"]].copy()
+        out["reason"] = out["status"].map(OUTCOMES)
+        return out
+
+    def outcome_counts(self) -> pd.Series:
+        """Firm-events per outcome code."""
+        return self.firm_events["status"].value_counts().reindex(list(OUTCOMES), fill_value=0)
+
+    def tests(self, names: Sequence[str] | None = None) -> pd.DataFrame:
+        """The test table, optionally restricted to some tests."""
+        if names is None:
+            return self.test_table
+        canon = [TESTS.canonical(n, where="tests") for n in names]
+        return self.test_table[self.test_table["test"].isin(canon)].reset_index(drop=True)
+
+    def test(self, name: str, *, event_id: str, group: str, window: str = "0_0") -> TestResult:
+        """One test result as a :class:`TestResult`."""
+        name = TESTS.canonical(name, where="test")
+        t = self.test_table
+        hit = t[(t["test"] == name) & (t["event_id"] == event_id) & (t["group"] == group) & (t["window"] == window)]
+        if hit.empty:
+            raise KeyError(f"no result for test={name!r}, event_id={event_id!r}, group={group!r}, window={window!r}")
+        r = hit.iloc[0]
+        return TestResult(
+            name, float(r.statistic), float(r.pvalue), str(r.distribution), int(r.nobs), str(r.notes or "")
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The firm-event table."""
+        return self.firm_events.copy()
+
+    # ----------------------------------------------------------------- display
+    def summary(self, event_id: str | None = None, windows: Sequence[str] = ("0_0", "m1_1", "0_5")) -> pd.DataFrame:
+        """CAAR and key tests per group for one event (default: the headline event, else the first)."""
+        event_id = event_id or self.settings.get("headline_event") or str(self.events["event_id"].iloc[0])
+        c = self.caar_table
+        c = c[(c["event_id"] == event_id) & (c["window"].isin(windows))]
+        t = self.test_table
+        t = t[(t["event_id"] == event_id) & (t["window"].isin(windows))]
+        piv = t.pivot_table(index=["group", "window"], columns="test", values="pvalue", aggfunc="first")
+        piv.columns = [f"p_{x}" for x in piv.columns]
+        out = c.set_index(["group", "window"])[["nobs", "caar", "ci_low", "ci_high"]].join(piv)
+        order = {w: i for i, w in enumerate(windows)}
+        return out.sort_index(key=lambda idx: idx.map(order) if idx.name == "window" else idx)
+
+    def __str__(self) -> str:
+        counts = self.outcome_counts()
+        lines = [
+            f"EventStudyResults: {self.events.shape[0]} events, {len(self.firm_events)} firm-events, "
+            f"model={self.settings.get('model')}",
+            "outcomes: " + ", ".join(f"{k}={v}" for k, v in counts.items() if v),
+            self.summary().to_string(float_format=lambda x: f"{x:.4f}"),
+        ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.__str__()
+
+    def _repr_html_(self) -> str:
+        counts = self.outcome_counts()
+        head = (
+            f"<p><b>EventStudyResults</b>: {self.events.shape[0]} events, {len(self.firm_events)} firm-events, "
+            f"model <code>{self.settings.get('model')}</code>; outcomes: "
+            + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+            + "</p>"
+        )
+        return head + self.summary().to_html(float_format=lambda x: f"{x:.4f}")
+
+
+def summarise_cells(values: np.ndarray) -> tuple[int, float, float]:
+    """``(nobs, mean, sd)`` of the finite values."""
+    v = values[np.isfinite(values)]
+    n = int(v.size)
+    return n, float(v.mean()) if n else float("nan"), float(v.std(ddof=1)) if n > 1 else float("nan")

@@ -1,0 +1,149 @@
+"""Event-time alignment: the panel of firm-events × event days, as arrays with masks.
+
+For each firm-event the panel holds the security's returns and its benchmark's returns on the sessions of the
+security's own exchange, from ``min(E1, W1)`` to ``max(E2, W2)`` relative to its day 0. A session with no usable
+return stays in the panel as NaN (METHODS §1): nothing is shifted or dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Panel", "build_panel", "clean_estimation_mask"]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Aligned arrays for ``n`` firm-events over ``T`` event days.
+
+    Attributes
+    ----------
+    keys
+        One row per firm-event: ``event_id, ticker, group, ..., exchange, day0`` plus ``first_return`` and
+        ``last_return`` (the span of the security's valid returns, NaT when it has none).
+    rel
+        ``(T,)`` event days, e.g. ``-250 … 10``.
+    dates
+        ``(n, T)`` session dates (``datetime64[ns]``; NaT beyond the calendar).
+    ret, mret
+        ``(n, T)`` security and benchmark returns (NaN where missing).
+    estimation, event
+        ``(T,)`` masks of the estimation and event windows.
+    excluded
+        ``(n, T)`` days removed from the estimation window (clean estimation windows); all False by default.
+    """
+
+    keys: pd.DataFrame
+    rel: np.ndarray
+    dates: np.ndarray
+    ret: np.ndarray
+    mret: np.ndarray
+    estimation: np.ndarray
+    event: np.ndarray
+    excluded: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.keys)
+
+    def day_index(self, day: int) -> int:
+        """Column of event day ``day``."""
+        return int(day - self.rel[0])
+
+
+def build_panel(
+    firm_events: pd.DataFrame,
+    returns: Mapping[str, pd.Series],
+    sessions: Mapping[str, pd.DatetimeIndex],
+    *,
+    estimation_window: tuple[int, int],
+    event_window: tuple[int, int],
+) -> Panel:
+    """Align every firm-event's returns in event time, vectorised per exchange.
+
+    Parameters
+    ----------
+    firm_events
+        Columns ``event_id, ticker, exchange, benchmark, day0`` (day0 a session date of ``exchange``) and any
+        labels to carry along.
+    returns
+        Ticker → returns indexed by session dates of the ticker's exchange. A ticker absent here has no data.
+    sessions
+        Exchange → its sessions, covering every day0 plus the windows.
+    """
+    lo = min(estimation_window[0], event_window[0])
+    hi = max(estimation_window[1], event_window[1])
+    rel = np.arange(lo, hi + 1)
+    n, t = len(firm_events), len(rel)
+    keys = firm_events.reset_index(drop=True).copy()
+    ret = np.full((n, t), np.nan)
+    mret = np.full((n, t), np.nan)
+    dates = np.full((n, t), np.datetime64("NaT"), dtype="datetime64[ns]")
+    first = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    last = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+
+    for exchange, rows in keys.groupby("exchange", sort=False).groups.items():
+        rows = np.asarray(rows)
+        sess = sessions[exchange]
+        tickers = pd.unique(pd.concat([keys.loc[rows, "ticker"], keys.loc[rows, "benchmark"]]).dropna())
+        wide = pd.DataFrame({tk: returns[tk] for tk in tickers if tk in returns}, index=sess, dtype=float)
+        cols = {tk: j for j, tk in enumerate(wide.columns)}
+        mat = np.concatenate([wide.to_numpy(), np.full((len(sess), 1), np.nan)], axis=1)  # last column: no data
+        nodata = mat.shape[1] - 1
+        valid = ~np.isnan(mat)
+        any_valid = valid.any(axis=0)
+        first_pos = np.where(any_valid, valid.argmax(axis=0), -1)
+        last_pos = np.where(any_valid, len(sess) - 1 - valid[::-1].argmax(axis=0), -1)
+
+        sec = np.array([cols.get(tk, nodata) for tk in keys.loc[rows, "ticker"]])
+        bench = np.array([cols.get(tk, nodata) if isinstance(tk, str) else nodata for tk in keys.loc[rows, "benchmark"]])
+        pos0 = sess.get_indexer(pd.DatetimeIndex(keys.loc[rows, "day0"]))
+        pos = pos0[:, None] + rel[None, :]
+        inside = (pos >= 0) & (pos < len(sess)) & (pos0[:, None] >= 0)
+        safe = np.where(inside, pos, 0)
+        ret[rows] = np.where(inside, mat[safe, sec[:, None]], np.nan)
+        mret[rows] = np.where(inside, mat[safe, bench[:, None]], np.nan)
+        sess_values = sess.values.astype("datetime64[ns]")
+        dates[rows] = np.where(inside, sess_values[safe], np.datetime64("NaT"))
+        has = first_pos[sec] >= 0
+        first[rows] = np.where(has, sess_values[np.maximum(first_pos[sec], 0)], np.datetime64("NaT"))
+        last[rows] = np.where(has, sess_values[np.maximum(last_pos[sec], 0)], np.datetime64("NaT"))
+
+    keys["first_return"] = first
+    keys["last_return"] = last
+    estimation = (rel >= estimation_window[0]) & (rel <= estimation_window[1])
+    event = (rel >= event_window[0]) & (rel <= event_window[1])
+    return Panel(
+        keys=keys,
+        rel=rel,
+        dates=dates,
+        ret=ret,
+        mret=mret,
+        estimation=estimation,
+        event=event,
+        excluded=np.zeros((n, t), dtype=bool),
+    )
+
+
+def clean_estimation_mask(panel: Panel) -> np.ndarray:
+    """Estimation days that fall inside another study event's event window for the same security (METHODS §2).
+
+    Returns an ``(n, T)`` boolean mask, True where the day must leave the estimation window.
+    """
+    ev_dates = np.where(panel.event[None, :], panel.dates, np.datetime64("NaT"))
+    tickers = panel.keys["ticker"].to_numpy()
+    out = np.zeros(panel.dates.shape, dtype=bool)
+    for tk in pd.unique(tickers):
+        rows = np.flatnonzero(tickers == tk)
+        if len(rows) < 2:
+            continue
+        covered = ev_dates[rows].ravel()
+        covered = np.unique(covered[~np.isnat(covered)])
+        est_dates = panel.dates[rows]
+        hit = np.isin(est_dates, covered) & panel.estimation[None, :]
+        out[rows] = hit
+    return out
