@@ -1,0 +1,373 @@
+"""The universe (securities) table: schema, validation and normalisation into a :class:`Universe`.
+
+A universe file is a CSV table with one row per security: its ticker, name, group (``miners``,
+``magnets``, ``defense``, ``peers``, ``etf``, ``benchmark``, ...), a finer reporting ``segment``, the
+exchange (ISO 10383 MIC) whose sessions define its event time, its currency, the ticker of its local market
+benchmark, the first date whose price may be used, and short notes.
+
+Only securities belong here. Rate indices such as ^TNX and ^IRX (Yahoo yield indices, in percent) are not
+securities: they have no return to study and no benchmark, so they are left out of the universe even when
+price files exist for them.
+
+The market model aligns a security and its benchmark on the security's own sessions, so a benchmark must
+trade on the same calendar as the securities that use it (XSHE and XSHG share one calendar).
+
+Every problem raises a :class:`~eventstudy.errors.UniverseError` whose one-line message names
+``FILE:LINE:COLUMN`` (the header is line 1), the offending value and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import UniverseError, located
+from .events import CsvCells, check_header, frame_cells, read_csv_cells
+
+__all__ = [
+    "UNIVERSE_COLUMNS",
+    "REQUIRED_UNIVERSE_COLUMNS",
+    "OPTIONAL_UNIVERSE_COLUMNS",
+    "KNOWN_EXCHANGES",
+    "SHARED_CALENDARS",
+    "BENCHMARK_GROUP",
+    "Universe",
+    "read_universe",
+    "calendar_of",
+]
+
+#: Every column of a normalised universe frame, in file order.
+UNIVERSE_COLUMNS: tuple[str, ...] = (
+    "ticker",
+    "name",
+    "group",
+    "segment",
+    "exchange",
+    "currency",
+    "benchmark",
+    "first_valid_date",
+    "notes",
+)
+
+#: Columns every universe file must have.
+REQUIRED_UNIVERSE_COLUMNS: tuple[str, ...] = ("ticker", "name", "group", "exchange", "currency", "benchmark")
+
+#: Columns a universe file may have. Absent ``segment`` repeats the group, absent ``first_valid_date`` is NaT
+#: (the whole price file is usable) and absent ``notes`` is empty.
+OPTIONAL_UNIVERSE_COLUMNS: tuple[str, ...] = ("segment", "first_valid_date", "notes")
+
+#: The exchanges of the study (MIC codes). Any name listed by ``exchange_calendars.get_calendar_names()`` is
+#: accepted too.
+KNOWN_EXCHANGES: tuple[str, ...] = ("XNYS", "XASX", "XSHG", "XSHE", "XTKS")
+
+#: Exchanges that trade on another exchange's calendar: Shenzhen (XSHE) keeps the Shanghai (XSHG) sessions.
+SHARED_CALENDARS: dict[str, str] = {"XSHE": "XSHG"}
+
+#: The group whose members are market indices; they need no benchmark of their own.
+BENCHMARK_GROUP = "benchmark"
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
+
+
+@cache
+def _calendar_names() -> frozenset[str]:
+    import exchange_calendars
+
+    return frozenset(exchange_calendars.get_calendar_names())
+
+
+def _is_known_exchange(exchange: str) -> bool:
+    return exchange in KNOWN_EXCHANGES or exchange in _calendar_names()
+
+
+def calendar_of(exchange: str) -> str:
+    """The calendar an exchange trades on: its own MIC, the MIC it shares sessions with, or the MIC an
+    ``exchange_calendars`` alias (``NYSE``, ``ASX``, ...) stands for.
+
+    >>> calendar_of("XSHE")
+    'XSHG'
+    """
+    code = SHARED_CALENDARS.get(exchange, exchange)
+    if code in KNOWN_EXCHANGES:
+        return code
+    import exchange_calendars
+
+    resolved = exchange_calendars.resolve_alias(code)
+    return SHARED_CALENDARS.get(resolved, resolved)
+
+
+def _parse_date(text: str, where: str) -> date | None:
+    if not text:
+        return None
+    parsed: date | None = None
+    if _DATE.fullmatch(text):
+        try:
+            parsed = date.fromisoformat(text)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise UniverseError(
+            located(
+                where,
+                "cannot read the first valid date",
+                value=text,
+                fix="write an ISO date such as 2025-03-14, or leave it empty when every row is usable",
+            )
+        )
+    return parsed
+
+
+def _validate(cells: CsvCells) -> pd.DataFrame:
+    name = cells.name
+    check_header(
+        cells,
+        required=REQUIRED_UNIVERSE_COLUMNS,
+        optional=OPTIONAL_UNIVERSE_COLUMNS,
+        error=UniverseError,
+        what="universe",
+    )
+    index = {c: i for i, c in enumerate(cells.header)}
+    records: list[dict[str, Any]] = []
+    line_of: dict[str, int] = {}
+
+    for row, line in zip(cells.rows, cells.lines, strict=True):
+
+        def at(column: str, line: int = line) -> str:
+            return f"{name}:{line}:{column}"
+
+        rec: dict[str, Any] = {c: (row[index[c]] if c in index else "") for c in UNIVERSE_COLUMNS}
+        ticker = rec["ticker"]
+        if not ticker or any(ch.isspace() for ch in ticker):
+            raise UniverseError(
+                located(
+                    at("ticker"),
+                    "the ticker is empty or contains a space",
+                    value=ticker,
+                    fix="write the ticker as the price source spells it, e.g. MP, LYC.AX, 600111.SS",
+                )
+            )
+        if ticker in line_of:
+            raise UniverseError(
+                located(
+                    at("ticker"),
+                    f"duplicate ticker, already listed on line {line_of[ticker]}",
+                    value=ticker,
+                    fix="list each security once",
+                )
+            )
+        line_of[ticker] = line
+
+        if not rec["group"]:
+            raise UniverseError(
+                located(
+                    at("group"),
+                    f"the group of {ticker} is empty",
+                    fix="name its group: miners, magnets, defense, peers, etf or benchmark",
+                )
+            )
+        if not rec["segment"]:
+            rec["segment"] = rec["group"]
+
+        exchange = rec["exchange"]
+        if not _is_known_exchange(exchange):
+            candidates = sorted(set(KNOWN_EXCHANGES) | _calendar_names())
+            close = difflib.get_close_matches(exchange.upper(), candidates, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise UniverseError(
+                located(
+                    at("exchange"),
+                    f"unknown exchange of {ticker}",
+                    value=exchange,
+                    fix=f"{hint}use a MIC code such as {', '.join(KNOWN_EXCHANGES)} "
+                    "(or any exchange_calendars name)",
+                )
+            )
+
+        if not _CURRENCY.fullmatch(rec["currency"]):
+            raise UniverseError(
+                located(
+                    at("currency"),
+                    f"the currency of {ticker} is not a 3-letter ISO 4217 code",
+                    value=rec["currency"],
+                    fix="write the code in capitals, e.g. USD, AUD, CNY, JPY",
+                )
+            )
+
+        rec["first_valid_date"] = _parse_date(rec["first_valid_date"], at("first_valid_date"))
+        records.append(rec)
+
+    by_ticker = {rec["ticker"]: rec for rec in records}
+    for rec in records:
+        ticker, benchmark = rec["ticker"], rec["benchmark"]
+        line = line_of[ticker]
+        where = f"{name}:{line}:benchmark"
+        if not benchmark:
+            if rec["group"] == BENCHMARK_GROUP:
+                continue
+            raise UniverseError(
+                located(
+                    where,
+                    f"{ticker} has no benchmark",
+                    fix="name the ticker of its local market index (a row of the universe), or put it in the "
+                    "benchmark group",
+                )
+            )
+        if benchmark == ticker:
+            raise UniverseError(
+                located(
+                    where,
+                    f"{ticker} is its own benchmark",
+                    value=benchmark,
+                    fix="leave the benchmark of a market index empty, or name another ticker",
+                )
+            )
+        if benchmark not in by_ticker:
+            close = difflib.get_close_matches(benchmark, list(by_ticker), n=1)
+            hint = f"did you mean {close[0]!r}? Otherwise " if close else ""
+            raise UniverseError(
+                located(
+                    where,
+                    f"the benchmark of {ticker} is not a ticker of the universe",
+                    value=benchmark,
+                    fix=f"{hint}add {benchmark} as a row with group {BENCHMARK_GROUP}",
+                )
+            )
+        own, theirs = rec["exchange"], by_ticker[benchmark]["exchange"]
+        if own != theirs and calendar_of(own) != calendar_of(theirs):
+            raise UniverseError(
+                located(
+                    where,
+                    f"the benchmark {benchmark} trades on {theirs} but {ticker} on {own}; the market model "
+                    "aligns returns on the security's own sessions",
+                    value=benchmark,
+                    fix=f"use a benchmark listed on {own} (or on an exchange sharing its calendar)",
+                )
+            )
+
+    frame = pd.DataFrame.from_records(records, columns=list(UNIVERSE_COLUMNS))
+    frame["benchmark"] = frame["benchmark"].mask(frame["benchmark"] == "")
+    dates = pd.Series(list(frame["first_valid_date"]), dtype=object)
+    frame["first_valid_date"] = pd.to_datetime(dates).astype("datetime64[us]")
+    return frame
+
+
+@dataclass(frozen=True, eq=False)
+class Universe:
+    """A validated universe of securities.
+
+    Attributes
+    ----------
+    frame
+        One row per security, in the order of the file, with the columns :data:`UNIVERSE_COLUMNS`: text,
+        except ``benchmark`` (missing, NaN, when the security has none) and ``first_valid_date``
+        (datetime64, NaT when every price row is usable). Treat it as read-only.
+    name
+        The file name used in messages (``"<frame>"`` for a universe built from a DataFrame).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> universe = Universe.from_frame(pd.DataFrame({
+    ...     "ticker": ["MP", "SPY"], "name": ["MP Materials", "SPDR S&P 500"],
+    ...     "group": ["miners", "benchmark"], "exchange": ["XNYS", "XNYS"], "currency": ["USD", "USD"],
+    ...     "benchmark": ["SPY", ""]}))
+    >>> universe.members("miners"), universe.benchmarks
+    (('MP',), {'MP': 'SPY'})
+    """
+
+    frame: pd.DataFrame
+    name: str = "<frame>"
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, name: str = "<frame>") -> Universe:
+        """Validate and normalise a DataFrame with the columns of a universe file.
+
+        Messages name row ``i`` (0-based position) as line ``i + 2``, as if the frame were written to a file.
+        """
+        return cls(frame=_validate(frame_cells(frame, name=name, error=UniverseError)), name=name)
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """Every ticker, in file order."""
+        return tuple(self.frame["ticker"])
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The distinct groups, in order of first appearance."""
+        return tuple(dict.fromkeys(self.frame["group"]))
+
+    @property
+    def benchmarks(self) -> dict[str, str]:
+        """Ticker → benchmark ticker, for every security that has a benchmark."""
+        has = self.frame["benchmark"].notna()
+        return dict(zip(self.frame.loc[has, "ticker"], self.frame.loc[has, "benchmark"], strict=True))
+
+    @property
+    def exchanges(self) -> dict[str, str]:
+        """Ticker → exchange (MIC)."""
+        return dict(zip(self.frame["ticker"], self.frame["exchange"], strict=True))
+
+    def members(self, groups: str | Iterable[str]) -> tuple[str, ...]:
+        """The tickers of one group or several, in file order.
+
+        Raises
+        ------
+        UniverseError
+            If a group has no member.
+        """
+        wanted = [groups] if isinstance(groups, str) else list(groups)
+        known = self.groups
+        for group in wanted:
+            if group not in known:
+                close = difflib.get_close_matches(str(group), known, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise UniverseError(
+                    located(
+                        f"{self.name}:group",
+                        "no security belongs to this group",
+                        value=group,
+                        fix=f"{hint}the groups are: {', '.join(known)}",
+                    )
+                )
+        return tuple(self.frame.loc[self.frame["group"].isin(wanted), "ticker"])
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __contains__(self, ticker: object) -> bool:
+        return ticker in set(self.tickers)
+
+    def __repr__(self) -> str:
+        return f"Universe({self.name!r}, {len(self)} securities, groups {', '.join(self.groups)})"
+
+
+def read_universe(path: str | Path) -> Universe:
+    """Read and validate a universe CSV file.
+
+    Parameters
+    ----------
+    path
+        The universe file: UTF-8 (a byte-order mark is fine), ``,`` or ``;`` delimited, LF or CRLF line ends,
+        with the columns :data:`REQUIRED_UNIVERSE_COLUMNS` and any of :data:`OPTIONAL_UNIVERSE_COLUMNS`.
+
+    Returns
+    -------
+    Universe
+        The validated, normalised table; its ``name`` is the file name.
+
+    Raises
+    ------
+    UniverseError
+        On the first problem found, with ``FILE:LINE:COLUMN``, the value and the fix in its message.
+    """
+    cells = read_csv_cells(path, error=UniverseError)
+    return Universe(frame=_validate(cells), name=cells.name)
