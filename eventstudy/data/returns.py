@@ -1,0 +1,247 @@
+"""Daily returns on an exchange's session calendar (METHODS §1).
+
+A close series is put on the sessions it is given (this module knows no calendars): every session from the
+first usable price to the last stays in the frame, with a missing return where there is no usable price. Rows
+that are not used (dates that are not sessions, halt rows) are listed in :attr:`ReturnsFrame.notes`, so
+nothing is dropped without a trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, PriceDataError, located
+
+__all__ = ["ReturnsFrame", "to_returns", "RETURN_KINDS", "NOTE_REASONS"]
+
+
+def _simple(ratio: np.ndarray) -> np.ndarray:
+    return ratio - 1.0
+
+
+def _log(ratio: np.ndarray) -> np.ndarray:
+    return np.log(ratio)
+
+
+RETURN_KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"simple": _simple, "log": _log}
+"""Return kinds by name: ``simple`` is :math:`P_t/P_{t-1} - 1`, ``log`` is :math:`\\ln(P_t/P_{t-1})`."""
+
+NOTE_REASONS: dict[str, str] = {
+    "off_calendar": "dated on a day that is not a session of the exchange; not used",
+    "outside_sessions": "dated outside the span of the sessions given; not used",
+    "halt": "zero volume and the close of the previous row (a halt kept as a flat row); treated as missing",
+    "missing_close": "the close is empty; treated as missing",
+}
+"""The reasons that can appear in :attr:`ReturnsFrame.notes`."""
+
+
+@dataclass(frozen=True)
+class ReturnsFrame:
+    """Returns of one security on its exchange's sessions.
+
+    Attributes
+    ----------
+    frame
+        Indexed by session date (``date``), from the first usable price to the last, with columns ``close``
+        (the price used; NaN on a session without a usable price) and ``ret``.
+    notes
+        One row per input row that was not used as a price: columns ``date``, ``reason`` (a key of
+        :data:`NOTE_REASONS`), ``close`` and ``volume``.
+    kind
+        ``"simple"`` or ``"log"``.
+    multi_day
+        Whether returns were allowed to span missing days.
+    """
+
+    frame: pd.DataFrame
+    notes: pd.DataFrame
+    kind: str = "simple"
+    multi_day: bool = False
+
+    @property
+    def ret(self) -> pd.Series:
+        """The returns, indexed by session date."""
+        return self.frame["ret"]
+
+    @property
+    def close(self) -> pd.Series:
+        """The prices used, indexed by session date."""
+        return self.frame["close"]
+
+    def dates(self, reason: str) -> pd.DatetimeIndex:
+        """The dates noted with ``reason`` (e.g. ``"halt"`` or ``"off_calendar"``)."""
+        if reason not in NOTE_REASONS:
+            raise ConfigError(
+                located(
+                    "reason", "unknown note reason", value=reason, fix=f"use one of {', '.join(NOTE_REASONS)}"
+                )
+            )
+        return pd.DatetimeIndex(self.notes.loc[self.notes["reason"] == reason, "date"], name="date")
+
+
+def _dates(index: pd.Index, *, where: str) -> pd.DatetimeIndex:
+    try:
+        idx = pd.DatetimeIndex(index)
+    except (TypeError, ValueError):
+        raise PriceDataError(
+            located(
+                where,
+                "the index is not dates",
+                value=str(index[:3].tolist()),
+                fix="index the series by trading date",
+            )
+        ) from None
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    if idx.hasnans:
+        raise PriceDataError(located(where, "the index has an empty date", fix="drop rows without a date"))
+    return idx.normalize().astype("datetime64[ns]")
+
+
+def to_returns(
+    close: pd.Series,
+    sessions: pd.DatetimeIndex,
+    *,
+    kind: str = "simple",
+    multi_day: bool = False,
+    volume: pd.Series | None = None,
+) -> ReturnsFrame:
+    """Daily returns of one security, on the sessions of its exchange.
+
+    Parameters
+    ----------
+    close
+        Adjusted closes indexed by exchange-local trading date.
+    sessions
+        The exchange's sessions (dates); they should cover the dates of ``close``.
+    kind
+        ``"simple"`` (default) or ``"log"``.
+    multi_day
+        Let a return span missing sessions: it is then attributed to the session where the price reappears. By
+        default a missing price makes that session's return **and the next one's** missing.
+    volume
+        Volumes on the same dates as ``close``. With it, a row with zero volume whose close equals the
+        previous row's close (a halt that the vendor kept as a flat row) is treated as missing.
+
+    Returns
+    -------
+    ReturnsFrame
+        ``frame`` (``close``, ``ret``) indexed by every session from the first usable price to the last, and
+        ``notes`` listing the rows not used (off-calendar dates, rows outside the sessions' span, halt rows,
+        empty closes).
+
+    Notes
+    -----
+    .. math::
+
+        R_t = P_t / P_{t-1} - 1 \\quad\\text{(simple)}, \\qquad R_t = \\ln(P_t / P_{t-1}) \\quad\\text{(log)}
+
+    where :math:`P_{t-1}` is the price of the previous session (METHODS §1), or with ``multi_day`` the last
+    session with a price.
+
+    Examples
+    --------
+    >>> sessions = pd.bdate_range("2025-07-07", "2025-07-11")
+    >>> dates = pd.to_datetime(["2025-07-07", "2025-07-08", "2025-07-09"])
+    >>> close = pd.Series([10.0, 11.0, 12.1], index=dates)
+    >>> to_returns(close, sessions).ret.round(4).tolist()
+    [nan, 0.1, 0.1]
+    """
+    if kind not in RETURN_KINDS:
+        raise ConfigError(
+            located("kind", "unknown return kind", value=kind, fix=f"use one of {', '.join(RETURN_KINDS)}")
+        )
+    if not isinstance(close, pd.Series):
+        raise PriceDataError(
+            located(
+                "close",
+                "expected a pandas Series of closes indexed by date",
+                value=type(close).__name__,
+                fix="pass frame.set_index('date')['close']",
+            )
+        )
+    dates = _dates(close.index, where="close.index")
+    values = pd.to_numeric(close, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    sess = _dates(pd.Index(sessions), where="sessions").unique().sort_values()
+
+    if dates.has_duplicates:
+        d = dates[dates.duplicated()][0]
+        raise PriceDataError(located(f"close[{d:%Y-%m-%d}]", "duplicated date", fix="keep one row per date"))
+    order = np.argsort(dates.to_numpy(), kind="stable")
+    dates, values = dates[order], values[order]
+    if volume is None:
+        vol = np.full(len(values), np.nan)
+    else:
+        vol_series = pd.Series(
+            pd.to_numeric(volume, errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
+            index=_dates(volume.index, where="volume.index"),
+        )
+        if vol_series.index.has_duplicates:
+            d = vol_series.index[vol_series.index.duplicated()][0]
+            raise PriceDataError(
+                located(f"volume[{d:%Y-%m-%d}]", "duplicated date", fix="keep one row per date")
+            )
+        vol = vol_series.reindex(dates).to_numpy()
+
+    finite = np.isfinite(values)
+    bad = (finite & (values <= 0)) | np.isinf(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise PriceDataError(
+            located(
+                f"close[{dates[i]:%Y-%m-%d}]",
+                "price must be positive and finite",
+                value=float(values[i]),
+                fix="correct or drop the row",
+            )
+        )
+
+    in_span = (dates >= sess[0]) & (dates <= sess[-1]) if len(sess) else np.zeros(len(dates), dtype=bool)
+    on_cal = dates.isin(sess)
+    reason = np.full(len(dates), "", dtype=object)
+    reason[~in_span] = "outside_sessions"
+    reason[in_span & ~on_cal] = "off_calendar"
+    used = on_cal & ~np.isnan(values)
+    reason[on_cal & np.isnan(values)] = "missing_close"
+
+    # Halt rows: zero volume and the same close as the previous usable row.
+    pos = np.flatnonzero(used)
+    prev_close = np.full(len(dates), np.nan)
+    prev_close[pos[1:]] = values[pos[:-1]]
+    halt = used & (vol == 0) & (values == prev_close)
+    reason[halt] = "halt"
+    used &= ~halt
+
+    notes = pd.DataFrame(
+        {
+            "date": dates[reason != ""],
+            "reason": pd.Series(reason[reason != ""], dtype=str),
+            "close": values[reason != ""],
+            "volume": vol[reason != ""],
+        }
+    )
+
+    if not used.any():
+        frame = pd.DataFrame(
+            {"close": np.array([], dtype="float64"), "ret": np.array([], dtype="float64")},
+            index=pd.DatetimeIndex([], name="date", dtype="datetime64[ns]"),
+        )
+        return ReturnsFrame(frame=frame, notes=notes, kind=kind, multi_day=multi_day)
+
+    prices = pd.Series(values[used], index=dates[used])
+    grid = sess[(sess >= prices.index[0]) & (sess <= prices.index[-1])]
+    px = prices.reindex(grid).to_numpy()
+    prev = np.empty_like(px)
+    prev[0] = np.nan
+    if multi_day:
+        prev[1:] = pd.Series(px).ffill().to_numpy()[:-1]
+    else:
+        prev[1:] = px[:-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ret = RETURN_KINDS[kind](px / prev)
+    frame = pd.DataFrame({"close": px, "ret": ret}, index=pd.DatetimeIndex(grid, name="date"))
+    return ReturnsFrame(frame=frame, notes=notes, kind=kind, multi_day=multi_day)

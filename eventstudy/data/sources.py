@@ -1,0 +1,1174 @@
+"""Price sources: Yahoo Finance, a folder of price files, and a caller's DataFrame.
+
+Every source returns the **canonical price frame**: long format with the columns ``ticker`` (str), ``date``
+(``datetime64[ns]``, tz-naive midnight of the exchange-local trading date), ``open``, ``high``, ``low``,
+``close`` and ``volume`` (float64, NaN where the source has none), sorted by ticker and date. ``close`` is the
+split- and dividend-adjusted close.
+
+A ticker that cannot be had goes into :attr:`FetchResult.failures` with a one-line reason (the study gives it
+the outcome ``no_data``); only a misuse of the source itself raises. Invalid data in a file or frame raises a
+:class:`~eventstudy.errors.PriceDataError` that names the file, line and column, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from .._registry import Registry
+from ..errors import ConfigError, PriceDataError, SourceError, located
+
+__all__ = [
+    "PRICE_COLUMNS",
+    "COLUMNS",
+    "YIELD_TICKERS",
+    "FetchResult",
+    "PriceSource",
+    "FileSource",
+    "FrameSource",
+    "YahooSource",
+    "SOURCES",
+    "get_source",
+    "empty_prices",
+    "read_price_file",
+    "to_timestamp",
+]
+
+PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+"""The numeric columns of the canonical price frame."""
+
+COLUMNS: tuple[str, ...] = ("ticker", "date", *PRICE_COLUMNS)
+"""The columns of the canonical price frame, in order."""
+
+YIELD_TICKERS: frozenset[str] = frozenset({"^IRX", "^FVX", "^TNX", "^TYX"})
+"""Yahoo's Treasury-yield indices. Their "close" is a yield in percent, which can be zero or negative (^IRX
+printed negative yields in March 2020), so the positive-close check does not apply to them."""
+
+# Header spellings (lower-cased, stripped) understood in files and frames, mapped to canonical names.
+_HEADER_ALIASES: dict[str, str] = {
+    "date": "date",
+    "datetime": "date",
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "volume": "volume",
+    "adj close": "adj_close",
+    "adj_close": "adj_close",
+    "adjclose": "adj_close",
+    "adjusted close": "adj_close",
+    "adjusted_close": "adj_close",
+}
+_MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "nat"})
+_DAY = pd.Timedelta(days=1)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The result type and the protocol
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What a price source returns.
+
+    Attributes
+    ----------
+    prices
+        The canonical price frame (see the module docstring).
+    failures
+        ticker → one-line reason, for each requested ticker that the source could not deliver.
+    source
+        The name of the source.
+    notes
+        ticker → one-line remark about data that was delivered but is incomplete or was cleaned (e.g. rows a
+        vendor sent twice, or a cache refresh that failed). Empty when there is nothing to say.
+    """
+
+    prices: pd.DataFrame
+    failures: dict[str, str]
+    source: str
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tickers(self) -> list[str]:
+        """The tickers that have at least one row, in frame order."""
+        return list(pd.unique(self.prices["ticker"]))
+
+
+@runtime_checkable
+class PriceSource(Protocol):
+    """Anything that delivers canonical prices for a list of tickers.
+
+    ``start`` and ``end`` are inclusive dates (``None``: unbounded). A ticker that cannot be had goes into
+    ``failures``; only a misuse of the source raises.
+    """
+
+    name: str
+
+    def fetch(
+        self,
+        tickers: Sequence[str],
+        start: Any = None,
+        end: Any = None,
+    ) -> FetchResult: ...
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Small helpers shared by the sources (and by the cache)
+# ------------------------------------------------------------------------------------------------------------
+
+
+def empty_prices() -> pd.DataFrame:
+    """An empty canonical price frame with the right dtypes."""
+    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS})
+    frame["ticker"] = frame["ticker"].astype(str)
+    frame["date"] = frame["date"].astype("datetime64[ns]")
+    return frame
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns, dtypes and order of the canonical frame (missing numeric columns become NaN)."""
+    if frame.empty:
+        return empty_prices()
+    out = pd.DataFrame(index=range(len(frame)))
+    ticker = frame["ticker"]
+    out["ticker"] = (
+        ticker.to_numpy() if pd.api.types.is_string_dtype(ticker.dtype) else ticker.astype(str).to_numpy()
+    )
+    out["ticker"] = out["ticker"].astype(str)
+    out["date"] = pd.DatetimeIndex(frame["date"]).astype("datetime64[ns]")
+    for col in PRICE_COLUMNS:
+        out[col] = frame[col].to_numpy(dtype="float64") if col in frame else np.nan
+    return out.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
+
+
+def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return empty_prices()
+    return _finish(pd.concat(frames, ignore_index=True))
+
+
+def to_timestamp(value: Any, *, where: str) -> pd.Timestamp | None:
+    """A date-like parameter as a tz-naive midnight :class:`pandas.Timestamp` (``None`` stays ``None``).
+
+    A tz-aware value keeps its local date.
+    """
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        ts = pd.NaT
+    if ts is pd.NaT or pd.isna(ts):
+        raise ConfigError(located(where, "not a date", value=value, fix="pass a date such as '2025-04-04'"))
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize()
+
+
+def _check_range(start: Any, end: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    s = to_timestamp(start, where="start")
+    e = to_timestamp(end, where="end")
+    if s is not None and e is not None and s > e:
+        raise ConfigError(
+            located(
+                "start", f"start is after end {e:%Y-%m-%d}", value=f"{s:%Y-%m-%d}", fix="swap start and end"
+            )
+        )
+    return s, e
+
+
+def _check_tickers(tickers: Sequence[str]) -> list[str]:
+    """The requested tickers, de-duplicated in order; a bare string or a non-string ticker is a misuse."""
+    if isinstance(tickers, str | bytes):
+        raise ConfigError(
+            located(
+                "tickers",
+                "expected a list of tickers, not one string",
+                value=tickers,
+                fix=f"pass [{tickers!r}]",
+            )
+        )
+    out: list[str] = []
+    for t in tickers:
+        if not isinstance(t, str) or not t.strip():
+            raise ConfigError(
+                located(
+                    "tickers",
+                    "each ticker must be a non-empty string",
+                    value=t,
+                    fix="spell tickers as Yahoo does, e.g. 'LYC.AX'",
+                )
+            )
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def _between(frame: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
+    keep = np.ones(len(frame), dtype=bool)
+    if start is not None:
+        keep &= (frame["date"] >= start).to_numpy()
+    if end is not None:
+        keep &= (frame["date"] <= end).to_numpy()
+    return frame.loc[keep].reset_index(drop=True)
+
+
+def _span(start: pd.Timestamp | None, end: pd.Timestamp | None) -> str:
+    a = "the first date" if start is None else f"{start:%Y-%m-%d}"
+    b = "the last date" if end is None else f"{end:%Y-%m-%d}"
+    return f"{a}..{b}"
+
+
+def _to_float(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse a column of cells into float64.
+
+    Returns ``(values, missing, bad)``: the numbers (NaN where missing or bad), a mask of empty/NA cells and a
+    mask of cells that are neither numbers nor empty.
+    """
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        n = len(raw)
+        return np.full(n, np.nan), np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.to_numpy(dtype="float64", na_value=np.nan)
+        missing = np.isnan(values)
+        return values, missing, np.zeros(len(raw), dtype=bool)
+    numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.zeros(len(raw), dtype=bool)
+    unparsed = np.flatnonzero(np.isnan(numbers))
+    if unparsed.size:
+        cells = raw.iloc[unparsed]
+        text = cells.astype(object).where(cells.notna(), "").astype(str).str.strip().str.lower()
+        missing[unparsed] = text.isin(_MISSING_TOKENS).to_numpy()
+    bad = np.isnan(numbers) & ~missing
+    return numbers, missing, bad
+
+
+def _parse_dates(raw: pd.Series) -> pd.Series:
+    """Dates as datetime64[ns] midnight (NaT where unparseable).
+
+    Strings are read as ISO dates from their first 10 characters, so ``2024-01-02 00:00:00+11:00`` is the
+    local date 2024-01-02. Datetime values keep their local date (a tz-aware value is not converted to UTC).
+    """
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        return raw.dt.normalize().astype("datetime64[ns]")
+    if raw.dtype == object:
+        # Python date/datetime/Timestamp objects (e.g. from a DataFrame built by hand).
+        stamps = raw.map(lambda v: v if isinstance(v, str) else _date_like(v))
+        raw = stamps
+    if not pd.api.types.is_string_dtype(raw.dtype) or raw.isna().any():
+        raw = raw.astype(object).where(raw.notna(), "").astype(str)
+    text = raw.str.strip().str.slice(0, 10)
+    return pd.Series(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"), index=raw.index).astype(
+        "datetime64[ns]"
+    )
+
+
+def _date_like(value: Any) -> str:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if pd.isna(ts):
+        return ""
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return f"{ts:%Y-%m-%d}"
+
+
+def _validate(
+    raw_dates: pd.Series,
+    raw_values: Mapping[str, pd.Series],
+    *,
+    where: Callable[[int, str], str],
+    display: Mapping[str, str],
+    allow_nonpositive: bool,
+    require_sorted: bool,
+    fix_sort: str = "sort the file by date",
+) -> pd.DataFrame:
+    """Validate one ticker's rows and return ``date`` plus the numeric columns (positional index).
+
+    ``where(i, column)`` formats the location of row position ``i``; ``display`` maps canonical names to the
+    column names the user wrote.
+    """
+    n = len(raw_dates)
+    dates = _parse_dates(raw_dates.reset_index(drop=True))
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise PriceDataError(
+            located(
+                where(i, display["date"]),
+                "unparseable date",
+                value=_cell(raw_dates.iloc[i]),
+                fix="write dates as YYYY-MM-DD (a time or UTC-offset suffix is allowed)",
+            )
+        )
+
+    out = pd.DataFrame({"date": dates})
+    for col, raw in raw_values.items():
+        values, missing, bad_mask = _to_float(raw.reset_index(drop=True))
+        if bad_mask.any():
+            i = int(np.flatnonzero(bad_mask)[0])
+            value = _cell(raw.iloc[i])
+            fix = "write a plain number with '.' as the decimal mark, or leave the cell empty"
+            if isinstance(value, str) and "," in value:
+                fix = "write numbers with '.' as the decimal mark and no thousands separator"
+            raise PriceDataError(located(where(i, display[col]), "not a number", value=value, fix=fix))
+        inf = np.isinf(values)
+        if inf.any():
+            i = int(np.flatnonzero(inf)[0])
+            raise PriceDataError(
+                located(
+                    where(i, display[col]),
+                    "infinite value",
+                    value=_cell(raw.iloc[i]),
+                    fix="replace it with the real value or leave the cell empty",
+                )
+            )
+        if col == "close":
+            if missing.any():
+                i = int(np.flatnonzero(missing)[0])
+                raise PriceDataError(
+                    located(
+                        where(i, display[col]),
+                        "empty close",
+                        value=_cell(raw.iloc[i]),
+                        fix="fill in the adjusted close or delete the row (a missing day needs no row)",
+                    )
+                )
+            if not allow_nonpositive:
+                nonpos = values <= 0
+                if nonpos.any():
+                    i = int(np.flatnonzero(nonpos)[0])
+                    raise PriceDataError(
+                        located(
+                            where(i, display[col]),
+                            "close must be positive",
+                            value=_cell(raw.iloc[i]),
+                            fix="correct the price or delete the row",
+                        )
+                    )
+        out[col] = values
+
+    stamps = dates.to_numpy()
+    if n > 1:
+        dup = np.flatnonzero(dates.duplicated().to_numpy())
+        if dup.size:
+            i = int(dup[0])
+            j = int(np.flatnonzero(stamps == stamps[i])[0])
+            raise PriceDataError(
+                located(
+                    where(i, display["date"]),
+                    f"duplicated date, first at {where(j, display['date'])}",
+                    value=_cell(raw_dates.iloc[i]),
+                    fix="keep one row per date",
+                )
+            )
+        if require_sorted:
+            back = np.flatnonzero(stamps[1:] < stamps[:-1])
+            if back.size:
+                i = int(back[0]) + 1
+                raise PriceDataError(
+                    located(
+                        where(i, display["date"]),
+                        f"dates are not sorted ascending ({_cell(raw_dates.iloc[i])} comes after "
+                        f"{_cell(raw_dates.iloc[i - 1])})",
+                        value=_cell(raw_dates.iloc[i]),
+                        fix=fix_sort,
+                    )
+                )
+    return out
+
+
+def _cell(value: Any) -> Any:
+    """A cell value for an error message (numpy scalars as plain Python values)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return str(value)
+    return value
+
+
+def _map_headers(columns: Sequence[Hashable], *, where: str) -> tuple[dict[str, str], list[str]]:
+    """Canonical name → the column's name as written, for the columns we understand.
+
+    Raises when two columns map to the same canonical name.
+    """
+    found: dict[str, str] = {}
+    for col in columns:
+        name = str(col).strip().lstrip("\ufeff").strip().strip('"').lower()
+        canon = _HEADER_ALIASES.get(name)
+        if canon is None:
+            continue
+        if canon in found:
+            raise PriceDataError(
+                located(
+                    where, f"columns {found[canon]!r} and {col!r} both mean {canon!r}", fix="keep one of them"
+                )
+            )
+        found[canon] = str(col)
+    return found, [str(c) for c in columns]
+
+
+def _require_columns(found: Mapping[str, str], names: Sequence[str], *, where: str) -> None:
+    missing = [c for c in ("date", "close") if c not in found and not (c == "close" and "adj_close" in found)]
+    if missing:
+        raise PriceDataError(
+            located(
+                where,
+                f"no {' or '.join(repr(m) for m in missing)} column (columns found: "
+                f"{', '.join(names) if names else 'none'})",
+                fix="name the columns date and close (or Date and Adj Close); open, high, low and volume "
+                "are optional",
+            )
+        )
+
+
+def _price_columns(found: Mapping[str, str]) -> tuple[dict[str, str], bool]:
+    """Which source column feeds each canonical price column, and whether open/high/low need rescaling.
+
+    With an ``Adj Close`` column, it is the close; a raw ``Close`` beside it only serves to put open, high and
+    low on the adjusted basis (multiplied by adj_close / close, as yfinance's ``auto_adjust`` does).
+    """
+    use = {c: found[c] for c in PRICE_COLUMNS if c in found}
+    rescale = False
+    if "adj_close" in found:
+        use["close"] = found["adj_close"]
+        rescale = "close" in found
+    return use, rescale
+
+
+def _adjust_ohl(
+    checked: pd.DataFrame, raw_close: pd.Series, *, where: Callable[[int, str], str], column: str
+) -> None:
+    """Put open/high/low on the adjusted basis: multiply by adjusted close / raw close (in place)."""
+    raw = raw_close.reset_index(drop=True)
+    values, _, bad = _to_float(raw)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise PriceDataError(
+            located(
+                where(i, column),
+                "not a number",
+                value=_cell(raw.iloc[i]),
+                fix="write a plain number with '.' as the decimal mark, or leave the cell empty",
+            )
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = checked["close"].to_numpy() / values
+    ratio[~np.isfinite(ratio)] = np.nan
+    for col in ("open", "high", "low"):
+        if col in checked:
+            checked[col] = checked[col].to_numpy() * ratio
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Files
+# ------------------------------------------------------------------------------------------------------------
+
+
+def read_price_file(
+    path: str | Path,
+    *,
+    ticker: str | None = None,
+    allow_nonpositive: bool | None = None,
+) -> pd.DataFrame:
+    """Read and validate one price file (``.csv`` or ``.parquet``) into the canonical frame.
+
+    Parameters
+    ----------
+    path
+        The file. CSV files may be comma-, semicolon- or tab-delimited, with or without a UTF-8 BOM and with
+        LF or CRLF line endings; headers are matched case-insensitively.
+    ticker
+        The ticker written into the ``ticker`` column; default: the file name without its extension.
+    allow_nonpositive
+        Accept zero and negative closes (for yields). Default: only for :data:`YIELD_TICKERS`.
+
+    Notes
+    -----
+    Accepted layouts: the canonical ``date,open,high,low,close,volume`` (every column except ``date`` and
+    ``close`` may be absent or empty), and yfinance's
+    ``Date,Open,High,Low,Close,Adj Close,Volume[,Dividends,Stock Splits]``. With ``Adj Close``, it becomes
+    ``close`` and open/high/low are rescaled by ``Adj Close / Close``. Dates may carry a time and UTC-offset
+    suffix (``2024-01-02 00:00:00+11:00``); the first 10 characters, the local date, are used. Unknown columns
+    are ignored.
+
+    Raises
+    ------
+    PriceDataError
+        Naming ``FILE:LINE:COLUMN`` (line 1 is the header; for Parquet, ``FILE:row N:COLUMN`` with data rows
+        from 1): missing ``date``/``close`` column, unparseable date, non-numeric cell, empty, zero, negative
+        or infinite close, duplicated date, dates not sorted ascending.
+    """
+    path = Path(path)
+    ticker = ticker if ticker is not None else _ticker_of(path)
+    if allow_nonpositive is None:
+        allow_nonpositive = ticker.upper() in YIELD_TICKERS
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        table = _read_parquet(path)
+
+        def where(i: int, col: str) -> str:
+            return f"{path}:row {i + 1}:{col}"
+
+        header_where = str(path)
+    else:
+        table = _read_csv(path)
+
+        def where(i: int, col: str) -> str:
+            return f"{path}:{i + 2}:{col}"
+
+        header_where = f"{path}:1"
+    found, names = _map_headers(table.columns, where=header_where)
+    _require_columns(found, names, where=header_where)
+    use, rescale = _price_columns(found)
+    display = {"date": found["date"], **use}
+    if suffix != ".parquet" and len(table):
+        # Blank lines (e.g. a trailing empty line) are not data rows.
+        maybe = np.flatnonzero((table[found["date"]].str.strip() == "").to_numpy())
+        if maybe.size:
+            cells = table.iloc[maybe].astype(str).apply(lambda col: col.str.strip())
+            blank = maybe[(cells == "").all(axis=1).to_numpy()]
+            table = table.drop(index=table.index[blank])
+    positions = table.index.to_numpy()
+
+    def where_row(i: int, col: str) -> str:
+        return where(int(positions[i]), col)
+
+    checked = _validate(
+        table[found["date"]],
+        {c: table[src] for c, src in use.items()},
+        where=where_row,
+        display=display,
+        allow_nonpositive=allow_nonpositive,
+        require_sorted=True,
+    )
+    if rescale:
+        _adjust_ohl(checked, table[found["close"]], where=where_row, column=found["close"])
+    checked.insert(0, "ticker", ticker)
+    return _finish(checked)
+
+
+def _ticker_of(path: Path) -> str:
+    name = path.name
+    for ext in (".csv", ".parquet"):
+        if name.lower().endswith(ext):
+            return name[: -len(ext)]
+    return path.stem
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PriceDataError(
+            located(str(path), f"not UTF-8 text (byte {exc.start})", fix="save the file as UTF-8 CSV")
+        ) from None
+    except OSError as exc:
+        raise PriceDataError(
+            located(
+                str(path), f"cannot read the file: {exc.strerror}", fix="check the path and its permissions"
+            )
+        ) from None
+    header = text.split("\n", 1)[0]
+    if not header.strip():
+        raise PriceDataError(
+            located(
+                f"{path}:1", "empty file or empty header line", fix="start the file with a header: date,close"
+            )
+        )
+    sep = max((",", ";", "\t"), key=header.count)
+    try:
+        return pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, na_filter=False, skip_blank_lines=False, engine="c"
+        )
+    except pd.errors.ParserError as exc:
+        raise PriceDataError(
+            located(
+                str(path),
+                f"malformed CSV: {exc}".strip(),
+                fix="every line needs as many fields as the header",
+            )
+        ) from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        table = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise PriceDataError(
+            located(
+                str(path),
+                f"cannot read the Parquet file ({type(exc).__name__}: {exc})",
+                fix="rewrite it with pandas.DataFrame.to_parquet, or use CSV",
+            )
+        ) from None
+    idx_name = str(table.index.name or "").strip().lower()
+    if isinstance(table.index, pd.DatetimeIndex) or _HEADER_ALIASES.get(idx_name) == "date":
+        name = table.index.name or "date"
+        table = table.rename_axis(name).reset_index()
+    else:
+        table = table.reset_index(drop=True)
+    return table
+
+
+class FileSource:
+    """Prices from a folder with one file per ticker: ``<TICKER>.csv`` or ``<TICKER>.parquet``.
+
+    The ticker is spelled as Yahoo spells it (``LYC.AX.csv``, ``^TNX.csv``, ``600111.SS.csv``). See
+    :func:`read_price_file` for the accepted layouts and the validation.
+
+    Parameters
+    ----------
+    directory
+        The folder (the command line's ``--prices-dir`` or ``EVENTSTUDY_PRICES_DIR``).
+    name
+        The source's name in results and in the cache.
+    yield_tickers
+        Tickers whose close is a yield and may be zero or negative.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        name: str = "files",
+        yield_tickers: Collection[str] = YIELD_TICKERS,
+    ) -> None:
+        self.directory = Path(directory)
+        self.name = name
+        self.yield_tickers = frozenset(t.upper() for t in yield_tickers)
+        self._check_dir()
+
+    def __repr__(self) -> str:
+        return f"FileSource({str(self.directory)!r}, name={self.name!r})"
+
+    def _check_dir(self) -> None:
+        if not self.directory.is_dir():
+            what = "is not a directory" if self.directory.exists() else "does not exist"
+            raise PriceDataError(
+                located(
+                    str(self.directory),
+                    f"price directory {what}",
+                    fix="point --prices-dir (or EVENTSTUDY_PRICES_DIR) at the folder of <TICKER>.csv files",
+                )
+            )
+
+    def path_of(self, ticker: str) -> Path | None:
+        """The file holding ``ticker`` (exact name first, then case-insensitive), or None."""
+        found = []
+        for ext in (".csv", ".parquet"):
+            p = self.directory / f"{ticker}{ext}"
+            if p.is_file():
+                found.append(p)
+        if not found:
+            wanted = {f"{ticker}.csv".lower(), f"{ticker}.parquet".lower()}
+            found = sorted(p for p in self.directory.iterdir() if p.name.lower() in wanted and p.is_file())
+        if len(found) > 1:
+            raise PriceDataError(
+                located(
+                    str(self.directory),
+                    f"several files for ticker {ticker}",
+                    value=[p.name for p in found],
+                    fix="keep one file per ticker",
+                )
+            )
+        return found[0] if found else None
+
+    def fetch(self, tickers: Sequence[str], start: Any = None, end: Any = None) -> FetchResult:
+        """Read the files of ``tickers``, keeping the dates in ``[start, end]`` (inclusive)."""
+        wanted = _check_tickers(tickers)
+        s, e = _check_range(start, end)
+        self._check_dir()
+        frames, failures = [], {}
+        for ticker in wanted:
+            path = self.path_of(ticker)
+            if path is None:
+                failures[ticker] = f"no price file {ticker}.csv or .parquet in {self.directory}"
+                continue
+            frame = read_price_file(
+                path, ticker=ticker, allow_nonpositive=ticker.upper() in self.yield_tickers
+            )
+            kept = _between(frame, s, e)
+            if kept.empty:
+                have = (
+                    "the file has no rows"
+                    if frame.empty
+                    else f"the file covers {_span(frame['date'].iloc[0], frame['date'].iloc[-1])}"
+                )
+                failures[ticker] = f"no rows in {_span(s, e)} in {path.name} ({have})"
+                continue
+            frames.append(kept)
+        return FetchResult(prices=_concat(frames), failures=failures, source=self.name)
+
+    def manifest(self) -> pd.DataFrame:
+        """``MANIFEST.csv`` of the folder as a frame of strings (an empty frame when there is none)."""
+        path = self.directory / "MANIFEST.csv"
+        if not path.is_file():
+            return pd.DataFrame()
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# A caller's DataFrame
+# ------------------------------------------------------------------------------------------------------------
+
+
+class FrameSource:
+    """Prices from a DataFrame the caller already has.
+
+    Two shapes are accepted:
+
+    * **long**: columns ``ticker``, ``date``, ``close`` and optionally ``open``, ``high``, ``low``, ``volume``
+      (or ``Adj Close``), matched case-insensitively; the date may also be the index;
+    * **wide**: a DatetimeIndex of dates and one column of closes per ticker. Empty cells mean "no price that
+      day" (a wide frame pads the union of dates) and are skipped.
+
+    The frame is validated when the source is built, with the checks of :func:`read_price_file`; errors name
+    the row by ticker and date, and the column. Rows need not be sorted.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        name: str = "frame",
+        yield_tickers: Collection[str] = YIELD_TICKERS,
+    ) -> None:
+        if not isinstance(frame, pd.DataFrame):
+            raise ConfigError(
+                located(
+                    "frame",
+                    "expected a pandas DataFrame",
+                    value=type(frame).__name__,
+                    fix="pass a long (ticker, date, close) or wide (dates × tickers) frame",
+                )
+            )
+        self.name = name
+        self.yield_tickers = frozenset(t.upper() for t in yield_tickers)
+        lowered = {str(c).strip().lower() for c in frame.columns}
+        self.prices = self._long(frame) if "ticker" in lowered else self._wide(frame)
+
+    def __repr__(self) -> str:
+        return f"FrameSource(<{self.prices['ticker'].nunique()} tickers>, name={self.name!r})"
+
+    def _long(self, frame: pd.DataFrame) -> pd.DataFrame:
+        idx_name = str(frame.index.name or "").strip().lower()
+        has_date_col = any(_HEADER_ALIASES.get(str(c).strip().lower()) == "date" for c in frame.columns)
+        if not has_date_col and (
+            isinstance(frame.index, pd.DatetimeIndex) or idx_name in ("date", "datetime")
+        ):
+            frame = frame.rename_axis(frame.index.name or "date").reset_index()
+        found, names = _map_headers(frame.columns, where="frame")
+        tcol = next(c for c in frame.columns if str(c).strip().lower() == "ticker")
+        _require_columns(found, names, where="frame")
+        use, rescale = _price_columns(found)
+        display = {"date": found["date"], **use}
+        tickers = frame[tcol]
+        bad = tickers.isna() | (tickers.astype(object).astype(str).str.strip() == "")
+        if bad.any():
+            label = frame.index[np.flatnonzero(bad.to_numpy())[0]]
+            raise PriceDataError(
+                located(f"frame[row {label!r}]:{tcol}", "empty ticker", fix="give every row a ticker")
+            )
+        frames = []
+        for ticker, rows in frame.groupby(tickers.astype(str), sort=True):
+            dates = rows[found["date"]]
+
+            def where(i: int, col: str, _t: str = str(ticker), _d: pd.Series = dates) -> str:
+                return f"frame[{_t} {_date_label(_d.iloc[i])}]:{col}"
+
+            checked = _validate(
+                dates,
+                {c: rows[src] for c, src in use.items()},
+                where=where,
+                display=display,
+                allow_nonpositive=str(ticker).upper() in self.yield_tickers,
+                require_sorted=False,
+            )
+            if rescale:
+                _adjust_ohl(checked, rows[found["close"]], where=where, column=found["close"])
+            checked.insert(0, "ticker", str(ticker))
+            frames.append(checked)
+        return _concat(frames)
+
+    def _wide(self, frame: pd.DataFrame) -> pd.DataFrame:
+        index = pd.Series(frame.index, index=range(len(frame)))
+        dates = _parse_dates(index)
+        if dates.isna().any():
+            i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+            raise PriceDataError(
+                located(
+                    f"frame.index[{i}]",
+                    "not a date",
+                    value=_cell(index.iloc[i]),
+                    fix="index a wide frame by date (a DatetimeIndex), one column of closes per ticker, or "
+                    "pass a long frame with ticker, date and close columns",
+                )
+            )
+        frames = []
+        for col in frame.columns:
+            raw = frame[col].reset_index(drop=True)
+            _, missing, _ = _to_float(raw)
+            keep = ~missing
+            rows_dates = index[keep]
+
+            def where(i: int, c: str, _d: pd.Series = rows_dates) -> str:
+                return f"frame[{_date_label(_d.iloc[i])}]:{c}"
+
+            checked = _validate(
+                rows_dates,
+                {"close": raw[keep]},
+                where=where,
+                display={"date": "index", "close": str(col)},
+                allow_nonpositive=str(col).upper() in self.yield_tickers,
+                require_sorted=False,
+            )
+            checked.insert(0, "ticker", str(col))
+            frames.append(checked)
+        return _concat(frames)
+
+    def fetch(self, tickers: Sequence[str], start: Any = None, end: Any = None) -> FetchResult:
+        """The rows of ``tickers`` with dates in ``[start, end]`` (inclusive)."""
+        wanted = _check_tickers(tickers)
+        s, e = _check_range(start, end)
+        have = self.prices[self.prices["ticker"].isin(wanted)]
+        kept = _between(have, s, e)
+        present = set(kept["ticker"])
+        in_frame = set(have["ticker"])
+        failures = {}
+        for t in wanted:
+            if t in present:
+                continue
+            failures[t] = (
+                f"no rows in {_span(s, e)} in the frame" if t in in_frame else f"{t} is not in the frame"
+            )
+        return FetchResult(prices=_finish(kept), failures=failures, source=self.name)
+
+
+def _date_label(value: Any) -> str:
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        ts = pd.Timestamp(value)
+        return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else str(ts)
+    return str(value)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Yahoo Finance
+# ------------------------------------------------------------------------------------------------------------
+
+_YAHOO_FIELDS = {"Open": "open", "High": "high", "Low": "low", "Close": "close", "Volume": "volume"}
+_YAHOO_ALL_FIELDS = {*_YAHOO_FIELDS, "Adj Close", "Dividends", "Stock Splits", "Capital Gains", "Repaired?"}
+
+
+class YahooSource:
+    """Daily prices from Yahoo Finance through :func:`yfinance.download` (``auto_adjust=True``).
+
+    Parameters
+    ----------
+    batch_size
+        Tickers per ``yfinance.download`` call.
+    retries
+        How many times a batch is retried after an exception or an empty answer (Yahoo's usual answer to
+        throttling). After the last retry the batch's tickers go to ``failures`` with the last reason.
+    backoff
+        Base of the exponential backoff: retry ``a`` (from 0) waits ``backoff * 2**a`` seconds plus a jitter
+        drawn uniformly from ``[0, backoff)``.
+    timeout
+        Passed to ``yfinance.download``.
+    progress
+        Show a progress bar over the batches on stderr.
+    download
+        The download function (default :func:`yfinance.download`); injectable for tests.
+    sleep
+        The sleep function (default :func:`time.sleep`); injectable for tests.
+    rng
+        A :class:`numpy.random.Generator` or a seed for the jitter.
+    yield_tickers
+        Tickers whose close is a yield and may be zero or negative.
+
+    Notes
+    -----
+    yfinance's ``end`` is exclusive; this source asks for ``end + 1 day`` so that ``end`` is inclusive. With
+    ``start=None`` the whole history is asked for (``period="max"``). yfinance pads every ticker of a batch to
+    the union of dates; rows whose close is NaN are dropped for that ticker only. Rows with a zero, negative
+    or infinite close, or a date sent twice, are dropped too and reported in :attr:`FetchResult.notes`.
+    """
+
+    def __init__(
+        self,
+        *,
+        batch_size: int = 50,
+        retries: int = 4,
+        backoff: float = 1.0,
+        timeout: float = 30.0,
+        progress: bool = True,
+        download: Callable[..., pd.DataFrame | None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: np.random.Generator | int | None = None,
+        name: str = "yahoo",
+        yield_tickers: Collection[str] = YIELD_TICKERS,
+    ) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(
+                located("batch_size", "must be a positive integer", value=batch_size, fix="use e.g. 50")
+            )
+        if not isinstance(retries, int) or retries < 0:
+            raise ConfigError(located("retries", "must be an integer >= 0", value=retries, fix="use e.g. 4"))
+        if not (backoff >= 0 and math.isfinite(backoff)):
+            raise ConfigError(
+                located(
+                    "backoff", "must be a finite number >= 0", value=backoff, fix="use e.g. 1.0 (seconds)"
+                )
+            )
+        self.batch_size = batch_size
+        self.retries = retries
+        self.backoff = float(backoff)
+        self.timeout = timeout
+        self.progress = progress
+        self._download = download
+        self._sleep = sleep
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.name = name
+        self.yield_tickers = frozenset(t.upper() for t in yield_tickers)
+
+    def __repr__(self) -> str:
+        return f"YahooSource(batch_size={self.batch_size}, retries={self.retries}, backoff={self.backoff})"
+
+    def _downloader(self) -> Callable[..., pd.DataFrame | None]:
+        if self._download is None:
+            import yfinance
+
+            self._download = yfinance.download
+        return self._download
+
+    def fetch(self, tickers: Sequence[str], start: Any = None, end: Any = None) -> FetchResult:
+        """Download ``tickers`` for ``[start, end]`` (inclusive), batch by batch."""
+        wanted = _check_tickers(tickers)
+        s, e = _check_range(start, end)
+        batches = [wanted[i : i + self.batch_size] for i in range(0, len(wanted), self.batch_size)]
+        frames: list[pd.DataFrame] = []
+        failures: dict[str, str] = {}
+        notes: dict[str, str] = {}
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), disable=not self.progress, transient=True) as bar:
+            task = bar.add_task(f"Yahoo: {len(wanted)} tickers", total=len(batches))
+            for batch in batches:
+                got, failed, noted = self._fetch_batch(batch, s, e)
+                frames.extend(got)
+                failures.update(failed)
+                notes.update(noted)
+                bar.advance(task)
+        return FetchResult(prices=_concat(frames), failures=failures, source=self.name, notes=notes)
+
+    def _kwargs(self, batch: list[str], s: pd.Timestamp | None, e: pd.Timestamp | None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = dict(
+            tickers=list(batch),
+            start=None if s is None else f"{s:%Y-%m-%d}",
+            end=None if e is None else f"{e + _DAY:%Y-%m-%d}",
+            auto_adjust=True,
+            actions=False,
+            group_by="column",
+            progress=False,
+            threads=True,
+            timeout=self.timeout,
+        )
+        if s is None:
+            kwargs["period"] = "max"  # without it, yfinance fetches one month before `end`
+        return kwargs
+
+    def _fetch_batch(
+        self, batch: list[str], s: pd.Timestamp | None, e: pd.Timestamp | None
+    ) -> tuple[list[pd.DataFrame], dict[str, str], dict[str, str]]:
+        download = self._downloader()
+        reason = ""
+        data: pd.DataFrame | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                data = download(**self._kwargs(batch, s, e))
+            except Exception as exc:  # yfinance and requests raise many types; all mean "try again"
+                data = None
+                reason = f"{type(exc).__name__}: {exc}"
+            else:
+                if data is not None and not data.empty and _has_any_close(data):
+                    break
+                data = None
+                reason = "Yahoo returned no data (throttled, or no ticker of the batch is known)"
+            if attempt < self.retries:
+                self._sleep(self.backoff * 2**attempt + float(self.rng.uniform(0.0, self.backoff)))
+        else:
+            reason = " ".join(reason.split())
+            tries = self.retries + 1
+            return [], {t: f"Yahoo download failed after {tries} attempts: {reason}" for t in batch}, {}
+        try:
+            per_ticker = _parse_yahoo(data, batch)
+        except SourceError as exc:
+            return [], {t: str(exc) for t in batch}, {}
+        frames, failures, notes = [], {}, {}
+        for ticker in batch:
+            rows = per_ticker.get(ticker)
+            cleaned, note = _clean_yahoo(rows, allow_nonpositive=ticker.upper() in self.yield_tickers)
+            if note:
+                notes[ticker] = note
+            if cleaned is None or cleaned.empty:
+                failures[ticker] = f"Yahoo returned no rows for {ticker} in {_span(s, e)}"
+                continue
+            cleaned.insert(0, "ticker", ticker)
+            frames.append(cleaned)
+        return frames, failures, notes
+
+
+def _has_any_close(data: pd.DataFrame) -> bool:
+    cols = data.columns
+    if isinstance(cols, pd.MultiIndex):
+        for level in range(cols.nlevels):
+            if "Close" in set(cols.get_level_values(level)):
+                block = data.xs("Close", axis=1, level=level)
+                return bool(block.notna().to_numpy().any())
+        return False
+    return "Close" in cols and bool(data["Close"].notna().any())
+
+
+def _parse_yahoo(data: pd.DataFrame, batch: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """Split yfinance's answer into one frame per ticker (date + the price columns, NaN closes dropped).
+
+    Understands the multi-index shape of yfinance 0.2.48+/1.x (``group_by="column"``: level 0 = Price,
+    level 1 = Ticker; ``group_by="ticker"``: the other way round) and the flat single-ticker shape.
+    """
+    upper = {t.upper(): t for t in batch}
+    cols = data.columns
+    dates = _yahoo_dates(data.index)
+    out: dict[str, pd.DataFrame] = {}
+    if isinstance(cols, pd.MultiIndex):
+        if cols.nlevels != 2:
+            raise SourceError(
+                located(
+                    "yahoo",
+                    f"unexpected column levels {list(cols.names)}",
+                    fix="upgrade eventstudy or pin yfinance to 1.x",
+                )
+            )
+        lvl0 = set(map(str, cols.get_level_values(0)))
+        field_level = 0 if lvl0 <= _YAHOO_ALL_FIELDS else 1
+        tick_level = 1 - field_level
+        for t in pd.unique(cols.get_level_values(tick_level)):
+            ticker = upper.get(str(t).upper())
+            if ticker is None:
+                continue
+            block = data.xs(t, axis=1, level=tick_level)
+            out[ticker] = _yahoo_block(block, dates)
+        return out
+    names = set(map(str, cols))
+    if "Close" not in names:
+        raise SourceError(
+            located(
+                "yahoo",
+                "no Close column in the downloaded frame",
+                value=list(map(str, cols)),
+                fix="upgrade eventstudy or pin yfinance to 1.x",
+            )
+        )
+    if len(batch) != 1:
+        raise SourceError(
+            located(
+                "yahoo",
+                f"a flat (single-ticker) frame came back for {len(batch)} tickers",
+                fix="upgrade eventstudy or pin yfinance to 1.x",
+            )
+        )
+    out[batch[0]] = _yahoo_block(data, dates)
+    return out
+
+
+def _yahoo_dates(index: pd.Index) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)  # keeps the exchange-local wall time, hence the local date
+    return idx.normalize().astype("datetime64[ns]")
+
+
+def _yahoo_block(block: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    frame = pd.DataFrame({"date": dates})
+    for src, dst in _YAHOO_FIELDS.items():
+        frame[dst] = (
+            pd.to_numeric(block[src], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            if src in block.columns
+            else np.nan
+        )
+    return frame.loc[frame["close"].notna()].reset_index(drop=True)
+
+
+def _clean_yahoo(rows: pd.DataFrame | None, *, allow_nonpositive: bool) -> tuple[pd.DataFrame | None, str]:
+    if rows is None or rows.empty:
+        return None, ""
+    rows = rows.sort_values("date", kind="stable")
+    close = rows["close"].to_numpy()
+    bad = ~np.isfinite(close) | (False if allow_nonpositive else close <= 0)
+    dup = rows["date"].duplicated(keep="last").to_numpy()
+    parts = []
+    if bad.any():
+        first = rows["date"].iloc[int(np.flatnonzero(bad)[0])]
+        parts.append(
+            f"{int(bad.sum())} row(s) with a zero, negative or infinite close dropped "
+            f"(first {first:%Y-%m-%d})"
+        )
+    if dup.any():
+        first = rows["date"].iloc[int(np.flatnonzero(dup)[0])]
+        parts.append(f"{int(dup.sum())} date(s) sent twice, the last kept (first {first:%Y-%m-%d})")
+    kept = rows.loc[~bad & ~dup].reset_index(drop=True)
+    return kept, "; ".join(parts)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Registry
+# ------------------------------------------------------------------------------------------------------------
+
+SOURCES: Registry[Callable[..., PriceSource]] = Registry("price source")
+SOURCES.add("yahoo", YahooSource, aliases=("yfinance",))
+SOURCES.add("files", FileSource, aliases=("file", "dir"))
+SOURCES.add("frame", FrameSource, aliases=("dataframe",))
+
+
+def get_source(source: str | PriceSource, *args: Any, **kwargs: Any) -> PriceSource:
+    """A price source from a registry name (built with ``args``/``kwargs``) or an instance (returned as is).
+
+    >>> get_source("files", "../shared/data/prices")  # doctest: +SKIP
+    FileSource('../shared/data/prices', name='files')
+    """
+    if isinstance(source, str):
+        return SOURCES.get(source, where="source")(*args, **kwargs)
+    if args or kwargs:
+        raise ConfigError(
+            located(
+                "source",
+                "arguments given with a source instance",
+                value=type(source).__name__,
+                fix="pass a registry name with arguments, or a built source alone",
+            )
+        )
+    if not isinstance(source, PriceSource):
+        raise ConfigError(
+            located(
+                "source",
+                "not a price source (needs .name and .fetch)",
+                value=type(source).__name__,
+                fix=f"use one of {', '.join(SOURCES.names())}",
+            )
+        )
+    return source
