@@ -84,8 +84,7 @@ class StudySpec:
             )
         if not 0 <= self.thin_trading_share <= 1:
             raise ConfigError(
-                f"study.toml:thin_trading_share: must lie in [0, 1] (got {self.thin_trading_share}); "
-                "fix: use e.g. 0.2"
+                f"study.toml:thin_trading_share: must lie in [0, 1] (got {self.thin_trading_share}); fix: use e.g. 0.2"
             )
         if self.return_kind not in ("simple", "log"):
             raise ConfigError(
@@ -97,9 +96,7 @@ class StudySpec:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def check_windows(
-    estimation: tuple[int, int], event: tuple[int, int], car_windows: Sequence[tuple[int, int]]
-) -> None:
+def check_windows(estimation: tuple[int, int], event: tuple[int, int], car_windows: Sequence[tuple[int, int]]) -> None:
     """Validate the estimation, event and CAR windows (inclusive, in event time)."""
     for name, (a, b) in (("estimation_window", estimation), ("event_window", event)):
         if a > b:
@@ -166,7 +163,7 @@ def spec_from_mapping(data: Mapping[str, Any], *, base: Path, where: str = "stud
             if isinstance(value, str):
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{loc}: must be a list of names (got {value!r}); fix: e.g. [\"miners\"]")
+                raise ConfigError(f'{loc}: must be a list of names (got {value!r}); fix: e.g. ["miners"]')
             value = tuple(value)
         elif key in ("events", "universe", "out", "prices_dir", "cache"):
             if value in ("", None):

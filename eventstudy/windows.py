@@ -100,7 +100,9 @@ def build_panel(
         last_pos = np.where(any_valid, len(sess) - 1 - valid[::-1].argmax(axis=0), -1)
 
         sec = np.array([cols.get(tk, nodata) for tk in keys.loc[rows, "ticker"]])
-        bench = np.array([cols.get(tk, nodata) if isinstance(tk, str) else nodata for tk in keys.loc[rows, "benchmark"]])
+        bench = np.array(
+            [cols.get(tk, nodata) if isinstance(tk, str) else nodata for tk in keys.loc[rows, "benchmark"]]
+        )
         pos0 = sess.get_indexer(pd.DatetimeIndex(keys.loc[rows, "day0"]))
         pos = pos0[:, None] + rel[None, :]
         inside = (pos >= 0) & (pos < len(sess)) & (pos0[:, None] >= 0)

@@ -217,7 +217,7 @@ def test_engine_matches_statsmodels_per_firm(random_panel):
             assert abn.var_car[i, w] == pytest.approx(var, rel=1e-10)
             checked += 1
         # single-day forecast variance = statsmodels' prediction variance of a new observation
-        pred = fit.get_prediction(Xs).se_obs**2
+        pred = fit.get_prediction(Xs).se_obs ** 2
         np.testing.assert_allclose(abn.var_ar[i, ev], np.where(np.isfinite(ar), pred, np.nan), rtol=1e-10)
     assert checked > 100
 
@@ -243,3 +243,17 @@ def test_status_short_estimation_and_missing_window():
     assert np.isnan(abn.car[1]).all()
     assert np.isnan(abn.car[2, 0]) and np.isfinite(abn.car[2, 1])
     assert not abn.usable(0)[2] and abn.usable(1)[2]
+
+
+def test_pairwise_correlation_matches_pandas_on_unaligned_dates():
+    from eventstudy.inference.parametric import pairwise_correlation
+
+    rng = np.random.default_rng(7)
+    n, t = 6, 40
+    base = np.array(pd.bdate_range("2024-01-01", periods=t + 5).values, dtype="datetime64[ns]")
+    dates = np.stack([base[i % 3 : i % 3 + t] for i in range(n)])  # shifted calendars
+    resid = rng.normal(size=(n, t))
+    resid[rng.random((n, t)) < 0.1] = np.nan
+    frame = pd.concat([pd.Series(resid[i], index=dates[i]) for i in range(n)], axis=1)
+    want = frame.corr(min_periods=5).to_numpy()
+    np.testing.assert_allclose(pairwise_correlation(resid, dates), want, atol=1e-12)

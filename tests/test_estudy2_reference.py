@@ -38,13 +38,17 @@ def case(estudy2_dir):
     day0 = pd.Timestamp("2020-03-16")
     pos0 = sessions.get_loc(day0)
     firm_events = pd.DataFrame(
-        {"event_id": "covid", "ticker": SECURITIES, "group": "all", "exchange": "REF", "benchmark": "GSPC",
-         "day0": day0}
+        {
+            "event_id": "covid",
+            "ticker": SECURITIES,
+            "group": "all",
+            "exchange": "REF",
+            "benchmark": "GSPC",
+            "day0": day0,
+        }
     )
     returns = {c: rets[c] for c in rets.columns}
-    panel = build_panel(
-        firm_events, returns, {"REF": sessions}, estimation_window=(-pos0, -1), event_window=(0, 4)
-    )
+    panel = build_panel(firm_events, returns, {"REF": sessions}, estimation_window=(-pos0, -1), event_window=(0, 4))
     abn = compute_abnormal(panel, MarketModel(), WINDOWS, min_estimation=100)
     fits = pd.read_csv(estudy2_dir / "expected_fits.csv").set_index("symbol").loc[SECURITIES]
     daily = pd.read_csv(estudy2_dir / "expected_daily.csv")
@@ -77,8 +81,8 @@ def test_mean_ar(case, day):
 
 @pytest.mark.parametrize("day", range(5))
 @pytest.mark.parametrize(
-    "test,column", [("csect_t", "t_test_stat"), ("cda_t", "bw_1985_stat"), ("sign_z", "sign_stat"),
-                    ("wilcoxon", "wlcx_stat")]
+    "test,column",
+    [("csect_t", "t_test_stat"), ("cda_t", "bw_1985_stat"), ("sign_z", "sign_stat"), ("wilcoxon", "wlcx_stat")],
 )
 def test_daily_statistics_coincide(case, day, test, column):
     daily = case[3]

@@ -53,6 +53,8 @@ class Sample:
         ``(N, T_est)`` in-sample estimation residuals in event time (NaN where unused).
     resid_dates
         ``(N, T_est)`` their session dates, for calendar alignment.
+    corr
+        Optional ``(N, N)`` pairwise residual correlations, when already computed for the cell.
     """
 
     car: np.ndarray
@@ -63,6 +65,7 @@ class Sample:
     length: int
     resid: np.ndarray
     resid_dates: np.ndarray
+    corr: np.ndarray | None = None
 
     __test__ = False
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from .base import Sample, TestResult, not_computable, register_test
 
-__all__ = ["mean_residual_correlation"]
+__all__ = ["mean_residual_correlation", "pairwise_correlation"]
 
 
 def _t(name: str, stat: float, df: float, n: int, notes: str = "") -> TestResult:
@@ -76,17 +75,37 @@ def bmp_t(s: Sample) -> TestResult:
     return _t("bmp_t", _bmp(s), s.n - 1, s.n)
 
 
+def pairwise_correlation(resid: np.ndarray, dates: np.ndarray, *, min_periods: int = 5) -> np.ndarray:
+    """Pearson correlations of the rows of ``resid``, each pair over its common dates (pairwise complete).
+
+    ``resid`` and ``dates`` are ``(N, T)``; rows are aligned by date, not by position. Pairs with fewer than
+    ``min_periods`` common dates get NaN. Computed with matrix products over a date × firm matrix.
+    """
+    n = resid.shape[0]
+    valid = np.isfinite(resid) & ~np.isnat(dates)
+    uniq, inv = np.unique(dates[valid], return_inverse=True)
+    rows = np.nonzero(valid)[0]
+    e = np.zeros((uniq.size, n))
+    w = np.zeros((uniq.size, n))
+    e[inv, rows] = resid[valid]
+    w[inv, rows] = 1.0
+    cnt = w.T @ w
+    s = e.T @ w  # s[i, j]: sum of firm i's residuals over dates common with j
+    q = (e * e).T @ w
+    p = e.T @ e
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = p - s * s.T / cnt
+        var_i = q - s * s / cnt
+        corr = cov / np.sqrt(var_i * var_i.T)
+    corr[cnt < min_periods] = np.nan
+    return corr
+
+
 def mean_residual_correlation(s: Sample, *, min_periods: int = 5) -> float:
     """r̄: the mean off-diagonal Pearson correlation of estimation residuals, each pair over its common dates."""
-    n = s.n
-    if n < 2:
+    if s.n < 2:
         return float("nan")
-    rows, cols = np.nonzero(np.isfinite(s.resid))
-    long = pd.DataFrame(
-        {"fe": rows, "date": s.resid_dates[rows, cols], "resid": s.resid[rows, cols]}
-    )
-    wide = long.pivot_table(index="date", columns="fe", values="resid", aggfunc="first")
-    corr = wide.corr(method="pearson", min_periods=min_periods).to_numpy()
+    corr = s.corr if s.corr is not None else pairwise_correlation(s.resid, s.resid_dates, min_periods=min_periods)
     off = corr[~np.eye(corr.shape[0], dtype=bool)]
     off = off[np.isfinite(off)]
     return float(off.mean()) if off.size else float("nan")

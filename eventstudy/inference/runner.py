@@ -12,13 +12,25 @@ from ..abnormal import Abnormal
 from ..config import window_label
 from ..windows import Panel
 from .base import TESTS, Sample
+from .parametric import pairwise_correlation
 
 __all__ = ["make_sample", "run_tests", "group_cells"]
 
-TEST_COLUMNS = ["event_id", "group", "window", "test", "statistic", "pvalue", "distribution", "nobs", "notes", "details"]
+TEST_COLUMNS = [
+    "event_id",
+    "group",
+    "window",
+    "test",
+    "statistic",
+    "pvalue",
+    "distribution",
+    "nobs",
+    "notes",
+    "details",
+]
 
 
-def make_sample(panel: Panel, abn: Abnormal, rows: np.ndarray, w: int) -> Sample:
+def make_sample(panel: Panel, abn: Abnormal, rows: np.ndarray, w: int, *, corr: np.ndarray | None = None) -> Sample:
     """The :class:`Sample` of firm-events ``rows`` for CAR window number ``w`` (rows must be usable)."""
     est = abn.estimation_used[rows]
     cols = np.flatnonzero(panel.estimation)
@@ -33,6 +45,7 @@ def make_sample(panel: Panel, abn: Abnormal, rows: np.ndarray, w: int) -> Sample
         length=b - a + 1,
         resid=resid,
         resid_dates=panel.dates[rows][:, cols],
+        corr=corr,
     )
 
 
@@ -59,18 +72,34 @@ def run_tests(
 ) -> pd.DataFrame:
     """Every test of ``tests`` on every event × group × CAR window; one row per result."""
     funcs = [(name, TESTS.get(name, where="tests")) for name in tests]
+    need_corr = any(name.startswith("kp_") for name in tests)
     records = []
     for event_id, label, rows in group_cells(panel.keys, group_by):
+        fitted = rows[np.isin(abn.status[rows], ("ok", "missing_event_window"))]
+        corr_all = None
+        if need_corr and fitted.size > 1:
+            base = make_sample(panel, abn, fitted, 0)
+            corr_all = pairwise_correlation(base.resid, base.resid_dates)
         for w, window in enumerate(abn.windows):
-            use = rows[abn.usable(w)[rows]]
-            sample = make_sample(panel, abn, use, w)
+            keep = abn.usable(w)[fitted]
+            use = fitted[keep]
+            corr = corr_all[np.ix_(keep, keep)] if corr_all is not None else None
+            sample = make_sample(panel, abn, use, w, corr=corr)
             for name, func in funcs:
                 with np.errstate(all="ignore"):
                     res = func(sample)
                 records.append(
                     (
-                        event_id, label, window_label(window), name, res.statistic, res.pvalue,
-                        res.distribution, res.nobs, res.notes, json.dumps(dict(res.details)) if res.details else "",
+                        event_id,
+                        label,
+                        window_label(window),
+                        name,
+                        res.statistic,
+                        res.pvalue,
+                        res.distribution,
+                        res.nobs,
+                        res.notes,
+                        json.dumps(dict(res.details)) if res.details else "",
                     )
                 )
     return pd.DataFrame.from_records(records, columns=TEST_COLUMNS)

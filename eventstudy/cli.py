@@ -1,0 +1,142 @@
+"""The ``eventstudy`` command.
+
+``eventstudy run [STUDY]`` runs a study file and writes its outputs; ``eventstudy cache info`` lists the price cache.
+Bad input ends the command with a one-line message naming the file, row, column or parameter, the value and the fix,
+and a non-zero exit code; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import EventStudyError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Event studies of how markets priced policy news.")
+cache_app = typer.Typer(no_args_is_help=True, help="Inspect the price cache.")
+app.add_typer(cache_app, name="cache")
+
+EXIT_INPUT = 2
+
+
+def _fail(exc: BaseException, debug: bool) -> None:
+    if debug:
+        raise exc
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(EXIT_INPUT)
+
+
+@app.command()
+def run(
+    study: Annotated[Path, typer.Argument(help="The study file (TOML).")] = Path("study.toml"),
+    events: Annotated[Optional[Path], typer.Option(help="Events CSV (overrides the study file).")] = None,  # noqa: UP045
+    universe: Annotated[Optional[Path], typer.Option(help="Universe CSV (overrides the study file).")] = None,  # noqa: UP045
+    prices_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--prices-dir", envvar="EVENTSTUDY_PRICES_DIR", help="Folder of price files (offline use)."),
+    ] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default reports/<study name>).")] = None,  # noqa: UP045
+    offline: Annotated[bool, typer.Option(help="Use the cache only; never fetch.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Run a study: fetch or read prices, map day 0, estimate, test, and write the outputs."""
+    from rich.console import Console
+
+    from .config import read_study
+    from .study import EventStudy
+
+    err = Console(stderr=True)
+    t0 = time.perf_counter()
+    try:
+        spec = read_study(study)
+        spec = spec.with_options(events=events, universe=universe, prices_dir=prices_dir, offline=offline or None)
+        out_dir = out if out is not None else spec.out / spec.name
+        with err.status("starting", spinner="dots") as status:
+
+            def progress(msg: str) -> None:
+                err.log(msg)
+                status.update(msg)
+
+            results = EventStudy.from_spec(spec).fit(progress=progress)
+            status.update("writing outputs")
+            paths = _write(results, out_dir, spec.title)
+    except EventStudyError as exc:
+        _fail(exc, debug)
+        return
+    except (OSError, KeyError) as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _print_summary(results, paths, out_dir, time.perf_counter() - t0)
+
+
+def _write(results, out_dir: Path, title: str) -> list[Path]:
+    from .report.summary import render_summary
+    from .report.tables import write_tables
+
+    paths = write_tables(results, out_dir)
+    paths.append(render_summary(results, out_dir / "summary.html", title=title, files=[p.name for p in paths]))
+    return paths
+
+
+def _print_summary(results, paths: list[Path], out_dir: Path, seconds: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .report.summary import headline_rows
+
+    con = Console(width=120)
+    head = results.settings.get("headline_event")
+    table = Table(title=f"Headline event {head}: CAAR by group")
+    for col in ("group", "window", "N", "CAAR", "95 % interval", "p KP-BMP", "p t"):
+        table.add_column(col, justify="left" if col in ("group", "window") else "right")
+    for r in headline_rows(results):
+        table.add_row(r["group"], r["window"], r["nobs"], r["caar"], r["ci"], r["p_kp"], r["p_t"])
+    con.print(table)
+    counts = results.outcome_counts()
+    total = int(counts.sum())
+    excluded = total - int(counts["ok"])
+    con.print(
+        f"{total} firm-events: {int(counts['ok'])} ok, {excluded} not fully used — "
+        + ", ".join(f"{k} {int(v)}" for k, v in counts.items() if k != "ok" and v)
+    )
+    failures = results.data_notes
+    if "failure" in failures.columns:
+        bad = failures[failures["failure"].fillna("").astype(str) != ""]
+        for r in bad.itertuples():
+            con.print(f"no data for {r.ticker}: {r.failure}")
+    con.print(f"wrote {len(paths)} files to {out_dir} in {seconds:.1f} s")
+
+
+@cache_app.command("info")
+def cache_info(
+    cache: Annotated[Path, typer.Option(help="The cache file.")] = Path(".eventstudy/cache.duckdb"),
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """List what the price cache holds: per ticker its span, rows, source and fetch time."""
+    from rich.console import Console
+
+    try:
+        from .data.cache import PriceCache
+
+        if not cache.exists():
+            typer.echo(f"no cache at {cache}")
+            return
+        cov = PriceCache(cache).coverage()
+    except EventStudyError as exc:
+        _fail(exc, debug)
+        return
+    Console().print(cov.to_string(index=False) if len(cov) else "the cache is empty")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tables, figures and HTML/PDF output. Reads results; never computes statistics."""

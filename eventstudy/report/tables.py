@@ -1,0 +1,63 @@
+"""The machine-readable outputs of a run: CSV tables with stable column names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ..results import EventStudyResults
+
+__all__ = ["write_tables", "OUTPUT_FILES"]
+
+#: file name → what it holds
+OUTPUT_FILES: dict[str, str] = {
+    "firm_events.csv": "one row per firm-event: status, estimation length, alpha, beta, sigma, CAR/Var(CAR)/SCAR "
+    "per CAR window",
+    "ar.csv": "abnormal returns of the event window, long format",
+    "tests.csv": "every test per event × group × CAR window",
+    "caar.csv": "CAAR per event × group × CAR window with a 95 % interval",
+    "aar.csv": "AAR and CAAR path per event × group × event day",
+    "day0.csv": "day 0 of each event on each exchange",
+    "outcomes.csv": "the outcome code of every firm-event, with the reason",
+    "outcome_summary.csv": "firm-events per outcome code",
+    "data_notes.csv": "per ticker: source, span, missing and zero returns, rows treated as missing, failures",
+    "settings.json": "the settings of the run",
+    "summary.html": "a short human-readable summary",
+}
+
+
+def _safe_path(out: Path, name: str) -> Path:
+    path = (out / name).resolve()
+    if out.resolve() not in path.parents:
+        raise ValueError(f"refusing to write outside {out}: {name}")
+    return path
+
+
+def write_tables(results: EventStudyResults, out: Path) -> list[Path]:
+    """Write every CSV table and the settings into ``out``; returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    frames = {
+        "firm_events.csv": results.firm_events,
+        "ar.csv": results.ar,
+        "tests.csv": results.test_table,
+        "caar.csv": results.caar_table,
+        "aar.csv": results.aar_table,
+        "day0.csv": results.day0.assign(
+            announced_at_utc=results.day0["announced_at_utc"].map(lambda t: t.isoformat() if pd.notna(t) else ""),
+            day0=pd.to_datetime(results.day0["day0"]).dt.date,
+        ),
+        "outcomes.csv": results.outcomes,
+        "outcome_summary.csv": results.outcome_counts().rename_axis("status").reset_index(name="firm_events"),
+        "data_notes.csv": results.data_notes,
+    }
+    for name, frame in frames.items():
+        path = _safe_path(out, name)
+        frame.to_csv(path, index=False, float_format="%.10g")
+        written.append(path)
+    path = _safe_path(out, "settings.json")
+    path.write_text(json.dumps(results.settings, indent=2, default=str), encoding="utf-8")
+    written.append(path)
+    return written
