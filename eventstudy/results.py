@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .abnormal import OUTCOMES
+from .abnormal import OUTCOMES, Abnormal
 from .inference import TESTS, TestResult
+from .windows import Panel
 
 __all__ = ["EventStudyResults"]
 
@@ -38,6 +39,8 @@ class EventStudyResults:
         Per ticker data-quality notes (source, span, rows treated as missing), and fetch failures.
     settings
         The settings of the fit (model, windows, ...).
+    panel, abnormal
+        The aligned arrays and the engine output behind the tables (for regressions and diagnostics).
     """
 
     firm_events: pd.DataFrame
@@ -49,6 +52,8 @@ class EventStudyResults:
     data_notes: pd.DataFrame
     events: pd.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
+    panel: Panel | None = field(default=None, repr=False, compare=False)
+    abnormal: Abnormal | None = field(default=None, repr=False, compare=False)
 
     # ----------------------------------------------------------------- labelled views
     @property

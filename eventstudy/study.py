@@ -371,6 +371,8 @@ class EventStudy:
                 "data_start": str(loaded.start.date()),
                 "data_end": str(loaded.end.date()),
             },
+            panel=panel,
+            abnormal=abn,
         )
 
 
