@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import nonparametric, parametric  # noqa: F401  (registration)
+from . import parametric  # noqa: I001  (registration order: parametric first)
+from . import nonparametric, rank, resampling  # noqa: F401
 from .base import TESTS, Sample, TestResult, register_test
 from .parametric import mean_residual_correlation
 

@@ -55,6 +55,16 @@ class Sample:
         ``(N, T_est)`` their session dates, for calendar alignment.
     corr
         Optional ``(N, N)`` pairwise residual correlations, when already computed for the cell.
+    ar_all, sar_all
+        ``(N, T)`` over all event days of the panel: in-sample residuals (and e/σ̂) on the estimation days used,
+        abnormal returns (and SAR) on event-window days, NaN elsewhere. Used by the rank tests.
+    window_cols, estimation_cols
+        Columns of ``ar_all`` that form the CAR window and the estimation window.
+    portfolio
+        A callable returning ``(CAR_p, Var(CAR_p), M_p)`` of the equally weighted event-time portfolio of the
+        sample, fitted with the study's model (for ``portfolio_t``).
+    rng
+        The random generator for resampling tests.
     """
 
     car: np.ndarray
@@ -66,6 +76,12 @@ class Sample:
     resid: np.ndarray
     resid_dates: np.ndarray
     corr: np.ndarray | None = None
+    ar_all: np.ndarray | None = None
+    sar_all: np.ndarray | None = None
+    window_cols: np.ndarray | None = None
+    estimation_cols: np.ndarray | None = None
+    portfolio: Callable[[], tuple[float, float, int]] | None = None
+    rng: np.random.Generator | None = None
 
     __test__ = False
 

@@ -17,7 +17,11 @@ def sign_z(s: Sample) -> TestResult:
     z = (w - s.n / 2) / np.sqrt(s.n / 4)
     exact = float(stats.binomtest(w, s.n, 0.5).pvalue)
     return TestResult(
-        "sign_z", float(z), float(2 * stats.norm.sf(abs(z))), "N(0,1)", s.n,
+        "sign_z",
+        float(z),
+        float(2 * stats.norm.sf(abs(z))),
+        "N(0,1)",
+        s.n,
         details={"positive": float(w), "pvalue_exact": exact},
     )
 
@@ -39,7 +43,11 @@ def gsign_z(s: Sample) -> TestResult:
     w = int((s.car > 0).sum())
     z = (w - s.n * p) / np.sqrt(s.n * p * (1 - p))
     return TestResult(
-        "gsign_z", float(z), float(2 * stats.norm.sf(abs(z))), "N(0,1)", s.n,
+        "gsign_z",
+        float(z),
+        float(2 * stats.norm.sf(abs(z))),
+        "N(0,1)",
+        s.n,
         details={"positive": float(w), "p_hat": p},
     )
 

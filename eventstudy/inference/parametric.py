@@ -142,3 +142,24 @@ def j1(s: Sample) -> TestResult:
     if s.n < 1:
         return not_computable("j1", "N(0,1)", s.n, "no firm-events")
     return _z("j1", s.car.mean() / np.sqrt(s.var_car.sum() / s.n**2), s.n)
+
+
+@register_test("portfolio_t")
+def portfolio_t(s: Sample) -> TestResult:
+    """Portfolio test: the equally weighted portfolio of the sample, aligned in event time, fitted like one security.
+
+    Notes
+    -----
+    :math:`t = CAR_p/\\sqrt{Var(CAR_p)}` with the exact forecast-error variance, t(M−k). Cross-correlation between
+    the members is inside the portfolio's residual variance, so the test is immune to it by construction.
+    Securities on exchanges with other day-0 dates enter on their own event days (event-time alignment).
+    """
+    if s.n < 1:
+        return not_computable("portfolio_t", "t(M-k)", s.n, "no firm-events")
+    if s.portfolio is None:
+        return not_computable("portfolio_t", "t(M-k)", s.n, "the sample carries no model for the portfolio fit")
+    car, var, m = s.portfolio()
+    if not np.isfinite(car) or not np.isfinite(var):
+        return not_computable("portfolio_t", "t(M-k)", s.n, "the portfolio has too few estimation days")
+    res = _t("portfolio_t", car / np.sqrt(var), m - s.df_loss, s.n)
+    return TestResult(**{**res.__dict__, "details": {"car_p": car, "var_car_p": var}})

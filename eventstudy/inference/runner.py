@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..abnormal import Abnormal
+from ..abnormal import Abnormal, compute_abnormal
 from ..config import window_label
+from ..models import NormalReturnModel
 from ..windows import Panel
 from .base import TESTS, Sample
 from .parametric import pairwise_correlation
@@ -30,12 +31,33 @@ TEST_COLUMNS = [
 ]
 
 
-def make_sample(panel: Panel, abn: Abnormal, rows: np.ndarray, w: int, *, corr: np.ndarray | None = None) -> Sample:
-    """The :class:`Sample` of firm-events ``rows`` for CAR window number ``w`` (rows must be usable)."""
+def make_sample(
+    panel: Panel,
+    abn: Abnormal,
+    rows: np.ndarray,
+    w: int,
+    *,
+    corr: np.ndarray | None = None,
+    model: NormalReturnModel | None = None,
+    min_estimation: int = 3,
+    rng: np.random.Generator | None = None,
+) -> Sample:
+    """The :class:`Sample` of firm-events ``rows`` for CAR window number ``w`` (rows must be usable).
+
+    With ``model`` given, the sample can also fit the equally weighted portfolio of its firm-events.
+    """
     est = abn.estimation_used[rows]
     cols = np.flatnonzero(panel.estimation)
     resid = np.where(est[:, cols], abn.ar[rows][:, cols], np.nan)
     a, b = abn.windows[w]
+    wcols = np.arange(panel.day_index(a), panel.day_index(b) + 1)
+    keep = est | panel.event[None, :]
+    portfolio = None
+    if model is not None:
+
+        def portfolio() -> tuple[float, float, int]:
+            return portfolio_car(panel, rows, model, (a, b), min_estimation=min_estimation)
+
     return Sample(
         car=abn.car[rows, w],
         var_car=abn.var_car[rows, w],
@@ -46,13 +68,62 @@ def make_sample(panel: Panel, abn: Abnormal, rows: np.ndarray, w: int, *, corr: 
         resid=resid,
         resid_dates=panel.dates[rows][:, cols],
         corr=corr,
+        ar_all=np.where(keep, abn.ar[rows], np.nan),
+        sar_all=np.where(keep, abn.sar[rows], np.nan),
+        window_cols=wcols,
+        estimation_cols=cols,
+        portfolio=portfolio,
+        rng=rng,
     )
 
 
-def group_cells(keys: pd.DataFrame, group_by: Sequence[str]) -> list[tuple[str, str, np.ndarray]]:
-    """``(event_id, group label, row indices)`` for every event and every label of the ``group_by`` columns."""
+def portfolio_car(
+    panel: Panel, rows: np.ndarray, model: NormalReturnModel, window: tuple[int, int], *, min_estimation: int = 3
+) -> tuple[float, float, int]:
+    """CAR, exact Var(CAR) and M of the equally weighted portfolio of ``rows``, aligned in event time.
+
+    On each event day the portfolio return is the mean over the firm-events with a return that day, and its
+    benchmark return the mean of their benchmarks; the model is then fitted to the portfolio like one security.
+    """
+    from dataclasses import replace
+
+    if rows.size == 0:
+        return float("nan"), float("nan"), 0
+    ret = panel.ret[rows]
+    mret = panel.mret[rows]
+    both = np.isfinite(ret) & np.isfinite(mret)
+    with np.errstate(invalid="ignore"):
+        pr = np.nanmean(np.where(both, ret, np.nan), axis=0)
+        pm = np.nanmean(np.where(both, mret, np.nan), axis=0)
+    excluded = panel.excluded[rows].all(axis=0)
+    keys = panel.keys.iloc[rows[:1]].reset_index(drop=True)
+    one = replace(
+        panel,
+        keys=keys,
+        dates=panel.dates[rows[:1]],
+        ret=pr[None, :],
+        mret=pm[None, :],
+        excluded=excluded[None, :],
+    )
+    res = compute_abnormal(one, model, [window], min_estimation=min_estimation, thin_trading_share=1.0)
+    return float(res.car[0, 0]), float(res.var_car[0, 0]), int(res.nobs[0])
+
+
+def group_cells(
+    keys: pd.DataFrame, group_by: Sequence[str], pools: Mapping[str, Sequence[str]] | None = None
+) -> list[tuple[str, str, np.ndarray]]:
+    """``(event_id, group label, row indices)`` for every event and every label of the ``group_by`` columns.
+
+    ``pools`` maps a pooled-set name (e.g. ``"pooled:escalation"``) to event ids; each pooled set is one more
+    "event" whose firm-events are those of its member events (each firm-event counted once).
+    """
     cells: list[tuple[str, str, np.ndarray]] = []
-    for event_id, ev in keys.groupby("event_id", sort=False):
+    sets = [(eid, ev) for eid, ev in keys.groupby("event_id", sort=False)]
+    for name, members in (pools or {}).items():
+        sub = keys[keys["event_id"].isin(list(members))]
+        if len(sub):
+            sets.append((name, sub))
+    for event_id, ev in sets:
         seen: set[str] = set()
         for col in group_by:
             for label, sub in ev.groupby(col, sort=True):
@@ -69,12 +140,18 @@ def run_tests(
     abn: Abnormal,
     tests: Sequence[str],
     group_by: Sequence[str],
+    *,
+    model: NormalReturnModel | None = None,
+    min_estimation: int = 3,
+    pools: Mapping[str, Sequence[str]] | None = None,
+    rng: np.random.Generator | int | None = 0,
 ) -> pd.DataFrame:
-    """Every test of ``tests`` on every event × group × CAR window; one row per result."""
+    """Every test of ``tests`` on every event × group × CAR window (and pooled set); one row per result."""
     funcs = [(name, TESTS.get(name, where="tests")) for name in tests]
     need_corr = any(name.startswith("kp_") for name in tests)
+    rng = np.random.default_rng(rng)
     records = []
-    for event_id, label, rows in group_cells(panel.keys, group_by):
+    for event_id, label, rows in group_cells(panel.keys, group_by, pools):
         fitted = rows[np.isin(abn.status[rows], ("ok", "missing_event_window"))]
         corr_all = None
         if need_corr and fitted.size > 1:
@@ -84,7 +161,7 @@ def run_tests(
             keep = abn.usable(w)[fitted]
             use = fitted[keep]
             corr = corr_all[np.ix_(keep, keep)] if corr_all is not None else None
-            sample = make_sample(panel, abn, use, w, corr=corr)
+            sample = make_sample(panel, abn, use, w, corr=corr, model=model, min_estimation=min_estimation, rng=rng)
             for name, func in funcs:
                 with np.errstate(all="ignore"):
                     res = func(sample)
@@ -105,12 +182,19 @@ def run_tests(
     return pd.DataFrame.from_records(records, columns=TEST_COLUMNS)
 
 
-def caar_table(panel: Panel, abn: Abnormal, group_by: Sequence[str], *, level: float = 0.95) -> pd.DataFrame:
+def caar_table(
+    panel: Panel,
+    abn: Abnormal,
+    group_by: Sequence[str],
+    *,
+    level: float = 0.95,
+    pools: Mapping[str, Sequence[str]] | None = None,
+) -> pd.DataFrame:
     """CAAR per event × group × window with the cross-sectional t interval at ``level``."""
     from scipy import stats
 
     records = []
-    for event_id, label, rows in group_cells(panel.keys, group_by):
+    for event_id, label, rows in group_cells(panel.keys, group_by, pools):
         for w, window in enumerate(abn.windows):
             car = abn.car[rows[abn.usable(w)[rows]], w]
             n = car.size
