@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from . import parametric  # noqa: I001  (registration order: parametric first)
-from . import nonparametric, rank, resampling  # noqa: F401
+# importing the modules registers their tests; the parametric ones first, so the registry lists them first
+from . import (  # noqa: F401, I001
+    nonparametric,
+    parametric,  # noqa: F401, I001
+    rank,
+    resampling,
+)
 from .base import TESTS, Sample, TestResult, register_test
 from .parametric import mean_residual_correlation
 

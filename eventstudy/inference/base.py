@@ -104,3 +104,17 @@ def register_test(name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[Test
 def not_computable(name: str, distribution: str, nobs: int, reason: str) -> TestResult:
     """The result of a test that cannot be computed, with the reason."""
     return TestResult(name, float("nan"), float("nan"), distribution, int(nobs), notes=reason)
+
+
+def pvalue_normal(z: float) -> float:
+    """Two-sided p-value of ``z`` against N(0,1) (scipy.special.ndtr, without the distribution-object overhead)."""
+    from scipy.special import ndtr
+
+    return float(2.0 * ndtr(-abs(z))) if np.isfinite(z) else float("nan")
+
+
+def pvalue_t(t: float, df: float) -> float:
+    """Two-sided p-value of ``t`` against Student's t(df) (scipy.special.stdtr)."""
+    from scipy.special import stdtr
+
+    return float(2.0 * stdtr(df, -abs(t))) if np.isfinite(t) and df > 0 else float("nan")

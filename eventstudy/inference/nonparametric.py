@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .base import Sample, TestResult, not_computable, register_test
+from .base import Sample, TestResult, not_computable, pvalue_normal, register_test
 
 
 @register_test("sign_z")
@@ -19,7 +19,7 @@ def sign_z(s: Sample) -> TestResult:
     return TestResult(
         "sign_z",
         float(z),
-        float(2 * stats.norm.sf(abs(z))),
+        pvalue_normal(z),
         "N(0,1)",
         s.n,
         details={"positive": float(w), "pvalue_exact": exact},
@@ -45,7 +45,7 @@ def gsign_z(s: Sample) -> TestResult:
     return TestResult(
         "gsign_z",
         float(z),
-        float(2 * stats.norm.sf(abs(z))),
+        pvalue_normal(z),
         "N(0,1)",
         s.n,
         details={"positive": float(w), "p_hat": p},

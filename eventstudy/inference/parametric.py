@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
-from .base import Sample, TestResult, not_computable, register_test
+from .base import Sample, TestResult, not_computable, pvalue_normal, pvalue_t, register_test
 
 __all__ = ["mean_residual_correlation", "pairwise_correlation"]
 
 
 def _t(name: str, stat: float, df: float, n: int, notes: str = "") -> TestResult:
-    p = float(2 * stats.t.sf(abs(stat), df)) if np.isfinite(stat) else float("nan")
+    p = pvalue_t(stat, df)
     return TestResult(name, float(stat), p, f"t({int(df)})", n, notes)
 
 
 def _z(name: str, stat: float, n: int, notes: str = "") -> TestResult:
-    p = float(2 * stats.norm.sf(abs(stat))) if np.isfinite(stat) else float("nan")
+    p = pvalue_normal(stat)
     return TestResult(name, float(stat), p, "N(0,1)", n, notes)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .base import Sample, TestResult, not_computable, register_test
+from .base import Sample, TestResult, not_computable, pvalue_normal, pvalue_t, register_test
 
 
 def _centred_ranks(values: np.ndarray) -> np.ndarray:
@@ -41,7 +41,7 @@ def rank_z(s: Sample) -> TestResult:
     s2 = np.sum(n_t[days] * ubar[days] ** 2) / days.sum()
     w = s.window_cols
     z = np.sum(np.sqrt(n_t[w]) * ubar[w]) / (np.sqrt(s2) * np.sqrt(len(w)))
-    return TestResult("rank_z", float(z), float(2 * stats.norm.sf(abs(z))), "N(0,1)", s.n)
+    return TestResult("rank_z", float(z), pvalue_normal(z), "N(0,1)", s.n)
 
 
 @register_test("grank_t")
@@ -74,5 +74,5 @@ def grank_t(s: Sample) -> TestResult:
     if t_days - 1 - z**2 <= 0:
         return not_computable("grank_t", f"t({t_days - 2})", s.n, "Z too large for the t transformation")
     t = z * np.sqrt((t_days - 2) / (t_days - 1 - z**2))
-    p = float(2 * stats.t.sf(abs(t), t_days - 2))
+    p = pvalue_t(t, t_days - 2)
     return TestResult("grank_t", float(t), p, f"t({t_days - 2})", s.n, details={"z": float(z)})

@@ -41,6 +41,7 @@ def make_sample(
     model: NormalReturnModel | None = None,
     min_estimation: int = 3,
     rng: np.random.Generator | None = None,
+    portfolio_cache: dict[bytes, Abnormal] | None = None,
 ) -> Sample:
     """The :class:`Sample` of firm-events ``rows`` for CAR window number ``w`` (rows must be usable).
 
@@ -56,7 +57,14 @@ def make_sample(
     if model is not None:
 
         def portfolio() -> tuple[float, float, int]:
-            return portfolio_car(panel, rows, model, (a, b), min_estimation=min_estimation)
+            key = rows.tobytes()
+            if portfolio_cache is not None and key in portfolio_cache:
+                res = portfolio_cache[key]
+            else:
+                res = portfolio_fit(panel, rows, model, abn.windows, min_estimation=min_estimation)
+                if portfolio_cache is not None:
+                    portfolio_cache[key] = res
+            return float(res.car[0, w]), float(res.var_car[0, w]), int(res.nobs[0])
 
     return Sample(
         car=abn.car[rows, w],
@@ -77,35 +85,51 @@ def make_sample(
     )
 
 
-def portfolio_car(
-    panel: Panel, rows: np.ndarray, model: NormalReturnModel, window: tuple[int, int], *, min_estimation: int = 3
-) -> tuple[float, float, int]:
-    """CAR, exact Var(CAR) and M of the equally weighted portfolio of ``rows``, aligned in event time.
+def portfolio_fit(
+    panel: Panel,
+    rows: np.ndarray,
+    model: NormalReturnModel,
+    windows: Sequence[tuple[int, int]],
+    *,
+    min_estimation: int = 3,
+) -> Abnormal:
+    """The engine's output for the equally weighted portfolio of ``rows``, aligned in event time.
 
     On each event day the portfolio return is the mean over the firm-events with a return that day, and its
     benchmark return the mean of their benchmarks; the model is then fitted to the portfolio like one security.
     """
     from dataclasses import replace
 
-    if rows.size == 0:
-        return float("nan"), float("nan"), 0
     ret = panel.ret[rows]
     mret = panel.mret[rows]
     both = np.isfinite(ret) & np.isfinite(mret)
-    with np.errstate(invalid="ignore"):
-        pr = np.nanmean(np.where(both, ret, np.nan), axis=0)
-        pm = np.nanmean(np.where(both, mret, np.nan), axis=0)
+    count = both.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pr = np.where(both, ret, 0.0).sum(axis=0) / count
+        pm = np.where(both, mret, 0.0).sum(axis=0) / count
     excluded = panel.excluded[rows].all(axis=0)
-    keys = panel.keys.iloc[rows[:1]].reset_index(drop=True)
-    one = replace(
-        panel,
-        keys=keys,
-        dates=panel.dates[rows[:1]],
-        ret=pr[None, :],
-        mret=pm[None, :],
-        excluded=excluded[None, :],
+    valid = np.isfinite(pr)
+    dates = panel.dates[rows[:1]]
+    keys = pd.DataFrame(
+        {
+            "event_id": ["portfolio"],
+            "ticker": ["portfolio"],
+            "day0": [dates[0, panel.day_index(0)] if panel.rel[0] <= 0 <= panel.rel[-1] else np.datetime64("NaT")],
+            "first_return": [dates[0, np.argmax(valid)] if valid.any() else np.datetime64("NaT")],
+            "last_return": [dates[0, len(valid) - 1 - np.argmax(valid[::-1])] if valid.any() else np.datetime64("NaT")],
+        }
     )
-    res = compute_abnormal(one, model, [window], min_estimation=min_estimation, thin_trading_share=1.0)
+    one = replace(panel, keys=keys, dates=dates, ret=pr[None, :], mret=pm[None, :], excluded=excluded[None, :])
+    return compute_abnormal(one, model, list(windows), min_estimation=min_estimation, thin_trading_share=1.0)
+
+
+def portfolio_car(
+    panel: Panel, rows: np.ndarray, model: NormalReturnModel, window: tuple[int, int], *, min_estimation: int = 3
+) -> tuple[float, float, int]:
+    """CAR, exact Var(CAR) and M of the equally weighted event-time portfolio of ``rows`` (:func:`portfolio_fit`)."""
+    if rows.size == 0:
+        return float("nan"), float("nan"), 0
+    res = portfolio_fit(panel, rows, model, [window], min_estimation=min_estimation)
     return float(res.car[0, 0]), float(res.var_car[0, 0]), int(res.nobs[0])
 
 
@@ -153,6 +177,7 @@ def run_tests(
     records = []
     for event_id, label, rows in group_cells(panel.keys, group_by, pools):
         fitted = rows[np.isin(abn.status[rows], ("ok", "missing_event_window"))]
+        cache: dict[bytes, Abnormal] = {}
         corr_all = None
         if need_corr and fitted.size > 1:
             base = make_sample(panel, abn, fitted, 0)
@@ -161,7 +186,17 @@ def run_tests(
             keep = abn.usable(w)[fitted]
             use = fitted[keep]
             corr = corr_all[np.ix_(keep, keep)] if corr_all is not None else None
-            sample = make_sample(panel, abn, use, w, corr=corr, model=model, min_estimation=min_estimation, rng=rng)
+            sample = make_sample(
+                panel,
+                abn,
+                use,
+                w,
+                corr=corr,
+                model=model,
+                min_estimation=min_estimation,
+                rng=rng,
+                portfolio_cache=cache,
+            )
             for name, func in funcs:
                 with np.errstate(all="ignore"):
                     res = func(sample)

@@ -11,13 +11,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+import pandas as pd
 
 from .._registry import Registry
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ..windows import Panel
 
-__all__ = ["NormalReturnModel", "MODELS", "ConstantMean", "MarketAdjusted", "MarketModel", "get_model"]
+__all__ = [
+    "NormalReturnModel",
+    "MODELS",
+    "ConstantMean",
+    "MarketAdjusted",
+    "MarketModel",
+    "FactorModel",
+    "world_model",
+    "get_model",
+]
 
 
 @runtime_checkable
@@ -99,7 +110,76 @@ class MarketModel:
 def get_model(model: str | NormalReturnModel) -> NormalReturnModel:
     """A model instance from a registry name or an instance (returned as it is)."""
     if isinstance(model, str):
+        if model in ("factor", "world"):
+            raise ConfigError(
+                f"model: {model!r} needs data: pass FactorModel(frame) for 'factor', or use EventStudy(..., "
+                "model='world', world_index='ACWI') for the two-factor model; fix: give the factor data"
+            )
         return MODELS.get(model, where="model")()
     if not isinstance(model, NormalReturnModel):
         raise TypeError(f"model must be a registry name or a NormalReturnModel, got {type(model).__name__}")
     return model
+
+
+def _aligned(frame: pd.DataFrame, dates: np.ndarray) -> np.ndarray:
+    """Values of ``frame`` (indexed by date) at each of ``dates`` (any shape); NaN where absent."""
+    flat = pd.DatetimeIndex(dates.ravel())
+    values = frame.reindex(flat).to_numpy(dtype=float)
+    return values.reshape(dates.shape + (frame.shape[1],))
+
+
+@dataclass(frozen=True, eq=False)
+class FactorModel:
+    """A factor model: R_it = α_i + (β_i R_mt) + Σ_f b_if F_ft + ε_it.
+
+    Parameters
+    ----------
+    factors
+        A frame indexed by date, one column per factor (e.g. Fama–French ``mkt_rf, smb, hml`` or Carhart's
+        ``mom``), in the same return units as the prices. Factors are matched to each security's sessions by date;
+        a session without factor values is left out of the estimation window (and its AR is missing).
+    include_market
+        Whether the security's own benchmark return is a regressor too (the international two-factor model:
+        local index plus a world index).
+    name
+        The label written to the outputs.
+    """
+
+    factors: pd.DataFrame
+    include_market: bool = False
+    name: str = "factor"
+    demean_residuals: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.factors, pd.DataFrame) or self.factors.shape[1] == 0:
+            raise ConfigError("model: a factor model needs a DataFrame of factors; fix: pass FactorModel(frame)")
+        if not isinstance(self.factors.index, pd.DatetimeIndex):
+            raise ConfigError("model: the factor frame must be indexed by date; fix: set_index a datetime column first")
+
+    @property
+    def k(self) -> int:
+        return 1 + int(self.include_market) + self.factors.shape[1]
+
+    @property
+    def df_loss(self) -> int:
+        return self.k
+
+    def design(self, panel: Panel) -> tuple[np.ndarray, np.ndarray | None]:
+        f = _aligned(self.factors.astype(float), panel.dates)
+        parts = [np.ones(panel.ret.shape + (1,))]
+        if self.include_market:
+            parts.append(panel.mret[..., None])
+        parts.append(f)
+        return np.concatenate(parts, axis=2), None
+
+
+def world_model(world_returns: pd.Series, *, name: str = "world") -> FactorModel:
+    """The international two-factor model: the security's local index plus a world index (e.g. ACWI).
+
+    The world index is matched to each security's sessions by calendar date.
+    """
+    return FactorModel(pd.DataFrame({"world": world_returns}), include_market=True, name=name)
+
+
+MODELS.add("factor", FactorModel)
+MODELS.add("world", world_model)
