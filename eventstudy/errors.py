@@ -18,6 +18,7 @@ __all__ = [
     "CalendarError",
     "CacheError",
     "SourceError",
+    "DataWarning",
     "located",
 ]
 
@@ -83,3 +84,9 @@ class CacheError(EventStudyError):
 
 class SourceError(EventStudyError):
     """A price source failed (network, throttling, unexpected shape)."""
+
+
+class DataWarning(UserWarning):
+    """Data that is usable but suspicious, or a firm-event that cannot be used for a reason outside the inputs'
+    syntax: a probable unadjusted split, an event outside the span of the prices. The message is one line naming
+    the ticker or event, the date and what to check; the run's ``data_notes.csv`` records it too."""

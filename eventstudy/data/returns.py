@@ -8,6 +8,7 @@ nothing is dropped without a trace.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +17,19 @@ import pandas as pd
 
 from ..errors import ConfigError, PriceDataError, located
 
-__all__ = ["ReturnsFrame", "to_returns", "RETURN_KINDS", "NOTE_REASONS"]
+__all__ = [
+    "ReturnsFrame",
+    "to_returns",
+    "check_returns",
+    "suspect_splits",
+    "RETURN_KINDS",
+    "NOTE_REASONS",
+    "SPLIT_LOG_THRESHOLD",
+]
+
+SPLIT_LOG_THRESHOLD = math.log(1.8)
+"""An overnight move with ``|ln(P_t / P_{t-1})|`` above this (a rise beyond +80 % or a fall beyond −44 %, the
+size of a 2:1 or 1:2 split) is flagged as a possible unadjusted split unless it falls in a study event's window."""
 
 
 def _simple(ratio: np.ndarray) -> np.ndarray:
@@ -245,3 +258,68 @@ def to_returns(
         ret = RETURN_KINDS[kind](px / prev)
     frame = pd.DataFrame({"close": px, "ret": ret}, index=pd.DatetimeIndex(grid, name="date"))
     return ReturnsFrame(frame=frame, notes=notes, kind=kind, multi_day=multi_day)
+
+
+def check_returns(
+    rf: ReturnsFrame, close: pd.Series, sessions: pd.DatetimeIndex, *, where: str, rtol: float = 1e-10
+) -> None:
+    """Cross-check returns against the prices they came from, matching by **date**, never by position.
+
+    For every session ``d`` with a return, the close on ``d`` and on the session before ``d`` (both looked up by
+    date in ``close``, the price file's rows) must give that return again.
+
+    Raises
+    ------
+    PriceDataError
+        Naming ``where`` and the first date whose return does not match its prices.
+    """
+    ret = rf.frame["ret"]
+    ok = ret.notna().to_numpy()
+    if not ok.any():
+        return
+    px = pd.Series(
+        pd.to_numeric(close, errors="coerce").to_numpy(dtype="float64", na_value=np.nan),
+        index=_dates(close.index, where=where),
+    )
+    px = px[~px.index.duplicated(keep="first")]
+    sess = _dates(pd.Index(sessions), where="sessions").unique().sort_values()
+    dates = pd.DatetimeIndex(ret.index[ok])
+    pos = sess.get_indexer(dates)
+    bad_pos = pos <= 0
+    prev = pd.DatetimeIndex(np.where(bad_pos, dates.values, sess.values[np.maximum(pos - 1, 0)]))
+    now_px = px.reindex(dates).to_numpy()
+    prev_px = px.reindex(prev).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = RETURN_KINDS[rf.kind](now_px / prev_px)
+    got = ret.to_numpy()[ok]
+    good = ~bad_pos & np.isclose(got, expected, rtol=rtol, atol=1e-14)
+    if rf.multi_day:
+        good |= ~bad_pos  # a multi-day return spans a gap; its previous price is not the previous session's
+    if not good.all():
+        i = int(np.flatnonzero(~good)[0])
+        raise PriceDataError(
+            located(
+                f"{where}[{dates[i]:%Y-%m-%d}]",
+                f"the return {got[i]:.6g} does not match the closes {prev_px[i]:.6g} on "
+                f"{prev[i]:%Y-%m-%d} and {now_px[i]:.6g} on {dates[i]:%Y-%m-%d} (expected {expected[i]:.6g})",
+                fix="the returns are misaligned with the price file; report this with the file attached",
+            )
+        )
+
+
+def suspect_splits(
+    rf: ReturnsFrame, *, exclude: pd.DatetimeIndex | None = None, threshold: float = SPLIT_LOG_THRESHOLD
+) -> pd.DataFrame:
+    """Overnight moves large enough to be an unadjusted split, outside the dates in ``exclude``.
+
+    Returns a frame with columns ``date`` and ``ratio`` (``P_t / P_{t-1}``), one row per flagged session.
+    """
+    ret = rf.frame["ret"]
+    ratio = np.exp(ret.to_numpy()) if rf.kind == "log" else ret.to_numpy() + 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        size = np.abs(np.log(ratio))
+    hit = np.isfinite(size) & (size > threshold)
+    dates = pd.DatetimeIndex(ret.index)
+    if exclude is not None and len(exclude):
+        hit &= ~dates.isin(exclude)
+    return pd.DataFrame({"date": dates[hit], "ratio": ratio[hit]})

@@ -594,7 +594,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     sep = max((",", ";", "\t"), key=header.count)
     try:
         return pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, na_filter=False, skip_blank_lines=False, engine="c"
+            io.StringIO(text), sep=sep, dtype=str, na_filter=False, skip_blank_lines=False, engine="c", index_col=False
         )
     except pd.errors.ParserError as exc:
         raise PriceDataError(
