@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .models import NormalReturnModel
+from .models import ConstantMean, MarketAdjusted, MarketModel, NormalReturnModel
 from .windows import Panel
 
 __all__ = ["Abnormal", "OUTCOMES", "compute_abnormal"]
@@ -29,7 +29,7 @@ OUTCOMES: dict[str, str] = {
     "no_data": "no prices for the security or its benchmark around the event",
     "pre_listing": "day 0 is not after the first valid price (not yet listed, or a shell before it)",
     "short_estimation": "fewer valid estimation-window returns than min_estimation",
-    "thin_trading": "more than the allowed share of zero returns in the estimation window",
+    "thin_trading": "more than the allowed share of zero returns in the estimation window, or no residual variation",
     "missing_event_window": "a return is missing inside at least one CAR window (other windows are still used)",
 }
 
@@ -92,8 +92,66 @@ def compute_abnormal(
     *,
     min_estimation: int = 120,
     thin_trading_share: float = 0.2,
+    method: str = "auto",
+    block_size: int = 4096,
 ) -> Abnormal:
-    """Fit the model on every estimation window and compute AR, CAR, exact variances, SAR and SCAR."""
+    """Fit the model on every estimation window and compute AR, CAR, exact variances, SAR and SCAR.
+
+    Parameters
+    ----------
+    panel
+        The aligned firm-events (:func:`eventstudy.windows.build_panel`).
+    model
+        A normal-return model.
+    car_windows
+        Inclusive ``(start, end)`` CAR windows in event days.
+    min_estimation
+        Fewest valid estimation returns for a fit.
+    thin_trading_share
+        Largest share of zero estimation returns before a firm-event is ``thin_trading``.
+    method
+        ``"auto"`` (default) uses the closed-form path for ``market``, ``constant_mean`` and ``market_adjusted``
+        and the design-tensor path for every other model; ``"fast"`` requires the closed-form path and
+        ``"generic"`` forces the design-tensor path. Both give the same numbers to rounding.
+    block_size
+        Firm-events per block on the closed-form path; it bounds the temporaries to a few ``block_size × T``
+        arrays whatever the number of firm-events.
+
+    Notes
+    -----
+    The closed-form path computes, per firm-event, masked sums over the estimation window in two passes
+    (means, then centred sums :math:`S_{xx} = \\sum (x-\\bar x)^2`, :math:`S_{xy}`), so for the market model
+    :math:`\\hat\\beta = S_{xy}/S_{xx}`, :math:`(X'X)^{-1}` is the closed-form 2×2 inverse, the leverage of event
+    day *t* is :math:`1/M + (x_t-\\bar x)^2/S_{xx}` and, for a window of length *L*,
+    :math:`\\mathrm{Var}(CAR) = \\hat\\sigma^2 (L + L^2/M + (\\sum_w x_t - L\\bar x)^2 / S_{xx})`. CARs come from
+    cumulative sums over the event days. No ``(n, T, k)`` array is built.
+    """
+    kind = _closed_form_kind(model)
+    if method not in ("auto", "fast", "generic"):
+        raise ValueError(f"method: must be 'auto', 'fast' or 'generic' (got {method!r}); fix: pick one")
+    if method == "fast" and kind is None:
+        raise ValueError(
+            f"method: 'fast' has no closed form for model {getattr(model, 'name', model)!r}; "
+            "fix: use method='auto' or 'generic'"
+        )
+    if block_size < 1:
+        raise ValueError(f"block_size: must be at least 1 (got {block_size}); fix: use e.g. 4096")
+    if kind is not None and method != "generic":
+        # unusable firm-events divide by zero or NaN on the way; their status says why and their numbers are NaN
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _closed_form(panel, kind, model, car_windows, min_estimation, thin_trading_share, int(block_size))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _generic(panel, model, car_windows, min_estimation, thin_trading_share)
+
+
+def _generic(
+    panel: Panel,
+    model: NormalReturnModel,
+    car_windows: Sequence[tuple[int, int]],
+    min_estimation: int,
+    thin_trading_share: float,
+) -> Abnormal:
+    """The design-tensor path: any linear model, through ``(n, T, k)`` designs and batched inverses."""
     x, offset = model.design(panel)
     y = panel.ret if offset is None else panel.ret - offset
     k = model.k
@@ -164,7 +222,7 @@ def compute_abnormal(
         var_car[:, w] = np.where(complete[:, w], sigma2 * (length + quad), np.nan)
     scar = car / np.sqrt(var_car)
 
-    status = _status(panel, m, fit_ok, zero_share, complete, min_estimation, thin_trading_share)
+    status = _status(panel, m, fit_ok, zero_share, complete, min_estimation, thin_trading_share, sigma2=sigma2)
     bad = ~np.isin(status, ("ok", "missing_event_window"))
     params = np.where(bad[:, None], np.nan, b)
     return Abnormal(
@@ -186,6 +244,199 @@ def compute_abnormal(
     )
 
 
+def _closed_form_kind(model: NormalReturnModel) -> str | None:
+    """``"market"``, ``"constant_mean"`` or ``"market_adjusted"`` when ``model`` is one of those, as registered."""
+    for cls in (MarketModel, ConstantMean, MarketAdjusted):
+        if type(model) is cls:
+            default = cls()
+            return default.name if model == default else None
+    return None
+
+
+def _column_selector(mask: np.ndarray) -> slice | np.ndarray:
+    """A slice when the True entries of ``mask`` are contiguous (a view, no copy), else their indices."""
+    idx = np.flatnonzero(mask)
+    if idx.size and idx[-1] - idx[0] + 1 == idx.size:
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
+
+
+def _closed_form(
+    panel: Panel,
+    kind: str,
+    model: NormalReturnModel,
+    car_windows: Sequence[tuple[int, int]],
+    min_estimation: int,
+    thin_trading_share: float,
+    block_size: int,
+) -> Abnormal:
+    """Masked sums and closed-form inverses for k ≤ 2 (market, constant_mean, market_adjusted), block by block."""
+    n, t = panel.ret.shape
+    k = model.k
+    with_x = kind == "market"
+    intercept = kind != "market_adjusted"
+    ecols = _column_selector(panel.event)
+    scols = _column_selector(panel.estimation)
+    ev_idx = np.flatnonzero(panel.event)
+    n_ev = ev_idx.size
+    # CAR windows as positions in the event-day block (cumulative sums carry a leading zero column)
+    spans = []
+    for a, bnd in car_windows:
+        lo, hi = panel.day_index(a), panel.day_index(bnd)
+        i0, i1 = int(np.searchsorted(ev_idx, lo)), int(np.searchsorted(ev_idx, hi)) + 1
+        if i1 - i0 != hi - lo + 1 or ev_idx[i0] != lo:
+            raise ValueError(f"car_windows: {(a, bnd)} is not inside the event window; fix: shorten it")
+        spans.append((i0, i1, bnd - a + 1))
+    nw = len(spans)
+    min_m = max(min_estimation, model.df_loss + 3)
+
+    params = np.full((n, k), np.nan)
+    sigma2 = np.full(n, np.nan)
+    nobs = np.zeros(n, dtype=np.int64)
+    ar = np.full((n, t), np.nan)
+    var_ar = np.full((n, t), np.nan)
+    sar = np.full((n, t), np.nan)
+    est_used = np.zeros((n, t), dtype=bool)
+    car = np.full((n, nw), np.nan)
+    var_car = np.full((n, nw), np.nan)
+    complete = np.zeros((n, nw), dtype=bool)
+    fit_ok_all = np.zeros(n, dtype=bool)
+    zero_share = np.zeros(n)
+    est_mask = panel.estimation[scols]
+
+    for start in range(0, n, block_size):
+        r = slice(start, min(start + block_size, n))
+        ret = panel.ret[r]
+        excl = panel.excluded[r]
+        # estimation window: masked sums, two passes (means, then centred sums)
+        ys = ret[:, scols]
+        ret_ok = np.isfinite(ys) & est_mask & ~excl[:, scols]
+        zeros = np.count_nonzero((ys == 0) & ret_ok, axis=1)
+        n_ret = np.count_nonzero(ret_ok, axis=1)
+        zero_share[r] = np.divide(zeros, n_ret, out=np.zeros(zeros.shape), where=n_ret > 0)
+        if kind == "market_adjusted":
+            ys = ys - panel.mret[r][:, scols]
+            est = np.isfinite(ys) & est_mask & ~excl[:, scols]
+        elif with_x:
+            xs = panel.mret[r][:, scols]
+            est = ret_ok & np.isfinite(xs)
+        else:
+            est = ret_ok
+        m = np.count_nonzero(est, axis=1)
+        mf = np.maximum(m, 1).astype(float)
+        ybar = np.where(est, ys, 0.0).sum(axis=1) / mf
+        dy = np.where(est, ys - ybar[:, None], 0.0)
+        fit_ok = m >= min_m
+        if with_x:
+            xbar = np.where(est, xs, 0.0).sum(axis=1) / mf
+            dx = np.where(est, xs - xbar[:, None], 0.0)
+            sxx = np.einsum("ij,ij->i", dx, dx)
+            sxy = np.einsum("ij,ij->i", dx, dy)
+            fit_ok &= np.abs(m * sxx) > 1e-300  # det(X'X) = M S_xx
+            sxx_safe = np.where(fit_ok, sxx, 1.0)
+            beta = sxy / sxx_safe
+            alpha = ybar - beta * xbar
+            e = dy - beta[:, None] * dx
+            ssr = np.einsum("ij,ij->i", e, e)
+            params[r, 0] = alpha
+            params[r, 1] = beta
+        else:
+            ssr = np.einsum("ij,ij->i", dy, dy)
+            if intercept:
+                params[r, 0] = ybar
+        s2 = np.where(fit_ok, ssr / np.maximum(m - model.df_loss, 1), np.nan)
+        sigma2[r] = s2
+        nobs[r] = m
+        fit_ok_all[r] = fit_ok
+
+        # estimation days: in-sample residuals, σ̂² as their variance
+        use = est & fit_ok[:, None]
+        if with_x:
+            fitted_s = alpha[:, None] + beta[:, None] * xs
+        elif intercept:
+            fitted_s = ybar[:, None]
+        else:
+            fitted_s = 0.0
+        ar_s = np.where(use, ys - fitted_s, np.nan)
+        ar[r, scols] = ar_s
+        var_ar[r, scols] = np.where(use, s2[:, None], np.nan)
+        sar[r, scols] = ar_s / np.sqrt(s2)[:, None]
+        est_used[r, scols] = est
+
+        # event days: abnormal returns, exact forecast-error variances, CARs from cumulative sums
+        ye = ret[:, ecols]
+        if kind == "market_adjusted":
+            ye = ye - panel.mret[r][:, ecols]
+        if with_x:
+            xe = panel.mret[r][:, ecols]
+            ar_e = ye - (alpha[:, None] + beta[:, None] * xe)
+            dxe = xe - xbar[:, None]
+            lev = 1.0 / mf[:, None] + dxe * dxe / sxx_safe[:, None]
+        elif intercept:
+            ar_e = ye - ybar[:, None]
+            lev = 1.0 / mf[:, None]
+        else:
+            ar_e = ye
+            lev = 0.0
+        ar_e = np.where(fit_ok[:, None], ar_e, np.nan)
+        v_e = s2[:, None] * (1.0 + lev)
+        v_e = np.where(np.isfinite(ar_e), v_e, np.nan)
+        ar[r, ecols] = ar_e
+        var_ar[r, ecols] = v_e
+        sar[r, ecols] = ar_e / np.sqrt(v_e)
+
+        nb = ar_e.shape[0]
+        miss = np.zeros((nb, n_ev + 1), dtype=np.int32)
+        np.cumsum(~np.isfinite(ar_e), axis=1, out=miss[:, 1:])
+        cs = np.zeros((nb, n_ev + 1))
+        np.cumsum(np.where(np.isfinite(ar_e), ar_e, 0.0), axis=1, out=cs[:, 1:])
+        if with_x:
+            cx = np.zeros((nb, n_ev + 1))
+            np.cumsum(np.where(np.isfinite(xe), xe, 0.0), axis=1, out=cx[:, 1:])
+        for w, (i0, i1, length) in enumerate(spans):
+            ok = miss[:, i1] == miss[:, i0]
+            complete[r, w] = ok
+            car[r, w] = np.where(ok, cs[:, i1] - cs[:, i0], np.nan)
+            if with_x:
+                dev = (cx[:, i1] - cx[:, i0]) - length * xbar
+                quad = length * length / mf + dev * dev / sxx_safe
+            elif intercept:
+                quad = length * length / mf
+            else:
+                quad = 0.0
+            var_car[r, w] = np.where(ok, s2 * (length + quad), np.nan)
+    scar = car / np.sqrt(var_car)
+
+    status = _status(
+        panel, nobs, fit_ok_all, zero_share, complete, min_estimation, thin_trading_share, sigma2=sigma2
+    )
+    bad = ~np.isin(status, ("ok", "missing_event_window"))
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        for arr in (params, ar, var_ar, sar, car, var_car, scar):
+            arr[rows] = np.nan
+        sigma2[rows] = np.nan
+        est_used[rows] = False
+        complete[rows] = False
+    return Abnormal(
+        windows=tuple(tuple(w) for w in car_windows),
+        params=params,
+        sigma2=sigma2,
+        nobs=nobs,
+        ar=ar,
+        var_ar=var_ar,
+        sar=sar,
+        estimation_used=est_used,
+        car=car,
+        var_car=var_car,
+        scar=scar,
+        complete=complete,
+        status=status,
+        zero_share=zero_share,
+        df_loss=model.df_loss,
+    )
+
+
 def _status(
     panel: Panel,
     m: np.ndarray,
@@ -194,6 +445,8 @@ def _status(
     complete: np.ndarray,
     min_estimation: int,
     thin_trading_share: float,
+    *,
+    sigma2: np.ndarray | None = None,
 ) -> np.ndarray:
     keys = panel.keys
     day0 = pd.DatetimeIndex(keys["day0"]).values
@@ -209,6 +462,10 @@ def _status(
     status = np.full(len(m), "ok", dtype=object)
     status[~complete.all(axis=1)] = "missing_event_window"
     status[zero_share > thin_trading_share] = "thin_trading"
+    if sigma2 is not None:
+        # no residual variation at all (a constant price): nothing can be standardised
+        with np.errstate(invalid="ignore"):
+            status[fit_ok & ~(sigma2 > 0)] = "thin_trading"
     status[(m < min_estimation) | ~fit_ok] = "short_estimation"
     status[pre_listing] = "pre_listing"
     status[no_data] = "no_data"

@@ -257,3 +257,14 @@ def test_pairwise_correlation_matches_pandas_on_unaligned_dates():
     frame = pd.concat([pd.Series(resid[i], index=dates[i]) for i in range(n)], axis=1)
     want = frame.corr(min_periods=5).to_numpy()
     np.testing.assert_allclose(pairwise_correlation(resid, dates), want, atol=1e-12)
+
+
+def test_constant_price_is_thin_trading_even_when_zeros_are_allowed():
+    rng = np.random.default_rng(2)
+    mret = rng.normal(0, 0.01, (2, 30))
+    ret = mret + rng.normal(0, 0.01, (2, 30))
+    ret[1] = 0.0  # a constant price: every return is zero
+    panel = panel_from_arrays(ret, mret, (-25, -6), (-5, 4), -25)
+    abn = compute_abnormal(panel, MarketModel(), [(0, 0)], min_estimation=10, thin_trading_share=1.0)
+    assert list(abn.status) == ["ok", "thin_trading"]
+    assert np.isnan(abn.scar[1]).all()

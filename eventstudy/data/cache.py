@@ -319,6 +319,35 @@ class PriceCache:
         raw.loc[raw["unbounded_start"].astype(bool), "first"] = pd.NaT
         return raw
 
+    def export_parquet(self, directory: str | Path, tickers: Sequence[str] | None = None) -> Path:
+        """Write cached prices as a Parquet dataset partitioned by ticker (``directory/ticker=…/*.parquet``).
+
+        Each ticker's rows go to its own partition, sorted by date, with the canonical columns
+        ``date, open, high, low, close, volume`` (the ticker is the partition key). Partitions already in
+        ``directory`` for the same tickers are replaced. Read one back with :func:`read_parquet_partition`.
+
+        Parameters
+        ----------
+        directory
+            The dataset's root folder; created when missing. Use shared storage when workers on other machines
+            read it.
+        tickers
+            The tickers to export (all cached tickers when None).
+        """
+        root = Path(directory)
+        root.mkdir(parents=True, exist_ok=True)
+        wanted = None if tickers is None else _check_tickers(tickers)
+        with self._connect() as con:
+            sql = "SELECT ticker, date, open, high, low, close, volume FROM prices"
+            if wanted is not None:
+                con.register("export_tickers", pd.DataFrame({"ticker": pd.Series(wanted, dtype=str)}))
+                sql += " WHERE ticker IN (SELECT ticker FROM export_tickers)"
+            con.execute(
+                f"COPY ({sql} ORDER BY ticker, date) TO '{_sql_path(root)}' "
+                "(FORMAT PARQUET, PARTITION_BY (ticker), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'prices_{i}')"
+            )
+        return root
+
 
 def _utc_naive(value: datetime | pd.Timestamp | None) -> pd.Timestamp:
     if value is None:
@@ -560,3 +589,71 @@ def _union(cached: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     both = pd.concat([cached, new], ignore_index=True)
     both = both.drop_duplicates(["ticker", "date"], keep="last")
     return _concat([both])
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Parquet datasets partitioned by ticker
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def write_parquet_partitions(prices: pd.DataFrame, directory: str | Path) -> Path:
+    """Add a canonical price frame to a Parquet dataset partitioned by ticker (the layout of
+    :meth:`PriceCache.export_parquet`); a ticker's existing partition files of the same name are replaced."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    frame = _checked_frame(prices)
+    if frame.empty:
+        return root
+    con = duckdb.connect()
+    try:
+        con.register("incoming_prices", frame)
+        con.execute(
+            "COPY (SELECT ticker, CAST(date AS DATE) AS date, open, high, low, close, volume FROM incoming_prices "
+            f"ORDER BY ticker, date) TO '{_sql_path(root)}' "
+            "(FORMAT PARQUET, PARTITION_BY (ticker), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'prices_{i}')"
+        )
+    finally:
+        con.close()
+    return root
+
+
+def read_parquet_partition(directory: str | Path, ticker: str, start: Any = None, end: Any = None) -> pd.DataFrame:
+    """One ticker's rows of a Parquet dataset partitioned by ticker, as the canonical price frame.
+
+    Only that ticker's partition is read (DuckDB prunes the others by the ``ticker=`` folder name). A ticker
+    without a partition gives an empty frame.
+    """
+    return read_parquet_partitions(directory, [ticker], start, end)
+
+
+def read_parquet_partitions(
+    directory: str | Path, tickers: Sequence[str], start: Any = None, end: Any = None
+) -> pd.DataFrame:
+    """The rows of ``tickers`` in a Parquet dataset partitioned by ticker, in one scan that reads only their
+    partitions; sorted by ticker and date, as the canonical price frame."""
+    root = Path(directory)
+    s, e = _check_range(start, end)
+    wanted = [str(t) for t in tickers]
+    if not wanted or not root.exists() or not any(root.glob("ticker=*")):
+        return empty_prices()
+    sql = (
+        f"SELECT ticker, date, open, high, low, close, volume FROM read_parquet('{_sql_path(root)}/*/*.parquet', "
+        "hive_partitioning = true, hive_types = {'ticker': VARCHAR}) WHERE list_contains(?, ticker)"
+    )
+    params: list[Any] = [wanted]
+    if s is not None:
+        sql += " AND date >= ?"
+        params.append(s.date())
+    if e is not None:
+        sql += " AND date <= ?"
+        params.append(e.date())
+    con = duckdb.connect()
+    try:
+        raw = con.execute(sql + " ORDER BY ticker, date", params).df()
+    finally:
+        con.close()
+    return _finish(raw)

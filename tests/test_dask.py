@@ -1,0 +1,103 @@
+"""The Dask backend against the in-memory backend on the real study, on a 2-worker LocalCluster.
+
+Results must be identical (``assert_frame_equal`` with exact floats): each worker runs the same engine on whole
+securities, and the client places the rows in the in-memory order before the same tests run. One test kills the
+worker running a chunk on the task's first attempt; Dask runs the task again and the result is still identical.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("distributed")
+pytest.importorskip("pyarrow")
+
+import cloudpickle  # noqa: E402
+from distributed import Client, LocalCluster  # noqa: E402
+
+from eventstudy import EventStudy  # noqa: E402
+from eventstudy.backends.dask import DaskBackend, fit_dask  # noqa: E402
+from eventstudy.data.cache import PriceCache, read_parquet_partition  # noqa: E402
+from eventstudy.data.sources import FileSource  # noqa: E402
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+class KillOnce:
+    """A task hook that ends its worker process the first time chunk ``victim`` starts (a marker file remembers)."""
+
+    def __init__(self, marker: Path, victim: int = 1) -> None:
+        self.marker = str(marker)
+        self.victim = victim
+
+    def __call__(self, index: int) -> None:
+        if index == self.victim and not os.path.exists(self.marker):
+            with open(self.marker, "w") as fh:
+                fh.write(str(os.getpid()))
+            os._exit(1)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB"
+    ) as cluster, Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def study(repo_dir, prices_dir):
+    return EventStudy(
+        repo_dir / "events.csv", repo_dir / "universe.csv", prices_dir, group_by=("group", "segment")
+    )
+
+
+@pytest.fixture(scope="module")
+def in_memory(study):
+    return study.fit()
+
+
+def assert_same(got, want):
+    for name in ("firm_events", "ar", "test_table", "caar_table", "aar_table", "day0"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), check_exact=True, obj=name)
+    cols = sorted(want.data_notes.columns)
+    pd.testing.assert_frame_equal(got.data_notes[cols], want.data_notes[cols], obj="data_notes")
+    assert got.settings == want.settings
+
+
+def test_dask_backend_matches_in_memory(study, in_memory, client):
+    got = study.fit(backend=DaskBackend(chunk_size=300), client=client)
+    assert_same(got, in_memory)
+
+
+def test_dask_backend_from_an_exported_cache(study, in_memory, client, tmp_path):
+    cache = PriceCache(tmp_path / "cache.duckdb")
+    tickers = list(dict.fromkeys([*study.securities()["ticker"], *study.securities()["benchmark"].dropna()]))
+    start, end = study._span()
+    cache.write(FileSource(study.source.directory).fetch(tickers, start, end).prices, source="files")
+    dataset = cache.export_parquet(tmp_path / "prices.parquet")
+    assert len(read_parquet_partition(dataset, tickers[0])) == len(cache.read([tickers[0]]))
+    got = fit_dask(study, client, dataset=dataset, chunk_size=500)
+    pd.testing.assert_frame_equal(got.firm_events, in_memory.firm_events, check_exact=True)
+    pd.testing.assert_frame_equal(got.test_table, in_memory.test_table, check_exact=True)
+
+
+def test_killed_worker_is_retried_and_result_is_identical(study, in_memory, client, tmp_path):
+    marker = tmp_path / "killed"
+    got = study.fit(backend=DaskBackend(chunk_size=300, task_hook=KillOnce(marker)), client=client)
+    assert marker.exists(), "the worker was not killed"
+    assert_same(got, in_memory)
+
+
+def test_dask_backend_needs_a_client(study):
+    from eventstudy.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="client"):
+        study.fit(backend="dask")
+    with pytest.raises(ConfigError, match="unknown backend"):
+        study.fit(backend="spark", client=object())
