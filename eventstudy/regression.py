@@ -1,0 +1,920 @@
+"""Abnormal-return regressions (METHODS §5): the multivariate regression model with event dummies, estimated as a
+seemingly unrelated system, and cross-sectional regressions of CARs on characteristics.
+
+Notes
+-----
+**MVRM** (Schipper & Thompson 1983; Binder 1985). One equation per security *i* over the union of the estimation and
+event windows of the selected events,
+
+.. math::
+
+    R_{it} = \\alpha_i + \\beta_i R_{m,it} + \\sum_k \\gamma_{ik} D_{ikt} + \\varepsilon_{it},
+
+with :math:`R_m` the security's own benchmark and :math:`D_{ikt} = 1` on the sessions of event *k*'s CAR window on
+*i*'s own exchange, so that :math:`CAR_{ik} = L\\gamma_{ik}`. The system is estimated by GLS with
+``linearmodels.system.SUR`` and a given residual covariance :math:`\\hat\\Sigma`.
+
+*Unequal calendars.* The time index is the union of the equations' session dates. ``SUR`` needs a common index, so a
+day on which an equation has no return (its exchange is closed, the price is missing, or the day lies outside its
+windows) is filled with zero in the dependent variable and every regressor, and gets its own indicator regressor.
+The indicator fits that cell exactly, so the cell adds nothing to any other estimate; for GLS this concentrates the
+cell out of :math:`e_t'\\Sigma^{-1}e_t`, which leaves :math:`e_{o,t}'\\Sigma_{oo}^{-1}e_{o,t}` over the equations
+observed on date *t*: the exact GLS on the observed cells (the missing-observation dummy device for SUR). No date is
+dropped from any equation, and the cell indicators are not reported.
+
+*Residual covariance.* :math:`\\hat\\Sigma_{ij}` is computed from the equation-by-equation OLS residuals over the dates
+both equations observe, :math:`\\sum_t e_{it}e_{jt}/n_{ij}`, scaled by
+:math:`\\sqrt{n_i n_j/((n_i-k_i)(n_j-k_j))}` (``linearmodels``' ``debiased`` scaling in the balanced case). When
+*N* is large relative to the number of dates, or :math:`\\hat\\Sigma` is ill-conditioned or not positive definite,
+the correlations are shrunk toward zero with the Ledoit & Wolf (2004) intensity (identity target on the residuals
+standardised by their own sd, so the variances are kept). The GLS weights then use the shrunk matrix and the
+parameter covariance is the sandwich :math:`A^{-1}X'(W^{-1}\\hat\\Sigma W^{-1}\\otimes I)XA^{-1}`,
+:math:`A = X'(W^{-1}\\otimes I)X`, from ``linearmodels.system.covariance.HomoskedasticCovariance``; without
+shrinkage :math:`W=\\hat\\Sigma` and it reduces to :math:`A^{-1}`. The portfolio form (one equal-weighted portfolio
+per group and exchange) is used on request or when too few common dates remain to estimate correlations.
+
+*Wald tests* use :math:`W = (Rb-q)'(RVR')^{-1}(Rb-q) \\sim \\chi^2(q)`, with the F version :math:`W/q \\sim
+F(q, n - K)`, *n* the observed security-days and *K* the reported parameters.
+
+**Cross-sectional regressions** of CAR (or SCAR) on characteristics through the statsmodels formula API: OLS with
+HC3 errors by default; ``weights="patell"`` gives WLS with weights :math:`1/\\mathrm{Var}(CAR_i)`.
+
+References
+----------
+Binder, J. J. (1985). On the use of the multivariate regression model in event studies. *JAR* 23(1).
+Ledoit, O., Wolf, M. (2004). A well-conditioned estimator for large-dimensional covariance matrices. *JMVA* 88.
+Schipper, K., Thompson, R. (1983). The impact of merger-related regulations on the shareholders of acquiring firms.
+*JAR* 21.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import ConfigError, located
+from .windows import Panel
+
+if TYPE_CHECKING:
+    from .results import EventStudyResults
+
+__all__ = [
+    "MVRMResult",
+    "RegressionResult",
+    "mvrm",
+    "regress",
+    "ledoit_wolf_intensity",
+    "report_tables",
+    "SHRINK_OPTIONS",
+    "CHINA_EXCHANGES",
+]
+
+#: shrinkage options of :func:`mvrm`
+SHRINK_OPTIONS: dict[str, str] = {
+    "auto": "Ledoit-Wolf when N > T/10, cond(corr) > 1e3 or Sigma is not positive definite; portfolio form when "
+    f"fewer than {30} complete dates remain",
+    "none": "the sample residual covariance (repaired to the nearest positive definite correlation if needed)",
+    "ledoit_wolf": "always shrink the residual correlations with the Ledoit-Wolf (2004) intensity",
+    "portfolio": "equal-weighted portfolios per group and exchange instead of securities",
+}
+#: exchanges whose listings count as China-listed
+CHINA_EXCHANGES: tuple[str, ...] = ("XSHG", "XSHE")
+_USABLE = ("ok", "missing_event_window")
+_MIN_COMPLETE_DATES = 30
+_COND_LIMIT = 1e3
+_WALD_COLUMNS = [
+    "test",
+    "hypothesis",
+    "event_id",
+    "other_event_id",
+    "group_col",
+    "group",
+    "other_group",
+    "nobs",
+    "estimate",
+    "se",
+    "statistic",
+    "df",
+    "pvalue",
+    "f_statistic",
+    "f_df1",
+    "f_df2",
+    "pvalue_f",
+    "notes",
+]
+
+
+# ============================================================================ MVRM
+@dataclass(frozen=True)
+class MVRMResult:
+    """The fitted event-dummy system.
+
+    Attributes
+    ----------
+    coefficients
+        One row per security (or portfolio) × event: ``security, event_id, exchange``, the group labels, ``gamma``
+        (daily abnormal return), ``se``, ``t``, ``p`` (t with ``df_resid``), ``car`` = L·γ and ``car_se``.
+    wald
+        One row per hypothesis: ``test`` (``all_zero`` (a), ``mean_zero`` (b), ``groups_equal`` (c),
+        ``events_equal`` and ``events_offset`` (d)), ``hypothesis``, the events and groups involved, ``nobs``
+        (securities involved), ``estimate``/``se`` in CAR units for one-row hypotheses, the χ² ``statistic``,
+        ``df``, ``pvalue``, and the F version ``f_statistic, f_df1, f_df2, pvalue_f``.
+    covariance_note
+        How Σ̂ was used: sample, shrunk (with the intensity) or portfolio form, and how missing days were handled.
+    nobs
+        Observed security-days in the system.
+    equations
+        Number of equations (securities, or portfolios in portfolio form).
+    """
+
+    coefficients: pd.DataFrame
+    wald: pd.DataFrame
+    covariance_note: str
+    nobs: int
+    equations: int
+    window: tuple[int, int] = (-1, 1)
+    events: tuple[str, ...] = ()
+    df_resid: int = 0
+    shrinkage: float = 0.0
+    form: str = "securities"
+    notes: tuple[str, ...] = ()
+    sigma: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    params: pd.Series | None = field(default=None, repr=False, compare=False)
+    cov: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    system: Any = field(default=None, repr=False, compare=False)
+
+    def test(self, test: str, **where: str) -> pd.DataFrame:
+        """The Wald rows of one test, filtered by column values, e.g. ``test("mean_zero", event_id=..., group=...)``."""
+        w = self.wald[self.wald["test"] == test]
+        for col, val in where.items():
+            w = w[w[col] == val]
+        return w.reset_index(drop=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Coefficient rows and Wald rows in one table with stable columns (``kind`` tells them apart)."""
+        coef = self.coefficients.assign(kind="coefficient")
+        wald = self.wald.assign(kind="wald")
+        cols = ["kind", *_WALD_COLUMNS[:3], "security", "exchange", "group_col", "group", "other_group"]
+        cols += ["gamma", "se", "t", "p", "car", "car_se", "nobs", "estimate"]
+        cols += ["statistic", "df", "pvalue", "f_statistic", "f_df1", "f_df2", "pvalue_f", "notes"]
+        out = pd.concat([coef, wald], ignore_index=True, sort=False)
+        for c in cols:
+            if c not in out.columns:
+                out[c] = np.nan
+        out["window"] = f"{self.window[0]}_{self.window[1]}"
+        out["covariance_note"] = self.covariance_note
+        return out[[*cols, "window", "covariance_note"]]
+
+
+@dataclass
+class _Unit:
+    label: str
+    exchange: str
+    labels: dict[str, str]
+    weight: float
+    ret: pd.Series
+    mret: pd.Series
+    dummies: dict[str, pd.DatetimeIndex]
+
+
+def _source(results_or_panel: Any) -> tuple[Panel, np.ndarray | None, pd.DataFrame | None]:
+    if isinstance(results_or_panel, Panel):
+        return results_or_panel, None, None
+    panel = getattr(results_or_panel, "panel", None)
+    if panel is None:
+        raise ConfigError(
+            located(
+                "mvrm",
+                "needs the aligned panel",
+                value=type(results_or_panel).__name__,
+                fix="pass a Panel or the EventStudyResults of EventStudy.fit()",
+            )
+        )
+    abn = getattr(results_or_panel, "abnormal", None)
+    status = None if abn is None else np.asarray(abn.status)
+    return panel, status, getattr(results_or_panel, "events", None)
+
+
+def _default_events(panel: Panel, events_frame: pd.DataFrame | None) -> list[str]:
+    ids = list(pd.unique(panel.keys["event_id"]))
+    if events_frame is not None and "headline" in events_frame.columns:
+        head = events_frame.loc[events_frame["headline"].astype(bool), "event_id"].tolist()
+        head = [e for e in head if e in ids]
+        if head:
+            return head
+    return ids
+
+
+def _build_units(
+    panel: Panel,
+    status: np.ndarray | None,
+    events: list[str],
+    window: tuple[int, int],
+    group_cols: list[str],
+    groups: Sequence[str] | None,
+    min_estimation: int,
+) -> tuple[list[_Unit], list[str]]:
+    keys = panel.keys
+    notes: list[str] = []
+    lo, hi = panel.day_index(window[0]), panel.day_index(window[1]) + 1
+    valid = np.isfinite(panel.ret) & np.isfinite(panel.mret) & ~np.isnat(panel.dates)
+    span = panel.estimation | panel.event
+    selected = keys["event_id"].isin(events).to_numpy()
+    usable = selected & valid[:, lo:hi].all(axis=1)
+    usable &= (valid & panel.estimation[None, :]).sum(axis=1) >= min_estimation
+    if status is not None:
+        usable &= np.isin(status, _USABLE)
+    if groups is not None:
+        keep = np.zeros(len(keys), dtype=bool)
+        for col in group_cols:
+            keep |= keys[col].isin(groups).to_numpy()
+        selected &= keep
+        usable &= keep
+    dropped = int((selected & ~usable).sum())
+    if dropped:
+        notes.append(
+            f"{dropped} firm-events of the selected events have no dummy (status not usable, incomplete CAR window "
+            f"or fewer than {min_estimation} estimation returns); their CAR-window days are left out of the equation"
+        )
+    units: list[_Unit] = []
+    tickers = keys["ticker"].to_numpy()
+    order = {e: i for i, e in enumerate(events)}
+    for tk in pd.unique(tickers[usable]):
+        rows = np.flatnonzero((tickers == tk) & selected)
+        good = rows[usable[rows]]
+        good = good[np.argsort([order[e] for e in keys["event_id"].to_numpy()[good]], kind="stable")]
+        m = valid[good] & span[None, :]
+        d = pd.DatetimeIndex(panel.dates[good][m])
+        frame = pd.DataFrame({"ret": panel.ret[good][m], "mret": panel.mret[good][m]}, index=d)
+        frame = frame[~frame.index.duplicated()].sort_index()
+        dummies: dict[str, pd.DatetimeIndex] = {}
+        seen: dict[frozenset, str] = {}
+        for r in good:
+            ev = str(keys.at[r, "event_id"])
+            dates = pd.DatetimeIndex(panel.dates[r, lo:hi])
+            key = frozenset(dates)
+            if key in seen:
+                notes.append(
+                    f"{tk}: {ev} has the same CAR-window sessions as {seen[key]}; it is not separately "
+                    "identified and has no dummy"
+                )
+                continue
+            seen[key] = ev
+            dummies[ev] = dates
+        covered = pd.DatetimeIndex(np.concatenate([v.values for v in dummies.values()]))
+        bad = rows[~usable[rows]]
+        if bad.size:
+            masked = pd.DatetimeIndex(panel.dates[bad, lo:hi].ravel()).dropna()
+            masked = masked[~masked.isin(covered)]
+            frame = frame[~frame.index.isin(masked)]
+        r0 = good[0]
+        units.append(
+            _Unit(
+                label=str(tk),
+                exchange=str(keys.at[r0, "exchange"]),
+                labels={c: str(keys.at[r0, c]) for c in group_cols},
+                weight=1.0,
+                ret=frame["ret"],
+                mret=frame["mret"],
+                dummies=dummies,
+            )
+        )
+    return units, notes
+
+
+def _portfolios(units: list[_Unit], group_cols: list[str]) -> list[_Unit]:
+    buckets: dict[tuple, list[_Unit]] = {}
+    for u in units:
+        buckets.setdefault((*[u.labels[c] for c in group_cols], u.exchange), []).append(u)
+    out = []
+    for key, members in buckets.items():
+        ret = pd.concat([m.ret for m in members], axis=1).mean(axis=1)
+        mret = pd.concat([m.mret for m in members], axis=1).mean(axis=1)
+        dummies: dict[str, pd.DatetimeIndex] = {}
+        for m in members:
+            for ev, dates in m.dummies.items():
+                dummies[ev] = dates if ev not in dummies else dummies[ev].union(dates)
+        out.append(
+            _Unit(
+                label="pf:" + "/".join(key[:-1]) + "@" + key[-1],
+                exchange=key[-1],
+                labels=dict(zip(group_cols, key[:-1], strict=True)),
+                weight=float(len(members)),
+                ret=ret,
+                mret=mret,
+                dummies=dummies,
+            )
+        )
+    return out
+
+
+def ledoit_wolf_intensity(x: np.ndarray) -> float:
+    """Ledoit & Wolf (2004) shrinkage intensity toward the scaled identity for the ``(T, N)`` data ``x``.
+
+    .. math::
+
+        S = X'X/T,\\quad m = \\mathrm{tr}(S)/N,\\quad d^2 = \\lVert S - mI\\rVert_F^2/N,\\quad
+        \\bar b^2 = \\frac{1}{NT}\\Big(\\frac{1}{T}\\sum_t \\lVert x_t\\rVert^4 - \\lVert S\\rVert_F^2\\Big),\\quad
+        \\delta = \\min(\\bar b^2, d^2)/d^2
+
+    (Ledoit & Wolf 2004, JMVA 88, Lemma 3.2–3.4 and Theorem 3.2); the shrunk matrix is :math:`\\delta mI +
+    (1-\\delta)S`. ``x`` is centred here.
+    """
+    x = np.asarray(x, dtype=float)
+    t, n = x.shape
+    x = x - x.mean(axis=0)
+    s = x.T @ x / t
+    m = np.trace(s) / n
+    d2 = ((s - m * np.eye(n)) ** 2).sum() / n
+    if d2 <= 0:
+        return 0.0
+    b2 = (((x**2).sum(axis=1) ** 2).sum() / t - (s**2).sum()) / (n * t)
+    return float(min(b2, d2) / d2)
+
+
+def _design(units: list[_Unit], events: list[str]) -> tuple[pd.DatetimeIndex, dict, list[np.ndarray], list[list[str]]]:
+    index = units[0].ret.index
+    for u in units[1:]:
+        index = index.union(u.ret.index)
+    index = pd.DatetimeIndex(index).sort_values()
+    eqs: dict[str, dict[str, pd.DataFrame | pd.Series]] = {}
+    observed = []
+    real_cols = []
+    for u in units:
+        y = u.ret.reindex(index)
+        xm = u.mret.reindex(index)
+        obs = (y.notna() & xm.notna()).to_numpy()
+        cols = {"const": obs.astype(float), "market": np.where(obs, xm.fillna(0.0).to_numpy(), 0.0)}
+        for ev in events:
+            if ev in u.dummies:
+                cols[f"gamma:{ev}"] = (index.isin(u.dummies[ev]) & obs).astype(float)
+        names = list(cols)
+        miss = np.flatnonzero(~obs)
+        cells = np.zeros((len(index), miss.size))
+        cells[miss, np.arange(miss.size)] = 1.0
+        cell_names = [f"cell:{d:%Y-%m-%d}" for d in index[miss]]
+        exog = pd.concat(
+            [pd.DataFrame(cols, index=index), pd.DataFrame(cells, index=index, columns=cell_names)], axis=1
+        )
+        eqs[u.label] = {
+            "dependent": pd.Series(np.where(obs, y.fillna(0.0).to_numpy(), 0.0), index=index, name="ret"),
+            "exog": exog,
+        }
+        observed.append(obs)
+        real_cols.append(names)
+    return index, eqs, observed, real_cols
+
+
+def _pairwise_sigma(resid: np.ndarray, observed: np.ndarray, k: np.ndarray) -> np.ndarray:
+    e = np.where(observed, resid, 0.0)
+    o = observed.astype(float)
+    n_ij = o.T @ o
+    s = (e.T @ e) / np.maximum(n_ij, 1.0)
+    n_i = np.diag(n_ij)
+    scale = np.sqrt(np.outer(n_i, n_i) / np.outer(np.maximum(n_i - k, 1.0), np.maximum(n_i - k, 1.0)))
+    return s * scale
+
+
+def _wald(b: np.ndarray, v: np.ndarray, r: np.ndarray, q: np.ndarray, df2: int) -> dict[str, float]:
+    diff = r @ b - q
+    rvr = r @ v @ r.T
+    try:
+        stat = float(diff @ np.linalg.solve(rvr, diff))
+    except np.linalg.LinAlgError:
+        stat = float("nan")
+    df = int(r.shape[0])
+    fstat = stat / df
+    return {
+        "statistic": stat,
+        "df": df,
+        "pvalue": float(stats.chi2.sf(stat, df)),
+        "f_statistic": fstat,
+        "f_df1": df,
+        "f_df2": int(df2),
+        "pvalue_f": float(stats.f.sf(fstat, df, df2)),
+    }
+
+
+def mvrm(
+    results_or_panel: EventStudyResults | Panel,
+    *,
+    events: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+    group_col: str | Sequence[str] = ("group", "segment"),
+    window: tuple[int, int] = (-1, 1),
+    shrink: str = "auto",
+    event_pairs: Sequence[tuple[str, str]] | None = None,
+    min_estimation: int | None = None,
+) -> MVRMResult:
+    """Multivariate regression model with event dummies, estimated as one SUR system (METHODS §5).
+
+    Parameters
+    ----------
+    results_or_panel
+        An :class:`~eventstudy.results.EventStudyResults` (its panel and outcome codes are used) or a
+        :class:`~eventstudy.windows.Panel`.
+    events
+        Event ids in the system. Default: the headline events of the results, else every event of the panel.
+    groups
+        Labels (in any of ``group_col``) whose securities enter the system. Default: every security.
+    group_col
+        Universe column(s) whose labels define the groups of tests (b) and (c).
+    window
+        The CAR window ``(start, end)`` in event days on which the dummies are 1; ``car = L·gamma``.
+    shrink
+        One of :data:`SHRINK_OPTIONS`.
+    event_pairs
+        Pairs ``(k, j)`` for test (d). Default: every escalation × de-escalation pair among ``events`` (from the
+        events' ``direction``).
+    min_estimation
+        Valid estimation returns a firm-event needs for a dummy (default: the study's, else 120).
+
+    Returns
+    -------
+    MVRMResult
+    """
+    import statsmodels.api as sm
+    from linearmodels.system import SUR
+    from linearmodels.system.covariance import HomoskedasticCovariance
+
+    panel, status, events_frame = _source(results_or_panel)
+    settings = getattr(results_or_panel, "settings", {}) or {}
+    if min_estimation is None:
+        min_estimation = int(settings.get("min_estimation", 120))
+    if shrink not in SHRINK_OPTIONS:
+        raise ConfigError(
+            located("mvrm:shrink", "unknown option", value=shrink, fix=f"use one of {list(SHRINK_OPTIONS)}")
+        )
+    window = (int(window[0]), int(window[1]))
+    ev_days = panel.rel[panel.event]
+    if window[0] > window[1] or window[0] < ev_days.min() or window[1] > ev_days.max():
+        raise ConfigError(
+            located(
+                "mvrm:window",
+                "must lie inside the event window",
+                value=window,
+                fix=f"use days within [{ev_days.min()}, {ev_days.max()}]",
+            )
+        )
+    group_cols = [group_col] if isinstance(group_col, str) else list(group_col)
+    for c in group_cols:
+        if c not in panel.keys.columns:
+            raise ConfigError(
+                located(
+                    "mvrm:group_col",
+                    "not a column of the panel keys",
+                    value=c,
+                    fix=f"use one of {list(panel.keys.columns)}",
+                )
+            )
+    known = list(pd.unique(panel.keys["event_id"]))
+    events = list(events) if events is not None else _default_events(panel, events_frame)
+    for e in events:
+        if e not in known:
+            raise ConfigError(located("mvrm:events", "unknown event id", value=e, fix=f"use one of {known}"))
+    units, notes = _build_units(panel, status, events, window, group_cols, groups, min_estimation)
+    if not units:
+        raise ConfigError(
+            located("mvrm", "no security has a usable firm-event", value=events, fix="choose other events or groups")
+        )
+    length = window[1] - window[0] + 1
+
+    form = "securities"
+    if shrink == "portfolio":
+        units, form = _portfolios(units, group_cols), "portfolios"
+
+    def fit(units: list[_Unit]) -> tuple:
+        index, eqs, observed, real_cols = _design(units, events)
+        obs = np.column_stack(observed)
+        k = np.array([len(c) for c in real_cols], dtype=float)
+        # equation-by-equation OLS on the observed cells (what the cell indicators reproduce)
+        resid = np.full(obs.shape, np.nan)
+        for i, (eq, cols) in enumerate(zip(eqs.values(), real_cols, strict=True)):
+            o = obs[:, i]
+            resid[o, i] = sm.OLS(eq["dependent"].to_numpy()[o], eq["exog"][cols].to_numpy()[o]).fit().resid
+        sigma = _pairwise_sigma(resid, obs, k)
+        complete = obs.all(axis=1)
+        return index, eqs, obs, real_cols, k, sigma, resid, complete
+
+    index, eqs, obs, real_cols, k, sigma, resid, complete = fit(units)
+    n_eq = len(units)
+    t_c = int(complete.sum())
+    if shrink == "auto" and form == "securities" and n_eq > 1 and t_c < _MIN_COMPLETE_DATES:
+        units, form = _portfolios(units, group_cols), "portfolios"
+        notes.append(f"only {t_c} dates observe every security: portfolio form used")
+        index, eqs, obs, real_cols, k, sigma, resid, complete = fit(units)
+        n_eq, t_c = len(units), int(complete.sum())
+
+    sd = np.sqrt(np.diag(sigma))
+    corr = sigma / np.outer(sd, sd)
+    eig = np.linalg.eigvalsh(corr)
+    cond = float(eig.max() / eig.min()) if eig.min() > 0 else float("inf")
+    not_pd = eig.min() <= 1e-10
+    delta = 0.0
+    reason = []
+    if n_eq > t_c / 10:
+        reason.append(f"N={n_eq} > T/10 with T={t_c} complete dates")
+    if cond > _COND_LIMIT:
+        reason.append(f"cond(corr)={cond:.3g} > {_COND_LIMIT:g}")
+    if not_pd:
+        reason.append("the pairwise Sigma is not positive definite")
+    do_shrink = n_eq > 1 and (shrink == "ledoit_wolf" or (shrink == "auto" and reason))
+    full_sigma = sigma
+    if not_pd:
+        from statsmodels.stats.correlation_tools import corr_nearest
+
+        corr_fixed = corr_nearest(corr, threshold=1e-8)
+        full_sigma = corr_fixed * np.outer(sd, sd)
+    if do_shrink and t_c >= 3:
+        z = resid[complete] / resid[complete].std(axis=0)  # standardised: the target keeps the variances
+        delta = ledoit_wolf_intensity(z)
+        c_w = (1.0 - delta) * (full_sigma / np.outer(sd, sd)) + delta * np.eye(n_eq)
+        weight_sigma = c_w * np.outer(sd, sd)
+    else:
+        weight_sigma = full_sigma
+
+    system = SUR(eqs, sigma=weight_sigma).fit(method="gls", cov_type="unadjusted")
+    xs = [eq["exog"].to_numpy() for eq in eqs.values()]
+    cov_full = HomoskedasticCovariance(xs, system.resids.to_numpy(), weight_sigma, full_sigma, gls=True).cov
+    names = list(system.params.index)
+    widths = [x.shape[1] for x in xs]
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    pos = np.concatenate([s + np.arange(len(c)) for s, c in zip(starts, real_cols, strict=True)]).astype(int)
+    real_names = [f"{u.label}_{c}" for u, cols in zip(units, real_cols, strict=True) for c in cols]
+    b = system.params.to_numpy()[pos]
+    v = cov_full[np.ix_(pos, pos)]
+    params = pd.Series(b, index=real_names)
+    cov = pd.DataFrame(v, index=real_names, columns=real_names)
+    if [names[p] for p in pos] != real_names:
+        raise RuntimeError("linearmodels parameter names do not match the design")  # pragma: no cover
+    nobs = int(obs.sum())
+    df_resid = int(nobs - len(pos))
+
+    # ------------------------------------------------------------- coefficient table
+    where = {name: i for i, name in enumerate(real_names)}
+    se_all = np.sqrt(np.diag(v))
+    rows = []
+    for u in units:
+        for ev in events:
+            j = where.get(f"{u.label}_gamma:{ev}")
+            if j is None:
+                continue
+            g, se = b[j], se_all[j]
+            rows.append(
+                {
+                    "security": u.label,
+                    "event_id": ev,
+                    "exchange": u.exchange,
+                    **u.labels,
+                    "weight": u.weight,
+                    "gamma": g,
+                    "se": se,
+                    "t": g / se,
+                    "p": float(2 * stats.t.sf(abs(g / se), df_resid)),
+                    "car": length * g,
+                    "car_se": length * se,
+                }
+            )
+    coefficients = pd.DataFrame(rows)
+
+    # ------------------------------------------------------------- Wald tests
+    nk = len(real_names)
+    wald_rows: list[dict[str, Any]] = []
+
+    def members(ev: str, col: str | None, label: str | None) -> list[_Unit]:
+        return [u for u in units if f"{u.label}_gamma:{ev}" in where and (col is None or u.labels[col] == label)]
+
+    def mean_row(ev: str, us: list[_Unit]) -> np.ndarray:
+        r = np.zeros(nk)
+        w = np.array([u.weight for u in us])
+        for u, wi in zip(us, w / w.sum(), strict=True):
+            r[where[f"{u.label}_gamma:{ev}"]] = wi
+        return r
+
+    def add(test: str, hyp: str, r: np.ndarray, n: int, **info: Any) -> None:
+        r = np.atleast_2d(r)
+        res = _wald(b, v, r, np.zeros(r.shape[0]), df_resid)
+        est = se = np.nan
+        if r.shape[0] == 1:
+            est = float(length * (r @ b)[0])
+            se = float(length * np.sqrt(r @ v @ r.T)[0, 0])
+        wald_rows.append({"test": test, "hypothesis": hyp, "nobs": n, "estimate": est, "se": se, **info, **res})
+
+    scopes: list[tuple[str | None, str | None]] = [(None, None)]
+    for col in group_cols:
+        scopes += [(col, lab) for lab in list(dict.fromkeys(u.labels[col] for u in units))]
+    unit_word = "portfolio" if form == "portfolios" else "security"
+    for ev in events:
+        for col, lab in scopes:
+            us = members(ev, col, lab)
+            if not us:
+                continue
+            name = lab or "all"
+            r = np.zeros((len(us), nk))
+            for i, u in enumerate(us):
+                r[i, where[f"{u.label}_gamma:{ev}"]] = 1.0
+            info = {"event_id": ev, "group_col": col or "all", "group": name}
+            add("all_zero", f"gamma[i,{ev}] = 0 for every {unit_word} i in {name}", r, len(us), **info)
+            add("mean_zero", f"mean of gamma[i,{ev}] over {name} = 0", mean_row(ev, us), len(us), **info)
+        for col in group_cols:
+            labs = [lab for lab in list(dict.fromkeys(u.labels[col] for u in units)) if members(ev, col, lab)]
+            if len(labs) < 2:
+                continue
+            base = mean_row(ev, members(ev, col, labs[0]))
+            n_all = sum(len(members(ev, col, lab)) for lab in labs)
+            if len(labs) > 2:
+                r = np.vstack([mean_row(ev, members(ev, col, lab)) - base for lab in labs[1:]])
+                add(
+                    "groups_equal",
+                    f"mean gamma[{ev}] equal across {col}: {', '.join(labs)}",
+                    r,
+                    n_all,
+                    event_id=ev,
+                    group_col=col,
+                    group="all",
+                )
+            for g1, g2 in combinations(labs, 2):
+                m1, m2 = members(ev, col, g1), members(ev, col, g2)
+                add(
+                    "groups_equal",
+                    f"mean gamma[{ev}] over {g1} = over {g2}",
+                    mean_row(ev, m1) - mean_row(ev, m2),
+                    len(m1) + len(m2),
+                    event_id=ev,
+                    group_col=col,
+                    group=g1,
+                    other_group=g2,
+                )
+
+    if event_pairs is None:
+        event_pairs = _default_pairs(events, events_frame)
+    for ev_k, ev_j in event_pairs:
+        for e in (ev_k, ev_j):
+            if e not in events:
+                raise ConfigError(located("mvrm:event_pairs", "event not in the system", value=e, fix=f"use {events}"))
+        for col, lab in scopes:
+            both = [u for u in members(ev_k, col, lab) if f"{u.label}_gamma:{ev_j}" in where]
+            if not both:
+                continue
+            name = lab or "all"
+            rk, rj = mean_row(ev_k, both), mean_row(ev_j, both)
+            info = {"event_id": ev_k, "other_event_id": ev_j, "group_col": col or "all", "group": name}
+            add("events_equal", f"mean gamma[{ev_k}] = mean gamma[{ev_j}] over {name}", rk - rj, len(both), **info)
+            add(
+                "events_offset",
+                f"mean gamma[{ev_k}] + mean gamma[{ev_j}] = 0 over {name} (full reversal)",
+                rk + rj,
+                len(both),
+                **info,
+            )
+    wald = pd.DataFrame(wald_rows)
+    for c in _WALD_COLUMNS:
+        if c not in wald.columns:
+            wald[c] = np.nan
+    wald["notes"] = wald["notes"].astype(object).where(wald["notes"].notna(), "")
+    wald = wald[_WALD_COLUMNS]
+
+    # ------------------------------------------------------------- the note
+    missing = int(obs.size - obs.sum())
+    parts = [
+        f"{form}: {n_eq} equations over {len(index)} dates (union of sessions); {missing} missing cells (exchange "
+        "closed, no price, or outside the windows) enter with their own indicator, which equals GLS on the "
+        "observed cells only",
+    ]
+    if do_shrink:
+        parts.append(
+            f"Sigma shrunk: Ledoit-Wolf (2004) intensity {delta:.3f} toward zero correlation "
+            f"({'; '.join(reason) if reason else 'requested'}); sandwich covariance"
+        )
+    else:
+        parts.append(
+            f"Sigma not shrunk (sample pairwise covariance; cond(corr)={cond:.3g}, N={n_eq}, T={t_c} complete dates)"
+        )
+    if not_pd:
+        parts.append("the pairwise Sigma was repaired to the nearest positive definite correlation")
+    if form == "portfolios":
+        parts.append("portfolio form: equal-weighted portfolios per group and exchange; test (a) is over portfolios")
+    note = "; ".join(parts)
+    return MVRMResult(
+        coefficients=coefficients,
+        wald=wald,
+        covariance_note=note,
+        nobs=nobs,
+        equations=n_eq,
+        window=window,
+        events=tuple(events),
+        df_resid=df_resid,
+        shrinkage=float(delta),
+        form=form,
+        notes=tuple(notes),
+        sigma=pd.DataFrame(weight_sigma, index=[u.label for u in units], columns=[u.label for u in units]),
+        params=params,
+        cov=cov,
+        system=system,
+    )
+
+
+def _default_pairs(events: list[str], events_frame: pd.DataFrame | None) -> list[tuple[str, str]]:
+    if events_frame is None or "direction" not in events_frame.columns:
+        return []
+    direction = events_frame.set_index("event_id")["direction"].to_dict()
+    esc = [e for e in events if direction.get(e) == "escalation"]
+    de = [e for e in events if direction.get(e) == "deescalation"]
+    return [(a, b) for a in esc for b in de]
+
+
+# ============================================================================ cross-sectional regressions
+@dataclass(frozen=True)
+class RegressionResult:
+    """A cross-sectional regression of CARs.
+
+    Attributes
+    ----------
+    params
+        ``term, coef, se, t, p, ci_low, ci_high`` (95 %).
+    nobs, r2, cov_type, formula, window, weights
+        The fit and its settings.
+    result
+        The statsmodels results object.
+    data
+        The frame the formula was evaluated on.
+    """
+
+    params: pd.DataFrame
+    nobs: int
+    r2: float
+    cov_type: str
+    formula: str
+    window: str
+    weights: str | None
+    result: Any = field(repr=False, compare=False)
+    data: pd.DataFrame = field(repr=False, compare=False)
+
+
+def cross_section_frame(results: EventStudyResults, *, window: str = "m1_1") -> pd.DataFrame:
+    """The usable firm-events for ``window`` with ``car``, ``scar``, ``var_car``, labels and ``momentum``.
+
+    ``momentum`` is the sum of the security's returns over event days −30 … −11 (NaN if any is missing or the panel
+    does not reach day −30); ``china_listed`` is 1 for listings on :data:`CHINA_EXCHANGES`.
+    """
+    fe = results.firm_events
+    if f"car_{window}" not in fe.columns:
+        raise ConfigError(
+            located(
+                "regress:window", "not a CAR window of the results", value=window, fix=f"use one of {results.windows}"
+            )
+        )
+    out = fe[["event_id", "ticker", "group", "exchange", "status"]].copy()
+    for c in ("segment", "benchmark"):
+        if c in fe.columns:
+            out[c] = fe[c].to_numpy()
+    out["car"] = fe[f"car_{window}"].to_numpy()
+    out["var_car"] = fe[f"var_car_{window}"].to_numpy()
+    out["scar"] = fe[f"scar_{window}"].to_numpy()
+    out["china_listed"] = out["exchange"].isin(CHINA_EXCHANGES).astype(int)
+    panel = results.panel
+    if panel is not None and panel.rel[0] <= -30 and panel.rel[-1] >= -11:
+        seg = panel.ret[:, panel.day_index(-30) : panel.day_index(-11) + 1]
+        mom = pd.DataFrame(
+            {
+                "event_id": panel.keys["event_id"].to_numpy(),
+                "ticker": panel.keys["ticker"].to_numpy(),
+                "momentum": np.where(np.isfinite(seg).all(axis=1), np.nansum(seg, axis=1), np.nan),
+            }
+        )
+        out = out.merge(mom, on=["event_id", "ticker"], how="left")
+    ev = results.events
+    if "direction" in ev.columns:
+        out = out.merge(ev[["event_id", "direction"]], on="event_id", how="left")
+    ok = out["status"].isin(_USABLE) & np.isfinite(out["car"])
+    return out[ok].reset_index(drop=True)
+
+
+def regress(
+    results: EventStudyResults,
+    formula: str,
+    data: pd.DataFrame | None = None,
+    *,
+    window: str = "m1_1",
+    weights: str | None = None,
+    cov_type: str = "HC3",
+    events: Sequence[str] | None = None,
+) -> RegressionResult:
+    """Cross-sectional regression of CARs through the statsmodels formula API (METHODS §5).
+
+    Parameters
+    ----------
+    results
+        The fitted study.
+    formula
+        A statsmodels/patsy formula on :func:`cross_section_frame`'s columns (``car``, ``scar``, ``group``,
+        ``segment``, ``exchange``, ``china_listed``, ``event_id``, ``direction``, ``momentum``) and ``data``'s.
+    data
+        Characteristics per ``ticker``, or per ``event_id`` and ``ticker``; merged on those columns.
+    window
+        The CAR window label, e.g. ``"m1_1"``.
+    weights
+        None for OLS; ``"patell"`` for WLS with weights ``1/var_car``.
+    cov_type
+        statsmodels covariance type (HC3 by default).
+    events
+        Restrict to these event ids.
+    """
+    import statsmodels.formula.api as smf
+
+    frame = cross_section_frame(results, window=window)
+    if events is not None:
+        frame = frame[frame["event_id"].isin(list(events))].reset_index(drop=True)
+    if data is not None:
+        on = ["event_id", "ticker"] if {"event_id", "ticker"} <= set(data.columns) else ["ticker"]
+        if "ticker" not in data.columns:
+            raise ConfigError(
+                located(
+                    "regress:data",
+                    "needs a ticker column",
+                    value=list(data.columns),
+                    fix="add ticker (and optionally event_id)",
+                )
+            )
+        clash = [c for c in data.columns if c in frame.columns and c not in on]
+        if clash:
+            raise ConfigError(
+                located("regress:data", "columns already in the firm-event frame", value=clash, fix="rename them")
+            )
+        frame = frame.merge(data, on=on, how="left")
+    if weights is None:
+        model = smf.ols(formula, data=frame)
+    elif weights == "patell":
+        model = smf.wls(formula, data=frame, weights=1.0 / frame["var_car"])
+    else:
+        raise ConfigError(located("regress:weights", "unknown weights", value=weights, fix="use None or 'patell'"))
+    fitted = model.fit(cov_type=cov_type)
+    ci = fitted.conf_int()
+    params = pd.DataFrame(
+        {
+            "term": fitted.params.index,
+            "coef": fitted.params.to_numpy(),
+            "se": fitted.bse.to_numpy(),
+            "t": fitted.tvalues.to_numpy(),
+            "p": fitted.pvalues.to_numpy(),
+            "ci_low": ci.iloc[:, 0].to_numpy(),
+            "ci_high": ci.iloc[:, 1].to_numpy(),
+        }
+    )
+    return RegressionResult(
+        params=params,
+        nobs=int(fitted.nobs),
+        r2=float(fitted.rsquared),
+        cov_type=cov_type,
+        formula=formula,
+        window=window,
+        weights=weights,
+        result=fitted,
+        data=frame,
+    )
+
+
+# ============================================================================ output tables
+def report_tables(results: EventStudyResults) -> dict[str, pd.DataFrame]:
+    """``mvrm.csv`` and ``regressions.csv`` for a run. A regression that cannot be computed gives a row with the
+    reason in ``notes`` instead of an error."""
+    out: dict[str, pd.DataFrame] = {}
+    try:
+        out["mvrm.csv"] = results.mvrm().to_frame()
+    except Exception as exc:  # noqa: BLE001 - the table carries the reason
+        out["mvrm.csv"] = pd.DataFrame({"kind": ["error"], "notes": [f"{type(exc).__name__}: {exc}"]})
+    head = results.settings.get("headline_event")
+    specs = [("car ~ C(segment)", head, [head] if head else None), ("car ~ C(segment) * C(direction)", "pooled", None)]
+    frames = []
+    for formula, scope, evs in specs:
+        try:
+            r = results.regress(formula, window="m1_1", events=evs)
+            t = r.params.assign(nobs=r.nobs, r2=r.r2, cov_type=r.cov_type, notes="")
+        except Exception as exc:  # noqa: BLE001
+            t = pd.DataFrame({"notes": [f"{type(exc).__name__}: {exc}"]})
+        frames.append(t.assign(formula=formula, scope=scope or "", window="m1_1"))
+    cols = [
+        "formula",
+        "scope",
+        "window",
+        "term",
+        "coef",
+        "se",
+        "t",
+        "p",
+        "ci_low",
+        "ci_high",
+        "nobs",
+        "r2",
+        "cov_type",
+        "notes",
+    ]
+    reg = pd.concat(frames, ignore_index=True, sort=False)
+    out["regressions.csv"] = reg.reindex(columns=cols)
+    return out
