@@ -151,6 +151,46 @@ class EventStudyResults:
         )
         return head + self.summary().to_html(float_format=lambda x: f"{x:.4f}")
 
+    # ----------------------------------------------------------------- regressions (METHODS §5)
+    def mvrm(self, **options: Any) -> Any:
+        """Event-dummy SUR system and its Wald tests; see :func:`eventstudy.regression.mvrm`."""
+        from .regression import mvrm
+
+        return mvrm(self, **options)
+
+    def regress(self, formula: str, data: pd.DataFrame | None = None, **options: Any) -> Any:
+        """Cross-sectional regression of CARs; see :func:`eventstudy.regression.regress`."""
+        from .regression import regress
+
+        return regress(self, formula, data, **options)
+
+    def to_html(self, path: Any = None, *, title: str = "Event study report", **options: Any) -> str:
+        """The full report as one self-contained HTML string (written to ``path`` if given); see
+        :mod:`eventstudy.report.html`."""
+        from .report.html import render_html, report_context
+
+        html = render_html(report_context(self, title=title, **options))
+        if path is not None:
+            from pathlib import Path
+
+            Path(path).write_text(html, encoding="utf-8")
+        return html
+
+    def to_pdf(self, path: Any, *, title: str = "Event study report", **options: Any) -> Any:
+        """Write the report laid out for print to ``path`` (needs weasyprint)."""
+        from pathlib import Path
+
+        from .report.html import render_html, report_context
+        from .report.pdf import write_pdf
+
+        return write_pdf(render_html(report_context(self, title=title, **options), for_print=True), Path(path))
+
+    def plot(self, kind: str = "caar", *, event_id: str | None = None) -> Any:
+        """A figure of the report: ``kind`` is ``"caar"`` (CAAR paths), ``"heatmap"`` or ``"timeline"``."""
+        from .report.plots import figure
+
+        return figure(self, kind, event_id=event_id)
+
 
 def summarise_cells(values: np.ndarray) -> tuple[int, float, float]:
     """``(nobs, mean, sd)`` of the finite values."""

@@ -23,6 +23,8 @@ OUTPUT_FILES: dict[str, str] = {
     "outcomes.csv": "the outcome code of every firm-event, with the reason",
     "outcome_summary.csv": "firm-events per outcome code",
     "data_notes.csv": "per ticker: source, span, missing and zero returns, rows treated as missing, failures",
+    "mvrm.csv": "event-dummy SUR system: gamma/CAR per security × event and the Wald tests (a)-(d)",
+    "regressions.csv": "cross-sectional CAR regressions (HC3): by segment for the headline event, and pooled",
     "settings.json": "the settings of the run",
     "summary.html": "a short human-readable summary",
 }
@@ -53,6 +55,9 @@ def write_tables(results: EventStudyResults, out: Path) -> list[Path]:
         "outcome_summary.csv": results.outcome_counts().rename_axis("status").reset_index(name="firm_events"),
         "data_notes.csv": results.data_notes,
     }
+    from ..regression import report_tables  # mvrm.csv, regressions.csv (a failed fit gives a row with the reason)
+
+    frames.update(report_tables(results))
     for name, frame in frames.items():
         path = _safe_path(out, name)
         frame.to_csv(path, index=False, float_format="%.10g")

@@ -1,0 +1,360 @@
+"""Robustness of the headline numbers: the same study re-run with variant options.
+
+Orchestration only. Each variant changes one option of the study (the normal-return model, clean estimation
+windows, the event list) and re-runs the library's own estimation and test steps; nothing here computes a
+statistic. The result is one long table, ``robustness.csv`` in a run's outputs:
+
+``variant, description, event_id, group, window, nobs, caar, ci_low, ci_high, test, statistic, pvalue, note``
+
+Two ways in:
+
+- :func:`robustness_table` with the keyword arguments of :class:`~eventstudy.study.EventStudy` (or an
+  ``EventStudy``): every variant is a new ``EventStudy(...).fit()``;
+- :func:`robustness_from_results` with a fitted :class:`~eventstudy.results.EventStudyResults`: the variants are
+  re-estimated on the aligned panel of that fit (the steps of ``EventStudy.fit`` after the data are loaded), so no
+  price is read twice. The CLI uses this one.
+
+"Other windows" need no re-fit: the baseline already holds every CAR window of the study, so they are read from
+its CAAR and test tables (variant ``window``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "Variant",
+    "VARIANTS",
+    "ROBUST_TESTS",
+    "ROBUSTNESS_COLUMNS",
+    "robustness_table",
+    "robustness_from_results",
+]
+
+#: Tests that stay valid when every security shares the event date, in the order the report shows them.
+ROBUST_TESTS: tuple[str, ...] = ("kp_bmp_t", "grank_t", "portfolio_t", "mvrm")
+
+ROBUSTNESS_COLUMNS = [
+    "variant",
+    "description",
+    "event_id",
+    "group",
+    "window",
+    "nobs",
+    "caar",
+    "ci_low",
+    "ci_high",
+    "test",
+    "statistic",
+    "pvalue",
+    "note",
+]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One robustness variant: a name, what it changes, and the ``EventStudy`` options it overrides.
+
+    ``available`` is False for a variant the library cannot run yet; it is listed with ``reason`` instead of
+    numbers, so the table says what was not checked.
+    """
+
+    name: str
+    description: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    drop_confounded: bool = False
+    available: bool = True
+    reason: str = ""
+
+
+#: The variants of the report, in order. ``world_index`` is the hook for the local- vs world-index market model
+#: (ACWI in the universe): it needs a benchmark option in ``EventStudy``.
+VARIANTS: tuple[Variant, ...] = (
+    Variant("market_adjusted", "market-adjusted model (AR = R − R_m)", {"model": "market_adjusted"}),
+    Variant("constant_mean", "constant-mean model", {"model": "constant_mean"}),
+    Variant("clean_estimation", "clean estimation windows switched (other events' windows removed)", {}),
+    Variant(
+        "unconfounded_events",
+        "events with a confounder note left out (clean estimation windows on)",
+        {"clean_estimation": True},
+        drop_confounded=True,
+    ),
+    Variant(
+        "world_index",
+        "market model on the world index (ACWI) instead of the local index",
+        {"benchmark": "ACWI"},
+        available=False,
+        reason="not computed: EventStudy has no benchmark override yet",
+    ),
+)
+
+
+def _headline_ids(events: pd.DataFrame, event_id: str | None) -> list[str]:
+    if event_id is not None:
+        return [event_id]
+    ids = events.loc[events["headline"].astype(bool), "event_id"].astype(str).tolist()
+    return ids or [str(events["event_id"].iloc[0])]
+
+
+def _confounded(events: pd.DataFrame) -> set[str]:
+    text = events["confounders"].fillna("").astype(str).str.strip()
+    return set(events.loc[text != "", "event_id"].astype(str))
+
+
+def _variant_options(variant: Variant, base_clean: bool) -> dict[str, Any]:
+    options = dict(variant.options)
+    if variant.name == "clean_estimation":
+        options["clean_estimation"] = not base_clean
+    return options
+
+
+def _describe(variant: Variant, base_clean: bool) -> str:
+    if variant.name == "clean_estimation":
+        return "clean estimation windows " + ("off" if base_clean else "on")
+    return variant.description
+
+
+def _collect(
+    name: str,
+    description: str,
+    caar: pd.DataFrame,
+    tests: pd.DataFrame,
+    event_ids: Sequence[str],
+    groups: Sequence[str] | None,
+    windows: Sequence[str],
+    test_names: Sequence[str],
+    note: str = "",
+) -> pd.DataFrame:
+    """Rows of one variant: CAAR, interval and the robust tests, for the events, groups and windows asked for."""
+    c = caar[caar["event_id"].isin(event_ids) & caar["window"].isin(windows)]
+    if groups is not None:
+        c = c[c["group"].isin(groups)]
+    c = c[["event_id", "group", "window", "nobs", "caar", "ci_low", "ci_high"]]
+    t = tests[tests["test"].isin(test_names)][["event_id", "group", "window", "test", "statistic", "pvalue"]]
+    out = c.merge(t, on=["event_id", "group", "window"], how="left")
+    out.insert(0, "description", description)
+    out.insert(0, "variant", name)
+    out["note"] = note
+    return out
+
+
+def _missing_rows(variant: str, description: str, event_ids: Sequence[str], note: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"variant": variant, "description": description, "event_id": list(event_ids), "note": note},
+        columns=ROBUSTNESS_COLUMNS,
+    )
+
+
+def _finish(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=ROBUSTNESS_COLUMNS)
+    return pd.concat(frames, ignore_index=True).reindex(columns=ROBUSTNESS_COLUMNS)
+
+
+def _base_rows(caar, tests, settings, event_ids, groups, windows, test_names, other_windows) -> list[pd.DataFrame]:
+    model = settings.get("model", "")
+    clean = "on" if settings.get("clean_estimation") else "off"
+    base = _collect(
+        "baseline",
+        f"{model} model, clean estimation windows {clean}",
+        caar,
+        tests,
+        event_ids,
+        groups,
+        windows,
+        test_names,
+    )
+    extra = _collect(
+        "window", "other CAR windows of the baseline fit", caar, tests, event_ids, groups, other_windows, test_names
+    )
+    return [base, extra]
+
+
+def robustness_table(
+    study: Any,
+    *,
+    event_id: str | None = None,
+    groups: Sequence[str] | None = None,
+    windows: Sequence[str] = ("0_0", "m1_1"),
+    other_windows: Sequence[str] = ("0_1", "m2_2", "0_5"),
+    variants: Sequence[Variant] = VARIANTS,
+    progress: Any = None,
+) -> pd.DataFrame:
+    """The headline numbers under each variant, by re-fitting :class:`~eventstudy.study.EventStudy`.
+
+    Parameters
+    ----------
+    study
+        An ``EventStudy`` or a mapping of its keyword arguments (``events``, ``universe``, ``prices`` and options).
+    event_id
+        The event to report (default: every headline event of the events table).
+    groups
+        Group labels to keep (default: all).
+    windows
+        CAR windows reported for every variant; ``other_windows`` come from the baseline only.
+    variants
+        The variants to run (default :data:`VARIANTS`).
+
+    Returns
+    -------
+    DataFrame
+        One row per variant × event × group × window × robust test (columns :data:`ROBUSTNESS_COLUMNS`).
+    """
+    from .events import EventTable
+    from .study import EventStudy
+
+    progress = progress or (lambda msg: None)
+    kwargs = _kwargs_of(study) if isinstance(study, EventStudy) else dict(study)
+    base_study = EventStudy(**kwargs)
+    progress("robustness: baseline")
+    base = base_study.fit()
+    events = base.events
+    event_ids = _headline_ids(events, event_id)
+    test_names = [t for t in ROBUST_TESTS if t in set(base.test_table["test"])]
+    frames = _base_rows(
+        base.caar_table, base.test_table, base.settings, event_ids, groups, windows, test_names, other_windows
+    )
+    base_clean = bool(base.settings.get("clean_estimation"))
+    confounded = _confounded(events)
+    accepted = set(inspect.signature(EventStudy.__init__).parameters)
+    for v in variants:
+        desc = _describe(v, base_clean)
+        options = _variant_options(v, base_clean)
+        unknown = [k for k in options if k not in accepted]
+        if not v.available or unknown:
+            frames.append(_missing_rows(v.name, desc, event_ids, v.reason or f"not computed: no option {unknown}"))
+            continue
+        run_kwargs = {**kwargs, **options}
+        keep = event_ids
+        if v.drop_confounded:
+            frame = base_study.events.frame
+            kept = frame[~frame["event_id"].isin(confounded)].drop(columns=["announced_at_utc"], errors="ignore")
+            run_kwargs["events"] = EventTable.from_frame(kept.reset_index(drop=True))
+            dropped = [e for e in event_ids if e in confounded]
+            if dropped:
+                frames.append(_missing_rows(v.name, desc, dropped, "left out: the events file notes a confounder"))
+            keep = [e for e in event_ids if e not in confounded]
+            if run_kwargs.get("headline_event") in confounded:
+                run_kwargs["headline_event"] = None
+        progress(f"robustness: {v.name}")
+        res = EventStudy(**run_kwargs).fit()
+        frames.append(_collect(v.name, desc, res.caar_table, res.test_table, keep, groups, windows, test_names))
+    return _finish(frames)
+
+
+def _kwargs_of(study: Any) -> dict[str, Any]:
+    """The constructor arguments of an ``EventStudy``, read back from its attributes."""
+    params = inspect.signature(type(study).__init__).parameters
+    kwargs: dict[str, Any] = {"events": study.events, "universe": study.universe, "prices": study.source}
+    for name, p in params.items():
+        if p.kind is not inspect.Parameter.KEYWORD_ONLY or not hasattr(study, name):
+            continue
+        value = getattr(study, name)
+        kwargs[name] = value
+    return kwargs
+
+
+def robustness_from_results(
+    results: Any,
+    *,
+    event_id: str | None = None,
+    groups: Sequence[str] | None = None,
+    windows: Sequence[str] = ("0_0", "m1_1"),
+    other_windows: Sequence[str] = ("0_1", "m2_2", "0_5"),
+    variants: Sequence[Variant] = VARIANTS,
+) -> pd.DataFrame:
+    """The headline numbers under each variant, re-estimated on the aligned panel of a fit.
+
+    The same steps as :meth:`EventStudy.fit` after loading (clean-estimation mask, ``compute_abnormal``, the test
+    runner, ``caar_table``), run for the reported events only and with the robust tests only. Nothing is read
+    again. Results without a panel give the baseline and window rows only.
+    """
+    from .abnormal import compute_abnormal
+    from .config import window_label
+    from .inference.runner import caar_table, run_tests
+    from .models import get_model
+    from .windows import clean_estimation_mask
+
+    events = results.events
+    settings = results.settings
+    event_ids = _headline_ids(events, event_id)
+    test_names = [t for t in ROBUST_TESTS if t in set(results.test_table["test"])]
+    frames = _base_rows(
+        results.caar_table, results.test_table, settings, event_ids, groups, windows, test_names, other_windows
+    )
+    panel = results.panel
+    base_clean = bool(settings.get("clean_estimation"))
+    confounded = _confounded(events)
+    label_to_window = {window_label(w): tuple(w) for w in (results.abnormal.windows if results.abnormal else ())}
+    car_windows = [label_to_window[w] for w in windows if w in label_to_window]
+    runnable = ("model", "clean_estimation")
+    for v in variants:
+        desc = _describe(v, base_clean)
+        options = _variant_options(v, base_clean)
+        unknown = [k for k in options if k not in runnable]
+        if not v.available or unknown or panel is None or not car_windows:
+            reason = v.reason or ("not computed: the results hold no panel" if panel is None else "not computed")
+            frames.append(_missing_rows(v.name, desc, event_ids, reason))
+            continue
+        model = get_model(options.get("model", settings.get("model", "market")))
+        clean = bool(options.get("clean_estimation", base_clean))
+        keep = list(event_ids)
+        p = panel
+        ev_of_row = p.keys["event_id"].astype(str).to_numpy()
+        if v.drop_confounded:
+            dropped = [e for e in keep if e in confounded]
+            if dropped:
+                frames.append(_missing_rows(v.name, desc, dropped, "left out: the events file notes a confounder"))
+            keep = [e for e in keep if e not in confounded]
+            p = _subset(p, ~np.isin(ev_of_row, list(confounded)))
+            ev_of_row = p.keys["event_id"].astype(str).to_numpy()
+        excluded = clean_estimation_mask(p) if clean else np.zeros(p.dates.shape, dtype=bool)
+        p = replace(p, excluded=excluded)
+        p = _subset(p, np.isin(ev_of_row, keep))
+        if not keep or p.n == 0:
+            continue
+        abn = compute_abnormal(
+            p,
+            model,
+            car_windows,
+            min_estimation=int(settings.get("min_estimation", 120)),
+            thin_trading_share=float(settings.get("thin_trading_share", 0.2)),
+        )
+        group_by = tuple(settings.get("group_by", ("group",)))
+        run_kw = _accepted(run_tests, model=model, min_estimation=int(settings.get("min_estimation", 120)))
+        tests = (
+            run_tests(p, abn, test_names, group_by, **run_kw)
+            if test_names
+            else pd.DataFrame(columns=["event_id", "group", "window", "test", "statistic", "pvalue"])
+        )
+        caar = caar_table(p, abn, group_by)
+        frames.append(_collect(v.name, desc, caar, tests, keep, groups, windows, test_names))
+    return _finish(frames)
+
+
+def _accepted(func: Any, **kwargs: Any) -> dict[str, Any]:
+    params = inspect.signature(func).parameters
+    return {k: v for k, v in kwargs.items() if k in params}
+
+
+def _subset(panel: Any, rows: np.ndarray) -> Any:
+    """The panel restricted to the firm-events where ``rows`` is True (every per-firm-event field is cut)."""
+    from dataclasses import fields
+
+    idx = np.flatnonzero(rows)
+    n = panel.n
+    changes: dict[str, Any] = {}
+    for f in fields(panel):
+        value = getattr(panel, f.name)
+        if isinstance(value, pd.DataFrame) and len(value) == n:
+            changes[f.name] = value.iloc[idx].reset_index(drop=True)
+        elif isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == n:
+            changes[f.name] = value[idx]
+    return replace(panel, **changes)
