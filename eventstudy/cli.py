@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .errors import EventStudyError
+from .errors import DataWarning, EventStudyError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Event studies of how markets priced policy news.")
 cache_app = typer.Typer(no_args_is_help=True, help="Inspect the price cache.")
@@ -23,10 +24,14 @@ app.add_typer(cache_app, name="cache")
 EXIT_INPUT = 2
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
 def _fail(exc: BaseException, debug: bool) -> None:
     if debug:
         raise exc
-    typer.echo(f"error: {exc}", err=True)
+    typer.echo(f"error: {_one_line(exc)}", err=True)
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -55,10 +60,12 @@ def run(
         spec = read_study(study)
         spec = spec.with_options(events=events, universe=universe, prices_dir=prices_dir, offline=offline or None)
         out_dir = out if out is not None else spec.out / spec.name
-        with err.status("starting", spinner="dots") as status:
+        with err.status("starting", spinner="dots") as status, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
 
             def progress(msg: str) -> None:
-                err.log(msg)
+                if err.is_terminal:  # progress lines for a person watching; a pipe or a log gets only results
+                    err.log(msg)
                 status.update(msg)
 
             results = EventStudy.from_spec(spec).fit(progress=progress)
@@ -70,9 +77,10 @@ def run(
     except (OSError, KeyError) as exc:
         if debug:
             raise
-        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        typer.echo(f"error: {type(exc).__name__}: {_one_line(exc)}", err=True)
         raise typer.Exit(1) from None
-    _print_summary(results, paths, out_dir, time.perf_counter() - t0)
+    notices = [_one_line(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    _print_summary(results, paths, out_dir, time.perf_counter() - t0, notices)
 
 
 def _write(results, out_dir: Path, title: str) -> list[Path]:
@@ -81,10 +89,17 @@ def _write(results, out_dir: Path, title: str) -> list[Path]:
 
     paths = write_tables(results, out_dir)
     paths.append(render_summary(results, out_dir / "summary.html", title=title, files=[p.name for p in paths]))
+    from .report.html import render_report
+
+    report = render_report(results, out_dir, title=title, files=[p.name for p in paths])
+    paths += report
+    typer.echo("report: " + ", ".join(str(p) for p in report if p.suffix in (".html", ".pdf")))
     return paths
 
 
-def _print_summary(results, paths: list[Path], out_dir: Path, seconds: float) -> None:
+def _print_summary(
+    results, paths: list[Path], out_dir: Path, seconds: float, notices: list[str] | None = None
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -105,11 +120,16 @@ def _print_summary(results, paths: list[Path], out_dir: Path, seconds: float) ->
         f"{total} firm-events: {int(counts['ok'])} ok, {excluded} not fully used — "
         + ", ".join(f"{k} {int(v)}" for k, v in counts.items() if k != "ok" and v)
     )
+    notices = list(dict.fromkeys(notices or []))
     failures = results.data_notes
     if "failure" in failures.columns:
         bad = failures[failures["failure"].fillna("").astype(str) != ""]
         for r in bad.itertuples():
-            con.print(f"no data for {r.ticker}: {r.failure}")
+            if not any(n.startswith(f"{r.ticker}: no prices") for n in notices):
+                why = _one_line(r.failure)
+                notices.append(f"{r.ticker}: no prices ({why}); its firm-events get the outcome no_data")
+    for line in notices:
+        con.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
     con.print(f"wrote {len(paths)} files to {out_dir} in {seconds:.1f} s")
 
 
@@ -119,10 +139,8 @@ def cache_info(
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     """List what the price cache holds: per ticker its span, rows, source and fetch time."""
-    from rich.console import Console
-
     try:
-        from .data.cache import PriceCache
+        from .data.cache import SCHEMA_VERSION, PriceCache
 
         if not cache.exists():
             typer.echo(f"no cache at {cache}")
@@ -131,7 +149,16 @@ def cache_info(
     except EventStudyError as exc:
         _fail(exc, debug)
         return
-    Console().print(cov.to_string(index=False) if len(cov) else "the cache is empty")
+    typer.echo(f"cache {cache} (schema version {SCHEMA_VERSION}): {len(cov)} tickers, {int(cov['rows'].sum())} rows")
+    if not len(cov):
+        typer.echo("the cache is empty")
+        return
+    shown = cov.assign(
+        first_date=cov["first_date"].dt.strftime("%Y-%m-%d"),
+        last_date=cov["last_date"].dt.strftime("%Y-%m-%d"),
+        fetched_at=cov["fetched_at"].dt.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    )
+    typer.echo(shown.to_string(index=False))
 
 
 def main() -> None:  # pragma: no cover

@@ -28,8 +28,11 @@ DEFAULT_TESTS: tuple[str, ...] = (
     "kp_bmp_t",
     "kp_patell_z",
     "j1",
+    "portfolio_t",
     "sign_z",
     "gsign_z",
+    "rank_z",
+    "grank_t",
     "wilcoxon",
 )
 
@@ -66,6 +69,9 @@ class StudySpec:
     clean_estimation: bool = False
     tests: tuple[str, ...] = DEFAULT_TESTS
     headline_event: str | None = None
+    world_index: str = "ACWI"
+    factors: Path | None = None
+    factors_percent: bool = False
     out: Path = Path("reports")
     # data
     source: str = "yahoo"
@@ -165,7 +171,7 @@ def spec_from_mapping(data: Mapping[str, Any], *, base: Path, where: str = "stud
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f'{loc}: must be a list of names (got {value!r}); fix: e.g. ["miners"]')
             value = tuple(value)
-        elif key in ("events", "universe", "out", "prices_dir", "cache"):
+        elif key in ("events", "universe", "out", "prices_dir", "cache", "factors"):
             if value in ("", None):
                 value = None
             else:
@@ -175,7 +181,7 @@ def spec_from_mapping(data: Mapping[str, Any], *, base: Path, where: str = "stud
         elif key in ("min_estimation",):
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ConfigError(f"{loc}: must be a whole number (got {value!r}); fix: e.g. 120")
-        elif key in ("clean_estimation", "offline"):
+        elif key in ("clean_estimation", "offline", "factors_percent"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{loc}: must be true or false (got {value!r}); fix: write true or false")
         kwargs[key] = value

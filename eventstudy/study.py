@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +17,11 @@ import pandas as pd
 from . import calendars
 from .abnormal import compute_abnormal
 from .config import DEFAULT_CAR_WINDOWS, DEFAULT_TESTS, PRICES_DIR_ENV, StudySpec, check_windows, window_label
-from .errors import ConfigError, UniverseError
+from .errors import CalendarError, ConfigError, DataWarning, EventsError, UniverseError, located
 from .events import EventTable, read_events
 from .inference import TESTS
 from .inference.runner import aar_table, caar_table, run_tests
-from .models import NormalReturnModel, get_model
+from .models import FactorModel, MarketModel, NormalReturnModel, get_model, world_model
 from .results import EventStudyResults
 from .universe import Universe, read_universe
 from .windows import build_panel, clean_estimation_mask
@@ -96,6 +97,14 @@ class EventStudy:
         Registry names of the tests to run.
     cache
         A ``PriceCache`` or a path to the DuckDB cache; None means no cache.
+    world_index
+        With ``model="world"``: the universe ticker of the world index of the two-factor model (local index plus
+        world index).
+    factors, factors_percent
+        With ``model="factor"``: a frame indexed by date (one column per factor) or the path of a factor CSV, and
+        whether that file is in percent.
+    seed
+        Seed of the resampling tests.
     """
 
     def __init__(
@@ -120,11 +129,33 @@ class EventStudy:
         start: str | None = None,
         end: str | None = None,
         headline_event: str | None = None,
+        seed: int = 0,
+        world_index: str = "ACWI",
+        factors: pd.DataFrame | str | os.PathLike[str] | None = None,
+        factors_percent: bool = False,
     ) -> None:
         self.events = _as_events(events)
         self.universe = _as_universe(universe)
         self.source = price_source_for(prices)
-        self.model = get_model(model)
+        self.world_index = world_index if isinstance(model, str) and model == "world" else None
+        if self.world_index is not None and self.world_index not in set(self.universe.frame["ticker"]):
+            raise ConfigError(
+                f"world_index: {world_index!r} is not a ticker of the universe; fix: add it (e.g. ACWI, group "
+                "benchmark) or choose another world index"
+            )
+        # the two-factor model needs the world index's returns: a market-model stand-in until the data is loaded
+        if isinstance(model, str) and model == "factor":
+            if factors is None:
+                raise ConfigError(
+                    "factors: the factor model needs a factor file; fix: set factors = \"ff3.csv\" in the study file "
+                    "or pass factors=DataFrame"
+                )
+            if not isinstance(factors, pd.DataFrame):
+                from .data.factors import read_factors
+
+                factors = read_factors(factors, percent=factors_percent)
+            model = FactorModel(factors)
+        self.model = MarketModel() if self.world_index else get_model(model)
         self.estimation_window = tuple(estimation_window)
         self.event_window = tuple(event_window)
         self.car_windows = tuple(tuple(w) for w in car_windows)
@@ -170,7 +201,30 @@ class EventStudy:
             raise ConfigError(
                 f"headline_event: {headline_event!r} is not an event id; fix: use one of {', '.join(self.events.ids)}"
             )
+        self.seed = int(seed)
         self.headline_event = headline_event or (self.events.headline_ids[0] if self.events.headline_ids else None)
+        # every announcement must lie inside the calendar of every exchange studied (day 0 must exist)
+        studied = list(pd.unique(self.securities()["exchange"]))
+        instants = self.events.frame[["event_id", "announced_at_utc"]]
+        try:
+            calendars.day0_table(instants, studied)
+        except CalendarError:
+            for ev in self.events.frame.itertuples():
+                for ex in studied:
+                    try:
+                        calendars.day0_table(instants[instants["event_id"] == ev.event_id], [ex])
+                    except CalendarError:
+                        cal = calendars.get_calendar(ex)
+                        raise EventsError(
+                            located(
+                                f"{self.events.name}:{ev.event_id}:announced_at",
+                                f"day 0 on {ex} lies outside its calendar ({cal.first_session:%Y-%m-%d} to "
+                                f"{cal.last_session:%Y-%m-%d})",
+                                value=ev.announced_at,
+                                fix="check the date, or drop the event or the securities of that exchange",
+                            )
+                        ) from None
+            raise
 
     @staticmethod
     def _as_cache(cache: Any) -> Any:
@@ -215,9 +269,33 @@ class EventStudy:
             start=spec.start,
             end=spec.end,
             headline_event=spec.headline_event,
+            world_index=spec.world_index,
+            factors=spec.factors,
+            factors_percent=spec.factors_percent,
         )
 
     # ------------------------------------------------------------------ steps
+    def pools(self) -> dict[str, list[str]]:
+        """Pooled sets of events tested together: ``pooled:<direction>`` for each direction in the events table."""
+        frame = self.events.frame
+        if "direction" not in frame.columns:
+            return {}
+        out: dict[str, list[str]] = {}
+        for direction, sub in frame.groupby("direction", sort=False):
+            if str(direction).strip():
+                out[f"pooled:{direction}"] = list(sub["event_id"])
+        return out
+
+    def _resolve_model(self, loaded: _Loaded) -> NormalReturnModel:
+        if not self.world_index:
+            return self.model
+        world = loaded.returns.get(self.world_index)
+        if world is None:
+            raise ConfigError(
+                f"world_index: no prices for {self.world_index!r}; fix: provide its price file or choose another"
+            )
+        return world_model(world)
+
     def securities(self) -> pd.DataFrame:
         """The universe rows studied."""
         frame = self.universe.frame
@@ -236,11 +314,12 @@ class EventStudy:
 
     def _load(self, secs: pd.DataFrame, progress: Progress) -> _Loaded:
         from .data.cache import load_prices
-        from .data.returns import to_returns
+        from .data.returns import check_returns, suspect_splits, to_returns
 
         start, end = self._span()
         frame = self.universe.frame.set_index("ticker")
-        tickers = list(dict.fromkeys([*secs["ticker"], *secs["benchmark"].dropna()]))
+        extra = [self.world_index] if self.world_index else []
+        tickers = list(dict.fromkeys([*secs["ticker"], *secs["benchmark"].dropna(), *extra]))
         missing_bench = [t for t in tickers if t not in frame.index]
         if missing_bench:
             raise UniverseError(
@@ -255,15 +334,21 @@ class EventStudy:
         returns: dict[str, pd.Series] = {}
         notes = []
         by_ticker = dict(tuple(prices.groupby("ticker", sort=False)))
+        ev = self.events.frame[["event_id", "announced_at_utc"]]
+        day0 = calendars.day0_table(ev, list(pd.unique(frame.loc[tickers, "exchange"])))
         for tk in tickers:
             row = frame.loc[tk]
             if tk not in by_ticker:
+                failure = fetched.failures.get(tk, "no rows in the requested span")
+                warnings.warn(
+                    f"{tk}: no prices ({failure}); its firm-events get the outcome no_data", DataWarning, stacklevel=3
+                )
                 notes.append(
                     {
                         "ticker": tk,
                         "exchange": row["exchange"],
                         "source": fetched.source,
-                        "failure": fetched.failures.get(tk, "no rows in the requested span"),
+                        "failure": failure,
                     }
                 )
                 continue
@@ -275,9 +360,26 @@ class EventStudy:
                 p = p[p.index >= first_valid]
             sess = calendars.sessions(row["exchange"], start.date(), end.date())
             rf = to_returns(p["close"], sess, kind=self.return_kind, volume=p["volume"])
+            check_returns(rf, p["close"], sess, where=tk)
             ret = rf.frame["ret"]
             returns[tk] = ret
             note = _returns_notes(rf)
+            # a large overnight move outside every study event's window: probably an unadjusted split
+            in_windows = []
+            for d in day0.loc[day0["exchange"] == row["exchange"], "day0"].dropna():
+                pos = int(sess.searchsorted(d))
+                lo_w, hi_w = max(pos + self.event_window[0], 0), max(pos + self.event_window[1] + 1, 0)
+                in_windows.append(sess[lo_w:hi_w])
+            exclude = in_windows[0].append(in_windows[1:]) if in_windows else pd.DatetimeIndex([])
+            jumps = suspect_splits(rf, exclude=exclude)
+            for j in jumps.itertuples():
+                warnings.warn(
+                    f"{tk}: the close moved x{j.ratio:.3g} on {j.date:%Y-%m-%d} outside every event window; "
+                    "possibly an unadjusted split; check that the prices are split-adjusted",
+                    DataWarning,
+                    stacklevel=3,
+                )
+            note["suspect_splits"] = "; ".join(f"{j.date:%Y-%m-%d} x{j.ratio:.3g}" for j in jumps.itertuples())
             notes.append(
                 {
                     "ticker": tk,
@@ -301,52 +403,100 @@ class EventStudy:
         for reason in NOTE_REASONS:
             col = f"rows_{reason}"
             table[col] = table[col].fillna(0).astype(int) if col in table.columns else 0
+        if "suspect_splits" not in table.columns:
+            table["suspect_splits"] = ""
+        table["suspect_splits"] = table.pop("suspect_splits").fillna("")
         failure = table.pop("failure").fillna("")
         table["failure"] = failure
+        # an event outside the span of every price of an exchange: its firm-events there cannot be used
+        studied = secs[secs["ticker"].isin(list(returns))]
+        for ex, tks in studied.groupby("exchange", sort=False)["ticker"]:
+            spans = [(returns[t].index.min(), returns[t].index.max()) for t in tks if len(returns[t])]
+            if not spans:
+                continue
+            first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+            for d in day0.loc[day0["exchange"] == ex].itertuples():
+                if d.day0 > last or d.day0 < first:
+                    side, code = (
+                        ("after the last", "no_data")
+                        if d.day0 > last
+                        else ("before the first", "pre_listing (no_data where the benchmark has no price either)")
+                    )
+                    warnings.warn(
+                        f"event {d.event_id}: day 0 {d.day0:%Y-%m-%d} on {ex} lies {side} price of every "
+                        f"security there ({first:%Y-%m-%d} to {last:%Y-%m-%d}); its firm-events on {ex} get "
+                        f"the outcome {code}",
+                        DataWarning,
+                        stacklevel=3,
+                    )
         return _Loaded(returns, table, start, end)
 
-    def fit(self, *, progress: Progress | None = None) -> EventStudyResults:
-        """Run the study; returns a new, immutable :class:`~eventstudy.results.EventStudyResults`."""
+    def fit(
+        self, *, progress: Progress | None = None, backend: Any = "numpy", client: Any = None
+    ) -> EventStudyResults:
+        """Run the study; returns a new, immutable :class:`~eventstudy.results.EventStudyResults`.
+
+        Parameters
+        ----------
+        progress
+            Called with a one-line message at each step.
+        backend
+            ``"numpy"`` (in memory) or ``"dask"``: chunks of firm-events are loaded and estimated on the workers
+            of ``client`` (see :mod:`eventstudy.backends.dask`; pass a ``DaskBackend(...)`` for its options).
+            The results are the same.
+        client
+            A ``dask.distributed.Client`` for ``backend="dask"``.
+        """
         progress = progress or (lambda msg: None)
-        secs = self.securities()
-        loaded = self._load(secs, progress)
-        exchanges = list(pd.unique(secs["exchange"]))
-        progress(f"mapping day 0 for {len(self.events)} events on {len(exchanges)} exchanges")
-        ev = self.events.frame[["event_id", "announced_at_utc"]]
-        day0 = calendars.day0_table(ev, exchanges)
-        fe = (
-            self.events.frame[["event_id"]]
-            .merge(secs, how="cross")
-            .merge(day0[["event_id", "exchange", "day0"]], on=["event_id", "exchange"], how="left")
-        )
-        lo = min(self.estimation_window[0], self.event_window[0])
-        hi = max(self.estimation_window[1], self.event_window[1])
-        sessions = {}
-        for ex in exchanges:
-            d0 = day0.loc[day0["exchange"] == ex, "day0"]
-            first = min(loaded.start, d0.min()) - pd.Timedelta(days=abs(lo) * 2 + 30)
-            last = max(loaded.end, d0.max()) + pd.Timedelta(days=hi * 2 + 30)
-            sessions[ex] = _clip_sessions(ex, first, last)
-        progress(f"aligning {len(fe)} firm-events in event time")
-        panel = build_panel(
-            fe, loaded.returns, sessions, estimation_window=self.estimation_window, event_window=self.event_window
-        )
-        if self.clean_estimation:
-            panel = _with_excluded(panel, clean_estimation_mask(panel))
-        progress(f"estimating the {self.model.name} model and abnormal returns")
-        abn = compute_abnormal(
-            panel,
-            self.model,
-            self.car_windows,
-            min_estimation=self.min_estimation,
-            thin_trading_share=self.thin_trading_share,
-        )
+        if not (isinstance(backend, str) and backend == "numpy"):
+            from .backends.dask import get_backend
+
+            loaded, day0, panel, abn, model = get_backend(backend).estimate(self, client, progress=progress)
+        else:
+            secs = self.securities()
+            loaded = self._load(secs, progress)
+            exchanges = list(pd.unique(secs["exchange"]))
+            progress(f"mapping day 0 for {len(self.events)} events on {len(exchanges)} exchanges")
+            ev = self.events.frame[["event_id", "announced_at_utc"]]
+            day0 = calendars.day0_table(ev, exchanges)
+            fe = (
+                self.events.frame[["event_id"]]
+                .merge(secs, how="cross")
+                .merge(day0[["event_id", "exchange", "day0"]], on=["event_id", "exchange"], how="left")
+            )
+            lo = min(self.estimation_window[0], self.event_window[0])
+            hi = max(self.estimation_window[1], self.event_window[1])
+            sessions = {}
+            for ex in exchanges:
+                d0 = day0.loc[day0["exchange"] == ex, "day0"]
+                first = min(loaded.start, d0.min()) - pd.Timedelta(days=abs(lo) * 2 + 30)
+                last = max(loaded.end, d0.max()) + pd.Timedelta(days=hi * 2 + 30)
+                sessions[ex] = _clip_sessions(ex, first, last)
+            progress(f"aligning {len(fe)} firm-events in event time")
+            panel = build_panel(
+                fe, loaded.returns, sessions, estimation_window=self.estimation_window, event_window=self.event_window
+            )
+            if self.clean_estimation:
+                panel = _with_excluded(panel, clean_estimation_mask(panel))
+            model = self._resolve_model(loaded)
+            progress(f"estimating the {model.name} model and abnormal returns")
+            abn = compute_abnormal(
+                panel,
+                model,
+                self.car_windows,
+                min_estimation=self.min_estimation,
+                thin_trading_share=self.thin_trading_share,
+            )
         progress(f"running {len(self.tests)} tests per event, group and window")
-        tests = run_tests(panel, abn, self.tests, self.group_by)
-        caar = caar_table(panel, abn, self.group_by)
+        pools = self.pools()
+        tests = run_tests(
+            panel, abn, self.tests, self.group_by, model=model, min_estimation=self.min_estimation,
+            pools=pools, rng=self.seed,
+        )
+        caar = caar_table(panel, abn, self.group_by, pools=pools)
         aar = aar_table(panel, abn, self.group_by)
         return EventStudyResults(
-            firm_events=_firm_event_table(panel, abn, self.model),
+            firm_events=_firm_event_table(panel, abn, model),
             ar=_ar_table(panel, abn),
             test_table=tests,
             caar_table=caar,
@@ -355,7 +505,7 @@ class EventStudy:
             data_notes=loaded.notes,
             events=self.events.frame.copy(),
             settings={
-                "model": self.model.name,
+                "model": model.name,
                 "estimation_window": self.estimation_window,
                 "event_window": self.event_window,
                 "car_windows": [window_label(w) for w in self.car_windows],

@@ -111,3 +111,5 @@ def test_generalised_sign_differs_only_by_the_pooled_p_hat(case, day):
     assert z_pooled == pytest.approx(daily["gsign_stat"][day], abs=1e-8)
     ours = _stat(case, "gsign_z", day).statistic
     assert 1e-4 < abs(ours - daily["gsign_stat"][day]) < 1e-2
+    # the estudy2-compatible variant reproduces it
+    assert _stat(case, "gsign_z_estudy2", day).statistic == pytest.approx(daily["gsign_stat"][day], abs=1e-8)

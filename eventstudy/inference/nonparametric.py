@@ -67,3 +67,16 @@ def wilcoxon(s: Sample) -> TestResult:
     ranks = stats.rankdata(np.abs(s.car[s.car != 0]))
     w_plus = float(ranks[s.car[s.car != 0] > 0].sum())
     return TestResult("wilcoxon", w_plus, float(two.pvalue), "signed-rank", s.n)
+
+
+@register_test("gsign_z_estudy2")
+def gsign_z_estudy2(s: Sample) -> TestResult:
+    """Generalised sign test as the R package estudy2 computes it: p̂ pooled over every firm-day of the
+    estimation window (rather than the mean of the per-firm shares of :func:`gsign_z`)."""
+    if s.n < 1:
+        return not_computable("gsign_z_estudy2", "N(0,1)", s.n, "no firm-events")
+    valid = np.isfinite(s.resid)
+    p = float((np.where(valid, s.resid, 0.0) > 0).sum() / valid.sum())
+    w = int((s.car > 0).sum())
+    z = (w - s.n * p) / np.sqrt(s.n * p * (1 - p))
+    return TestResult("gsign_z_estudy2", float(z), pvalue_normal(z), "N(0,1)", s.n, details={"p_hat": p})
