@@ -71,6 +71,8 @@ GROUP_LABELS: dict[str, str] = {
 #: the executive summary's groups, in order (those present in the results are shown)
 SUMMARY_GROUPS = ["miners_ex_china", "miners_china", "magnets", "magnets_china", "magnets_japan", "defense"]
 SUMMARY_WINDOWS = ["0_0", "m1_1", "0_5"]
+#: groups smaller than this are shown but never bolded or summarised as a finding
+MIN_NOBS_FOR_FINDINGS = 5
 
 ROBUST_TEST_LABELS: dict[str, str] = {
     "kp_bmp_t": "KP-BMP",
@@ -452,7 +454,10 @@ def report_context(
                 "caar": fmt_pct(r["caar"]),
                 "ci": f"{fmt_pct(r['ci_low'])} to {fmt_pct(r['ci_high'])}",
                 "ps": [fmt_p(r.get(f"p_{t}")) for t in tests],
-                "sig": bool(tests) and pd.notna(r.get(f"p_{tests[0]}")) and r.get(f"p_{tests[0]}") < 0.05,
+                "sig": bool(tests)
+                and r["nobs"] >= MIN_NOBS_FOR_FINDINGS
+                and pd.notna(r.get(f"p_{tests[0]}"))
+                and r.get(f"p_{tests[0]}") < 0.05,
             }
             for _, r in sub.iterrows()
         ]
@@ -463,7 +468,8 @@ def report_context(
             if e == head_id:
                 gs = gs[gs["window"].isin(["0_0", "m1_1"])]
             elif main:
-                gs = gs[gs[main] < 0.05]
+                # a significant p-value from two or three firms is not a finding worth a sentence
+                gs = gs[(gs[main] < 0.05) & (gs["nobs"] >= MIN_NOBS_FOR_FINDINGS)]
             else:
                 gs = gs.iloc[0:0]
             if len(gs):
@@ -629,6 +635,7 @@ def report_context(
         "head_title": ev_by_id.loc[head_id, "title"],
         "blocks": blocks,
         "test_labels": [ROBUST_TEST_LABELS[t] for t in tests],
+        "min_nobs": MIN_NOBS_FOR_FINDINGS,
         "timing": timing,
         "exchanges": exchanges,
         "by_event": by_event,

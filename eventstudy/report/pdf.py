@@ -15,7 +15,8 @@ def write_pdf(html: str, path: Path) -> Path | None:
         import warnings
 
         warnings.warn(
-            f"{path.name} not written: weasyprint is not installed; fix: pip install weasyprint (a dependency of eventstudy) and its system libraries (Pango)",
+            f"{path.name} not written: weasyprint is not installed; "
+            "fix: pip install weasyprint and its system library Pango",
             stacklevel=2,
         )
         return None
