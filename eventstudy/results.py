@@ -41,6 +41,9 @@ class EventStudyResults:
         The settings of the fit (model, windows, ...).
     panel, abnormal
         The aligned arrays and the engine output behind the tables (for regressions and diagnostics).
+    world_returns
+        Returns of the world index (``world_index``, ACWI by default) when the universe holds it, for the
+        local- plus world-index robustness check.
     """
 
     firm_events: pd.DataFrame
@@ -54,6 +57,7 @@ class EventStudyResults:
     settings: dict[str, Any] = field(default_factory=dict)
     panel: Panel | None = field(default=None, repr=False, compare=False)
     abnormal: Abnormal | None = field(default=None, repr=False, compare=False)
+    world_returns: pd.Series | None = field(default=None, repr=False, compare=False)
 
     # ----------------------------------------------------------------- labelled views
     @property

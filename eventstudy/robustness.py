@@ -73,8 +73,8 @@ class Variant:
     reason: str = ""
 
 
-#: The variants of the report, in order. ``world_index`` is the hook for the local- vs world-index market model
-#: (ACWI in the universe): it needs a benchmark option in ``EventStudy``.
+#: The variants of the report, in order. ``world_index`` adds the world index (the study's ``world_index``, ACWI by
+#: default) to the local index: the international two-factor model.
 VARIANTS: tuple[Variant, ...] = (
     Variant("market_adjusted", "market-adjusted model (AR = R − R_m)", {"model": "market_adjusted"}),
     Variant("constant_mean", "constant-mean model", {"model": "constant_mean"}),
@@ -87,10 +87,8 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         "world_index",
-        "market model on the world index (ACWI) instead of the local index",
-        {"benchmark": "ACWI"},
-        available=False,
-        reason="not computed: EventStudy has no benchmark override yet",
+        "two-factor model: local index plus the world index (ACWI)",
+        {"model": "world"},
     ),
 )
 
@@ -279,7 +277,7 @@ def robustness_from_results(
     from .abnormal import compute_abnormal
     from .config import window_label
     from .inference.runner import caar_table, run_tests
-    from .models import get_model
+    from .models import get_model, world_model
     from .windows import clean_estimation_mask
 
     events = results.events
@@ -303,7 +301,14 @@ def robustness_from_results(
             reason = v.reason or ("not computed: the results hold no panel" if panel is None else "not computed")
             frames.append(_missing_rows(v.name, desc, event_ids, reason))
             continue
-        model = get_model(options.get("model", settings.get("model", "market")))
+        name = options.get("model", settings.get("model", "market"))
+        if name == "world":
+            if getattr(results, "world_returns", None) is None:
+                frames.append(_missing_rows(v.name, desc, event_ids, "not computed: no world-index returns"))
+                continue
+            model = world_model(results.world_returns)
+        else:
+            model = get_model(name)
         clean = bool(options.get("clean_estimation", base_clean))
         keep = list(event_ids)
         p = panel

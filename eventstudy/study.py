@@ -156,6 +156,8 @@ class EventStudy:
                 factors = read_factors(factors, percent=factors_percent)
             model = FactorModel(factors)
         self.model = MarketModel() if self.world_index else get_model(model)
+        # the world index is loaded whenever the universe has it, for the two-factor robustness check
+        self.world_ticker = world_index if world_index in set(self.universe.frame["ticker"]) else None
         self.estimation_window = tuple(estimation_window)
         self.event_window = tuple(event_window)
         self.car_windows = tuple(tuple(w) for w in car_windows)
@@ -318,7 +320,7 @@ class EventStudy:
 
         start, end = self._span()
         frame = self.universe.frame.set_index("ticker")
-        extra = [self.world_index] if self.world_index else []
+        extra = [self.world_ticker] if self.world_ticker else []
         tickers = list(dict.fromkeys([*secs["ticker"], *secs["benchmark"].dropna(), *extra]))
         missing_bench = [t for t in tickers if t not in frame.index]
         if missing_bench:
@@ -523,6 +525,7 @@ class EventStudy:
             },
             panel=panel,
             abnormal=abn,
+            world_returns=loaded.returns.get(self.world_ticker) if self.world_ticker else None,
         )
 
 

@@ -141,3 +141,18 @@ def test_cli_bad_study_file_is_one_line(tmp_path, repo_dir):
     assert len(lines) == 1
     assert "estimaton_window" in lines[0] and "estimation_window" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_readme_library_api_runs(repo_dir, prices_dir, monkeypatch):
+    """The README's five-line library example runs as written (with the shared prices folder)."""
+    import re
+
+    text = (repo_dir / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Library API\s+```python\n(.*?)```", text, re.S).group(1)
+    assert len(block.strip().splitlines()) == 5
+    monkeypatch.chdir(repo_dir)
+    scope: dict = {}
+    exec(block.replace("../shared/data/prices", str(prices_dir)), scope)  # noqa: S102 - the README's own code
+    res = scope["res"]
+    assert len(res.outcomes) == len(res.firm_events) > 0
+    assert "caar" in res.summary("jun27_deal_formalised").columns

@@ -115,3 +115,23 @@ def test_factor_model_needs_factors(study_parts):
         EventStudy(events, universe, prices, model="factor")
     with pytest.raises(ConfigError, match="world_index: 'MSCI'"):
         EventStudy(events, universe, prices, model="world", world_index="MSCI")
+
+
+def test_world_robustness_variant_equals_a_world_fit(study_parts):
+    """The report's local-plus-world-index variant reproduces a direct two-factor fit of the same study."""
+    from eventstudy.robustness import robustness_from_results, robustness_table
+
+    events, universe, prices, *_ = study_parts
+    kwargs = dict(min_estimation=100, car_windows=[(0, 0), (-1, 1)])
+    base = EventStudy(events, universe, prices, **kwargs).fit()
+    assert base.world_returns is not None  # ACWI is in the universe, so it is loaded
+    direct = EventStudy(events, universe, prices, model="world", **kwargs).fit().caar_table
+    want = direct.set_index(["group", "window"])["caar"]
+    for table in (
+        robustness_from_results(base),
+        robustness_table(dict(events=events, universe=universe, prices=prices, **kwargs)),
+    ):
+        rows = table[(table["variant"] == "world_index")].drop_duplicates(["group", "window"])
+        assert len(rows) == 2
+        for r in rows.itertuples():
+            assert r.caar == pytest.approx(want[(r.group, r.window)], abs=1e-12)
