@@ -147,7 +147,7 @@ class EventStudy:
         if isinstance(model, str) and model == "factor":
             if factors is None:
                 raise ConfigError(
-                    "factors: the factor model needs a factor file; fix: set factors = \"ff3.csv\" in the study file "
+                    'factors: the factor model needs a factor file; fix: set factors = "ff3.csv" in the study file '
                     "or pass factors=DataFrame"
                 )
             if not isinstance(factors, pd.DataFrame):
@@ -277,6 +277,29 @@ class EventStudy:
         )
 
     # ------------------------------------------------------------------ steps
+    def firm_events(
+        self, secs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, progress: Progress
+    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DatetimeIndex]]:
+        """Day 0 per event and exchange, the firm-event table (events × securities), and each exchange's sessions
+        covering the data span and every window."""
+        exchanges = list(pd.unique(secs["exchange"]))
+        progress(f"mapping day 0 for {len(self.events)} events on {len(exchanges)} exchanges")
+        day0 = calendars.day0_table(self.events.frame[["event_id", "announced_at_utc"]], exchanges)
+        fe = (
+            self.events.frame[["event_id"]]
+            .merge(secs, how="cross")
+            .merge(day0[["event_id", "exchange", "day0"]], on=["event_id", "exchange"], how="left")
+        )
+        lo = min(self.estimation_window[0], self.event_window[0])
+        hi = max(self.estimation_window[1], self.event_window[1])
+        sessions = {}
+        for ex in exchanges:
+            d0 = day0.loc[day0["exchange"] == ex, "day0"]
+            first = min(start, d0.min()) - pd.Timedelta(days=abs(lo) * 2 + 30)
+            last = max(end, d0.max()) + pd.Timedelta(days=hi * 2 + 30)
+            sessions[ex] = _clip_sessions(ex, first, last)
+        return day0, fe, sessions
+
     def pools(self) -> dict[str, list[str]]:
         """Pooled sets of events tested together: ``pooled:<direction>`` for each direction in the events table."""
         frame = self.events.frame
@@ -433,9 +456,7 @@ class EventStudy:
                     )
         return _Loaded(returns, table, start, end)
 
-    def fit(
-        self, *, progress: Progress | None = None, backend: Any = "numpy", client: Any = None
-    ) -> EventStudyResults:
+    def fit(self, *, progress: Progress | None = None, backend: Any = "numpy", client: Any = None) -> EventStudyResults:
         """Run the study; returns a new, immutable :class:`~eventstudy.results.EventStudyResults`.
 
         Parameters
@@ -457,23 +478,7 @@ class EventStudy:
         else:
             secs = self.securities()
             loaded = self._load(secs, progress)
-            exchanges = list(pd.unique(secs["exchange"]))
-            progress(f"mapping day 0 for {len(self.events)} events on {len(exchanges)} exchanges")
-            ev = self.events.frame[["event_id", "announced_at_utc"]]
-            day0 = calendars.day0_table(ev, exchanges)
-            fe = (
-                self.events.frame[["event_id"]]
-                .merge(secs, how="cross")
-                .merge(day0[["event_id", "exchange", "day0"]], on=["event_id", "exchange"], how="left")
-            )
-            lo = min(self.estimation_window[0], self.event_window[0])
-            hi = max(self.estimation_window[1], self.event_window[1])
-            sessions = {}
-            for ex in exchanges:
-                d0 = day0.loc[day0["exchange"] == ex, "day0"]
-                first = min(loaded.start, d0.min()) - pd.Timedelta(days=abs(lo) * 2 + 30)
-                last = max(loaded.end, d0.max()) + pd.Timedelta(days=hi * 2 + 30)
-                sessions[ex] = _clip_sessions(ex, first, last)
+            day0, fe, sessions = self.firm_events(secs, loaded.start, loaded.end, progress)
             progress(f"aligning {len(fe)} firm-events in event time")
             panel = build_panel(
                 fe, loaded.returns, sessions, estimation_window=self.estimation_window, event_window=self.event_window
@@ -492,8 +497,14 @@ class EventStudy:
         progress(f"running {len(self.tests)} tests per event, group and window")
         pools = self.pools()
         tests = run_tests(
-            panel, abn, self.tests, self.group_by, model=model, min_estimation=self.min_estimation,
-            pools=pools, rng=self.seed,
+            panel,
+            abn,
+            self.tests,
+            self.group_by,
+            model=model,
+            min_estimation=self.min_estimation,
+            pools=pools,
+            rng=self.seed,
         )
         caar = caar_table(panel, abn, self.group_by, pools=pools)
         aar = aar_table(panel, abn, self.group_by)
@@ -525,7 +536,7 @@ class EventStudy:
             },
             panel=panel,
             abnormal=abn,
-            world_returns=loaded.returns.get(self.world_ticker) if self.world_ticker else None,
+            world_returns=getattr(loaded, "returns", {}).get(self.world_ticker) if self.world_ticker else None,
         )
 
 

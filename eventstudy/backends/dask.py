@@ -112,21 +112,38 @@ def _fit_chunk(
         task_hook(index)
     loaded = study._load(secs, _quiet)
     panel = build_panel(
-        firm_events, loaded.returns, sessions, estimation_window=study.estimation_window,
+        firm_events,
+        loaded.returns,
+        sessions,
+        estimation_window=study.estimation_window,
         event_window=study.event_window,
     )
     if study.clean_estimation:
         panel = replace(panel, excluded=clean_estimation_mask(panel))
     abn = compute_abnormal(
-        panel, study.model, study.car_windows, min_estimation=study.min_estimation,
+        panel,
+        study.model,
+        study.car_windows,
+        min_estimation=study.min_estimation,
         thin_trading_share=study.thin_trading_share,
     )
     return _Chunk(rows=rows, panel=panel, abn=abn, notes=loaded.notes)
 
 
 _ROW_FIELDS = (
-    "params", "sigma2", "nobs", "ar", "var_ar", "sar", "estimation_used", "car", "var_car", "scar", "complete",
-    "status", "zero_share",
+    "params",
+    "sigma2",
+    "nobs",
+    "ar",
+    "var_ar",
+    "sar",
+    "estimation_used",
+    "car",
+    "var_car",
+    "scar",
+    "complete",
+    "status",
+    "zero_share",
 )
 
 
@@ -213,8 +230,6 @@ class DaskBackend:
         self, study: EventStudy, client: Any, *, progress: Progress = _quiet
     ) -> tuple[_Loaded, pd.DataFrame, Panel, Abnormal, Any]:
         """Everything ``fit`` does up to the engine, on the workers: ``(loaded, day0, panel, abnormal, model)``."""
-        from .. import calendars
-        from ..study import _clip_sessions
 
         if client is None:
             raise ConfigError(
@@ -229,7 +244,8 @@ class DaskBackend:
             raise ConfigError(f"chunk_size: must be at least 1 (got {self.chunk_size}); fix: use e.g. 20000")
         secs = study.securities()
         start, end = study._span()
-        tickers = list(dict.fromkeys([*secs["ticker"], *secs["benchmark"].dropna()]))
+        world = [study.world_ticker] if getattr(study, "world_ticker", None) else []
+        tickers = list(dict.fromkeys([*secs["ticker"], *secs["benchmark"].dropna(), *world]))
         known = set(study.universe.frame["ticker"])
         missing = [t for t in tickers if t not in known]
         if missing:
@@ -248,14 +264,18 @@ class DaskBackend:
         else:
             dataset = Path(self.dataset)
         try:
-            return self._run(study, client, secs, tickers, start, end, dataset, failures, progress, calendars,
-                             _clip_sessions)
+            return self._run(study, client, secs, tickers, start, end, dataset, failures, progress)
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def _write_dataset(
-        self, study: EventStudy, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp, dataset: Path,
+        self,
+        study: EventStudy,
+        tickers: list[str],
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        dataset: Path,
         progress: Progress,
     ) -> dict[str, str]:
         from ..data.cache import load_prices, write_parquet_partitions
@@ -271,25 +291,10 @@ class DaskBackend:
             failures.update(fetched.failures)
         return failures
 
-    def _run(self, study, client, secs, tickers, start, end, dataset, failures, progress, calendars, clip):
+    def _run(self, study, client, secs, tickers, start, end, dataset, failures, progress):
         from distributed import as_completed
 
-        exchanges = list(pd.unique(secs["exchange"]))
-        progress(f"mapping day 0 for {len(study.events)} events on {len(exchanges)} exchanges")
-        day0 = calendars.day0_table(study.events.frame[["event_id", "announced_at_utc"]], exchanges)
-        fe = (
-            study.events.frame[["event_id"]]
-            .merge(secs, how="cross")
-            .merge(day0[["event_id", "exchange", "day0"]], on=["event_id", "exchange"], how="left")
-        )
-        lo = min(study.estimation_window[0], study.event_window[0])
-        hi = max(study.estimation_window[1], study.event_window[1])
-        sessions = {}
-        for ex in exchanges:
-            d0 = day0.loc[day0["exchange"] == ex, "day0"]
-            first = min(start, d0.min()) - pd.Timedelta(days=abs(lo) * 2 + 30)
-            last = max(end, d0.max()) + pd.Timedelta(days=hi * 2 + 30)
-            sessions[ex] = clip(ex, first, last)
+        day0, fe, sessions = study.firm_events(secs, start, end, progress)
 
         worker_study = copy.copy(study)
         worker_study.source = ParquetPriceSource(
@@ -309,8 +314,15 @@ class DaskBackend:
             rows = np.flatnonzero(np.isin(fe_tickers, sec_tickers[lo_i : lo_i + secs_per_chunk]))
             futures.append(
                 client.submit(
-                    _fit_chunk, study_f, chunk_secs.reset_index(drop=True), fe.iloc[rows].reset_index(drop=True),
-                    rows, sessions_f, index, self.task_hook, pure=False,
+                    _fit_chunk,
+                    study_f,
+                    chunk_secs.reset_index(drop=True),
+                    fe.iloc[rows].reset_index(drop=True),
+                    rows,
+                    sessions_f,
+                    index,
+                    self.task_hook,
+                    pure=False,
                 )
             )
         progress(f"estimating {len(fe)} firm-events in {len(futures)} chunks on the Dask cluster")
