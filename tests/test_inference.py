@@ -196,3 +196,23 @@ def test_power_rises_with_the_effect():
     for test in ("kp_bmp_t", "portfolio_t"):
         seq = [r[test] for r in rates]
         assert seq == sorted(seq) and seq[-1] > 0.9
+
+
+def test_runner_reuses_ranks_and_portfolio_across_windows_without_changing_results(sim):
+    """The runner's per-cell caches (ranks, portfolio fits, correlations) give the same numbers as a fresh sample,
+    including for a firm-event whose shorter window is complete while a longer one is not."""
+    from dataclasses import replace
+
+    panel, _ = sim
+    ret = panel.ret.copy()
+    ret[0, panel.day_index(3)] = np.nan  # firm 0 misses day 3: [0, 0] and [-1, 1] complete, [0, 5] not
+    p = replace(panel, ret=ret)
+    abn = compute_abnormal(p, MarketModel(), WINDOWS, min_estimation=100)
+    assert abn.status[0] == "missing_event_window"
+    names = ["rank_z", "portfolio_t", "kp_bmp_t", "grank_t"]
+    table = run_tests(p, abn, names, ("group",), model=MarketModel(), min_estimation=100).set_index(["window", "test"])
+    for w, label in enumerate(["0_0", "m1_1", "0_5"]):
+        s = make_sample(p, abn, np.flatnonzero(abn.usable(w)), w, model=MarketModel(), min_estimation=100)
+        for name in names:
+            assert table.loc[(label, name), "statistic"] == pytest.approx(TESTS.get(name)(s).statistic, rel=1e-12)
+    assert table.loc[("0_5", "rank_z"), "nobs"] == 11 and table.loc[("0_0", "rank_z"), "nobs"] == 12

@@ -65,6 +65,9 @@ class Sample:
         sample, fitted with the study's model (for ``portfolio_t``).
     rng
         The random generator for resampling tests.
+    ranks
+        Optional centred ranks of ``ar_all`` (per firm, over its estimation and event days), when already computed
+        for the cell: they do not depend on the CAR window.
     """
 
     car: np.ndarray
@@ -82,6 +85,7 @@ class Sample:
     estimation_cols: np.ndarray | None = None
     portfolio: Callable[[], tuple[float, float, int]] | None = None
     rng: np.random.Generator | None = None
+    ranks: np.ndarray | None = None
 
     __test__ = False
 

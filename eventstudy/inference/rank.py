@@ -9,7 +9,7 @@ from scipy import stats
 from .base import Sample, TestResult, not_computable, pvalue_normal, pvalue_t, register_test
 
 
-def _centred_ranks(values: np.ndarray) -> np.ndarray:
+def centred_ranks(values: np.ndarray) -> np.ndarray:
     """U_it = rank(x_it)/(T_i + 1) − ½ per row over its finite values (average ranks for ties); NaN elsewhere."""
     valid = np.isfinite(values)
     ranks = stats.rankdata(np.where(valid, values, np.inf), axis=1, method="average")
@@ -32,7 +32,7 @@ def rank_z(s: Sample) -> TestResult:
     """
     if s.n < 1 or s.ar_all is None or s.window_cols is None:
         return not_computable("rank_z", "N(0,1)", s.n, "no firm-events or no abnormal-return matrix")
-    u = _centred_ranks(s.ar_all)
+    u = s.ranks if s.ranks is not None else centred_ranks(s.ar_all)
     have = np.isfinite(u)
     n_t = have.sum(axis=0)
     with np.errstate(invalid="ignore"):
@@ -63,7 +63,7 @@ def grank_t(s: Sample) -> TestResult:
     if not np.isfinite(sd) or sd == 0:
         return not_computable("grank_t", "t(T-2)", s.n, "the SCARs have no cross-sectional spread")
     gsar = np.concatenate([s.sar_all[:, s.estimation_cols], (s.scar / sd)[:, None]], axis=1)
-    u = _centred_ranks(gsar)
+    u = centred_ranks(gsar)
     have = np.isfinite(u)
     n_t = have.sum(axis=0)
     days = n_t > 0

@@ -14,6 +14,7 @@ from ..models import NormalReturnModel
 from ..windows import Panel
 from .base import TESTS, Sample
 from .parametric import pairwise_correlation
+from .rank import centred_ranks
 
 __all__ = ["make_sample", "run_tests", "group_cells"]
 
@@ -42,6 +43,7 @@ def make_sample(
     min_estimation: int = 3,
     rng: np.random.Generator | None = None,
     portfolio_cache: dict[bytes, Abnormal] | None = None,
+    ranks: np.ndarray | None = None,
 ) -> Sample:
     """The :class:`Sample` of firm-events ``rows`` for CAR window number ``w`` (rows must be usable).
 
@@ -82,6 +84,7 @@ def make_sample(
         estimation_cols=cols,
         portfolio=portfolio,
         rng=rng,
+        ranks=ranks,
     )
 
 
@@ -173,6 +176,7 @@ def run_tests(
     """Every test of ``tests`` on every event × group × CAR window (and pooled set); one row per result."""
     funcs = [(name, TESTS.get(name, where="tests")) for name in tests]
     need_corr = any(name.startswith("kp_") for name in tests)
+    need_ranks = "rank_z" in tests
     rng = np.random.default_rng(rng)
     records = []
     for event_id, label, rows in group_cells(panel.keys, group_by, pools):
@@ -182,6 +186,10 @@ def run_tests(
         if need_corr and fitted.size > 1:
             base = make_sample(panel, abn, fitted, 0)
             corr_all = pairwise_correlation(base.resid, base.resid_dates)
+        ranks_all = None
+        if need_ranks and fitted.size:
+            keep_days = abn.estimation_used[fitted] | panel.event[None, :]
+            ranks_all = centred_ranks(np.where(keep_days, abn.ar[fitted], np.nan))
         for w, window in enumerate(abn.windows):
             keep = abn.usable(w)[fitted]
             use = fitted[keep]
@@ -196,6 +204,7 @@ def run_tests(
                 min_estimation=min_estimation,
                 rng=rng,
                 portfolio_cache=cache,
+                ranks=ranks_all[keep] if ranks_all is not None else None,
             )
             for name, func in funcs:
                 with np.errstate(all="ignore"):
