@@ -37,7 +37,7 @@ OUTPUTS = {
     "tests.csv": ["event_id", "group", "window", "test", "statistic", "pvalue", "distribution", "nobs"],
     "day0.csv": ["event_id", "exchange", "announced_at_utc", "day0"],
     "caar.csv": ["event_id", "group", "window", "nobs", "caar", "sd_car", "ci_low", "ci_high"],
-    "aar.csv": ["event_id", "group", "event_day", "nobs", "aar", "caar"],
+    "aar.csv": ["event_id", "group", "event_day", "nobs", "aar", "caar", "sd_car", "ci_low", "ci_high"],
     "outcomes.csv": ["event_id", "ticker", "group", "exchange", "day0", "status", "reason"],
     "outcome_summary.csv": ["status", "firm_events"],
     "data_notes.csv": ["ticker", "exchange", "source"],

@@ -216,3 +216,21 @@ def test_runner_reuses_ranks_and_portfolio_across_windows_without_changing_resul
         for name in names:
             assert table.loc[(label, name), "statistic"] == pytest.approx(TESTS.get(name)(s).statistic, rel=1e-12)
     assert table.loc[("0_5", "rank_z"), "nobs"] == 11 and table.loc[("0_0", "rank_z"), "nobs"] == 12
+
+
+def test_aar_table_band_is_the_cross_sectional_t_interval_of_the_cumulated_path(sim):
+    from eventstudy.inference.runner import aar_table
+
+    panel, abn = sim
+    table = aar_table(panel, abn, ("group",))
+    cols = np.flatnonzero(panel.event)
+    rows = np.flatnonzero(np.isfinite(abn.ar[:, cols]).all(axis=1))
+    cum = pd.DataFrame(abn.ar[rows][:, cols]).cumsum(axis=1)
+    n = len(rows)
+    day = 12  # event day +2
+    r = table.iloc[day]
+    assert r["event_day"] == panel.rel[cols][day] and r["nobs"] == n
+    assert r["caar"] == pytest.approx(cum[day].mean(), abs=1e-14)
+    half = stats.t.ppf(0.975, n - 1) * cum[day].std(ddof=1) / np.sqrt(n)
+    assert r["ci_low"] == pytest.approx(cum[day].mean() - half, abs=1e-14)
+    assert r["ci_high"] == pytest.approx(cum[day].mean() + half, abs=1e-14)

@@ -251,25 +251,44 @@ def caar_table(
     )
 
 
-def aar_table(panel: Panel, abn: Abnormal, group_by: Sequence[str]) -> pd.DataFrame:
-    """AAR and CAAR (cumulated from the event window's start) per event × group × event day.
+def aar_table(panel: Panel, abn: Abnormal, group_by: Sequence[str], *, level: float = 0.95) -> pd.DataFrame:
+    """AAR and CAAR (cumulated from the event window's start) per event × group × event day, with the cross-sectional
+    t interval of the CAAR at ``level`` on every day.
 
-    The firm-events are those usable for the whole event window, so the path is over one fixed set.
+    The firm-events are those usable for the whole event window, so the path is over one fixed set. The interval on
+    day τ is CAAR_τ ± t(N−1) · s_τ/√N, s_τ being the cross-sectional sd (ddof 1) of the firms' cumulative ARs.
     """
+    from scipy import stats
+
     cols = np.flatnonzero(panel.event)
     days = panel.rel[cols]
     full = np.isin(abn.status, ("ok", "missing_event_window")) & np.isfinite(abn.ar[:, cols]).all(axis=1)
     frames = []
+    columns = ["event_id", "group", "event_day", "nobs", "aar", "caar", "sd_car", "ci_low", "ci_high"]
     for event_id, label, rows in group_cells(panel.keys, group_by):
         use = rows[full[rows]]
         ar = abn.ar[use][:, cols]
         n = len(use)
         aar = ar.mean(axis=0) if n else np.full(len(cols), np.nan)
+        cum = np.cumsum(ar, axis=1)
+        sd = cum.std(axis=0, ddof=1) if n > 1 else np.full(len(cols), np.nan)
+        half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.full(len(cols), np.nan)
+        caar = np.cumsum(aar)
         frames.append(
             pd.DataFrame(
-                {"event_id": event_id, "group": label, "event_day": days, "nobs": n, "aar": aar, "caar": np.cumsum(aar)}
+                {
+                    "event_id": event_id,
+                    "group": label,
+                    "event_day": days,
+                    "nobs": n,
+                    "aar": aar,
+                    "caar": caar,
+                    "sd_car": sd,
+                    "ci_low": caar - half,
+                    "ci_high": caar + half,
+                }
             )
         )
     if not frames:
-        return pd.DataFrame(columns=["event_id", "group", "event_day", "nobs", "aar", "caar"])
+        return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)
