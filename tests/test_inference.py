@@ -234,3 +234,59 @@ def test_aar_table_band_is_the_cross_sectional_t_interval_of_the_cumulated_path(
     half = stats.t.ppf(0.975, n - 1) * cum[day].std(ddof=1) / np.sqrt(n)
     assert r["ci_low"] == pytest.approx(cum[day].mean() - half, abs=1e-14)
     assert r["ci_high"] == pytest.approx(cum[day].mean() + half, abs=1e-14)
+
+
+def _shifted_panel():
+    """Ten firms sharing date-level shocks; five have day 0 one session later (another time zone)."""
+    from dataclasses import replace
+
+    panel = simulate_panel(SimulationDesign(n_firms=10, rbar=0.4), 1, rng=8)
+    dates = panel.dates.copy()
+    shift = np.zeros(10, dtype=int)
+    shift[5:] = 1
+    base = pd.bdate_range("2019-12-01", periods=panel.rel.size + 2).values.astype("datetime64[ns]")
+    for i in range(10):
+        dates[i] = base[shift[i] : shift[i] + panel.rel.size]
+    keys = panel.keys.copy()
+    keys["day0"] = [pd.Timestamp(dates[i, panel.day_index(0)]) for i in range(10)]
+    keys["exchange"] = ["A"] * 5 + ["B"] * 5
+    return replace(panel, dates=dates, keys=keys)
+
+
+def test_cda_t_averages_residuals_by_calendar_date():
+    panel = _shifted_panel()
+    abn = compute_abnormal(panel, MarketModel(), WINDOWS, min_estimation=100)
+    s = make_sample(panel, abn, np.arange(10), 0)
+    by_date = pd.DataFrame({"d": s.resid_dates.ravel(), "e": s.resid.ravel()}).dropna().groupby("d")["e"].mean()
+    t = s.car.mean() / (by_date.std(ddof=1) * 1.0)
+    res = TESTS.get("cda_t")(s)
+    assert res.statistic == pytest.approx(t, rel=1e-12)
+    assert res.distribution == f"t({by_date.size - 1})"
+
+
+def test_portfolio_t_forms_one_portfolio_per_exchange_and_day0():
+    from eventstudy.inference.runner import portfolio_car
+
+    panel = _shifted_panel()
+    abn = compute_abnormal(panel, MarketModel(), WINDOWS, min_estimation=100)
+    s = make_sample(panel, abn, np.arange(10), 1, model=MarketModel(), min_estimation=100)
+    res = TESTS.get("portfolio_t")(s)
+    a = portfolio_car(panel, np.arange(5), MarketModel(), (-1, 1), min_estimation=100)
+    b = portfolio_car(panel, np.arange(5, 10), MarketModel(), (-1, 1), min_estimation=100)
+    want = (0.5 * a[0] + 0.5 * b[0]) / np.sqrt(0.25 * a[1] + 0.25 * b[1])
+    assert res.statistic == pytest.approx(want, rel=1e-12)
+    assert "2 portfolios" in res.notes and res.details["portfolios"] == 2
+
+
+def test_bootstrap_pvalues_do_not_depend_on_other_cells():
+    panel = simulate_panel(SimulationDesign(n_firms=8, effect=0.01), 2, rng=3)
+    abn = compute_abnormal(panel, MarketModel(), [(0, 0)], min_estimation=100)
+    both = run_tests(panel, abn, ["bootstrap", "csect_t"], ("group",), rng=5).set_index(["event_id", "test"])
+    only = run_tests(panel, abn, ["bootstrap"], ("group",), rng=5).set_index(["event_id", "test"])
+    assert both.loc[("r1", "bootstrap"), "pvalue"] == only.loc[("r1", "bootstrap"), "pvalue"]
+
+
+def test_group_cells_keep_a_label_shared_by_different_firm_events():
+    keys = pd.DataFrame({"event_id": "e", "group": ["miners", "miners", "etf"], "segment": ["x", "miners", "etf"]})
+    cells = {(eid, lab): rows.tolist() for eid, lab, rows in group_cells(keys, ("group", "segment"))}
+    assert cells == {("e", "etf"): [2], ("e", "miners"): [0, 1], ("e", "segment:miners"): [1], ("e", "x"): [0]}

@@ -30,23 +30,32 @@ def csect_t(s: Sample) -> TestResult:
 
 @register_test("cda_t")
 def cda_t(s: Sample) -> TestResult:
-    """Brown–Warner (1980, 1985) crude dependence adjustment.
+    r"""Brown–Warner (1980, 1985) crude dependence adjustment.
 
     Notes
     -----
-    :math:`AAR_\\tau` is the mean of the in-sample residuals over firms on estimation day τ (event time).
-    :math:`\\hat S^2 = \\sum_\\tau (AAR_\\tau - \\overline{AAR})^2/(M-1)`; :math:`t = CAAR/(\\hat S\\sqrt{L})`, t(M−1).
+    :math:`AAR_\tau` is the mean of the in-sample residuals over the firms with a residual on calendar date τ
+    (calendar-aligned, so that securities with other day-0 dates and pooled events share their common shocks).
+    :math:`\hat S^2 = \sum_\tau (AAR_\tau - \overline{AAR})^2/(M-1)` over the M dates;
+    :math:`t = CAAR/(\hat S\sqrt{L})`, t(M−1).
     """
     if s.n < 1:
         return not_computable("cda_t", "t(M-1)", s.n, "no firm-events")
-    with np.errstate(invalid="ignore"):
-        have = np.isfinite(s.resid).any(axis=0)
-        aar = np.nanmean(s.resid[:, have], axis=0)
+    aar = calendar_aar(s.resid, s.resid_dates)
     m = aar.size
     if m < 3:
         return not_computable("cda_t", "t(M-1)", s.n, "fewer than 3 estimation days")
     sd = aar.std(ddof=1)
     return _t("cda_t", s.car.mean() / (sd * np.sqrt(s.length)), m - 1, s.n)
+
+
+def calendar_aar(resid: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """The mean residual on each calendar date (over the firms with a residual that date), in date order."""
+    valid = np.isfinite(resid) & ~np.isnat(dates)
+    _, inv = np.unique(dates[valid], return_inverse=True)
+    sums = np.bincount(inv, weights=resid[valid])
+    counts = np.bincount(inv)
+    return sums / counts
 
 
 def _patell(s: Sample) -> float:
@@ -71,7 +80,9 @@ def bmp_t(s: Sample) -> TestResult:
     """Boehmer, Musumeci & Poulsen (1991): :math:`\\overline{SCAR}/(s_{SCAR}/\\sqrt{N})`, t(N−1)."""
     if s.n < 2:
         return not_computable("bmp_t", "t(N-1)", s.n, "needs at least 2 firm-events")
-    return _t("bmp_t", _bmp(s), s.n - 1, s.n)
+    stat = _bmp(s)
+    res = _t("bmp_t", stat, s.n - 1, s.n)
+    return TestResult(**{**res.__dict__, "details": {"pvalue_normal": pvalue_normal(stat)}})
 
 
 def pairwise_correlation(resid: np.ndarray, dates: np.ndarray, *, min_periods: int = 5) -> np.ndarray:
@@ -110,6 +121,12 @@ def mean_residual_correlation(s: Sample, *, min_periods: int = 5) -> float:
     return float(off.mean()) if off.size else float("nan")
 
 
+def _kp_reason(s: Sample, r: float) -> str:
+    if not np.isfinite(r):
+        return "r̄ is undefined: no pair of firm-events shares 5 estimation dates"
+    return f"r̄ = {r:.3f} is below −1/(N−1) = {-1 / (s.n - 1):.3f}: the adjustment is undefined"
+
+
 def _kp_factor(s: Sample) -> tuple[float, float]:
     r = mean_residual_correlation(s)
     return float(np.sqrt((1 - r) / (1 + (s.n - 1) * r))), r
@@ -121,6 +138,8 @@ def kp_bmp_t(s: Sample) -> TestResult:
     if s.n < 2:
         return not_computable("kp_bmp_t", "t(N-1)", s.n, "needs at least 2 firm-events")
     factor, r = _kp_factor(s)
+    if not np.isfinite(factor):
+        return not_computable("kp_bmp_t", "t(N-1)", s.n, _kp_reason(s, r))
     res = _t("kp_bmp_t", _bmp(s) * factor, s.n - 1, s.n)
     return TestResult(**{**res.__dict__, "details": {"rbar": r}})
 
@@ -131,6 +150,8 @@ def kp_patell_z(s: Sample) -> TestResult:
     if s.n < 2:
         return not_computable("kp_patell_z", "N(0,1)", s.n, "needs at least 2 firm-events")
     factor, r = _kp_factor(s)
+    if not np.isfinite(factor):
+        return not_computable("kp_patell_z", "N(0,1)", s.n, _kp_reason(s, r))
     res = _z("kp_patell_z", _patell(s) * factor, s.n)
     return TestResult(**{**res.__dict__, "details": {"rbar": r}})
 
@@ -145,20 +166,41 @@ def j1(s: Sample) -> TestResult:
 
 @register_test("portfolio_t")
 def portfolio_t(s: Sample) -> TestResult:
-    """Portfolio test: the equally weighted portfolio of the sample, aligned in event time, fitted like one security.
+    r"""Portfolio test: the equally weighted portfolio of the sample, calendar-aligned, fitted like one security.
 
     Notes
     -----
-    :math:`t = CAR_p/\\sqrt{Var(CAR_p)}` with the exact forecast-error variance, t(M−k). Cross-correlation between
+    :math:`t = CAR_p/\sqrt{Var(CAR_p)}` with the exact forecast-error variance, t(M−k). Cross-correlation between
     the members is inside the portfolio's residual variance, so the test is immune to it by construction.
-    Securities on exchanges with other day-0 dates enter on their own event days (event-time alignment).
+    Securities on another exchange or with another day 0 (other time zones, pooled events) form their own portfolio
+    (METHODS §4); several portfolios are combined as
+    :math:`t = \sum_j w_j CAR_j / \sqrt{\sum_j w_j^2 Var(CAR_j)}`, :math:`w_j = N_j/N`, which treats the
+    portfolios as independent of each other (said in ``notes``), against t with the smallest M_j − k.
     """
     if s.n < 1:
         return not_computable("portfolio_t", "t(M-k)", s.n, "no firm-events")
     if s.portfolio is None:
         return not_computable("portfolio_t", "t(M-k)", s.n, "the sample carries no model for the portfolio fit")
-    car, var, m = s.portfolio()
-    if not np.isfinite(car) or not np.isfinite(var):
+    parts = [p for p in s.portfolio() if np.isfinite(p[0]) and np.isfinite(p[1])]
+    if not parts:
         return not_computable("portfolio_t", "t(M-k)", s.n, "the portfolio has too few estimation days")
-    res = _t("portfolio_t", car / np.sqrt(var), m - s.df_loss, s.n)
-    return TestResult(**{**res.__dict__, "details": {"car_p": car, "var_car_p": var}})
+    car = np.array([p[0] for p in parts])
+    var = np.array([p[1] for p in parts])
+    m = min(p[2] for p in parts)
+    w = np.array([p[3] for p in parts], dtype=float)
+    w /= w.sum()
+    stat = float((w * car).sum() / np.sqrt((w**2 * var).sum()))
+    notes = ""
+    if len(parts) > 1:
+        notes = f"{len(parts)} portfolios (one per exchange and day 0) combined as if independent of each other"
+    res = _t("portfolio_t", stat, m - s.df_loss, int(sum(p[3] for p in parts)), notes)
+    return TestResult(
+        **{
+            **res.__dict__,
+            "details": {
+                "car_p": float((w * car).sum()),
+                "var_car_p": float((w**2 * var).sum()),
+                "portfolios": float(len(parts)),
+            },
+        }
+    )

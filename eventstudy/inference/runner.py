@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -58,15 +59,21 @@ def make_sample(
     portfolio = None
     if model is not None:
 
-        def portfolio() -> tuple[float, float, int]:
-            key = rows.tobytes()
-            if portfolio_cache is not None and key in portfolio_cache:
-                res = portfolio_cache[key]
-            else:
-                res = portfolio_fit(panel, rows, model, abn.windows, min_estimation=min_estimation)
-                if portfolio_cache is not None:
-                    portfolio_cache[key] = res
-            return float(res.car[0, w]), float(res.var_car[0, w]), int(res.nobs[0])
+        def portfolio() -> list[tuple[float, float, int, int]]:
+            """(CAR_p, Var(CAR_p), M_p, N_p) of each calendar-aligned portfolio: one per exchange and day 0."""
+            keys = panel.keys.iloc[rows]
+            out = []
+            for _, sub in keys.groupby([keys["exchange"].astype(str), pd.DatetimeIndex(keys["day0"])], sort=True):
+                members = rows[np.isin(np.arange(rows.size), np.flatnonzero(keys.index.isin(sub.index)))]
+                key = members.tobytes()
+                if portfolio_cache is not None and key in portfolio_cache:
+                    res = portfolio_cache[key]
+                else:
+                    res = portfolio_fit(panel, members, model, abn.windows, min_estimation=min_estimation)
+                    if portfolio_cache is not None:
+                        portfolio_cache[key] = res
+                out.append((float(res.car[0, w]), float(res.var_car[0, w]), int(res.nobs[0]), int(members.size)))
+            return out
 
     return Sample(
         car=abn.car[rows, w],
@@ -96,10 +103,11 @@ def portfolio_fit(
     *,
     min_estimation: int = 3,
 ) -> Abnormal:
-    """The engine's output for the equally weighted portfolio of ``rows``, aligned in event time.
+    """The engine's output for the equally weighted portfolio of ``rows``, which share an exchange and a day 0.
 
-    On each event day the portfolio return is the mean over the firm-events with a return that day, and its
-    benchmark return the mean of their benchmarks; the model is then fitted to the portfolio like one security.
+    On each session the portfolio return is the mean over the members with a return that day, and its benchmark
+    return the mean of their benchmarks; the model is then fitted to the portfolio like one security. A day that
+    the clean-estimation mask removes for any member leaves the portfolio's estimation window.
     """
     from dataclasses import replace
 
@@ -110,7 +118,7 @@ def portfolio_fit(
     with np.errstate(invalid="ignore", divide="ignore"):
         pr = np.where(both, ret, 0.0).sum(axis=0) / count
         pm = np.where(both, mret, 0.0).sum(axis=0) / count
-    excluded = panel.excluded[rows].all(axis=0)
+    excluded = panel.excluded[rows].any(axis=0)
     valid = np.isfinite(pr)
     dates = panel.dates[rows[:1]]
     keys = pd.DataFrame(
@@ -129,7 +137,7 @@ def portfolio_fit(
 def portfolio_car(
     panel: Panel, rows: np.ndarray, model: NormalReturnModel, window: tuple[int, int], *, min_estimation: int = 3
 ) -> tuple[float, float, int]:
-    """CAR, exact Var(CAR) and M of the equally weighted event-time portfolio of ``rows`` (:func:`portfolio_fit`)."""
+    """CAR, exact Var(CAR) and M of the equally weighted portfolio of ``rows`` (:func:`portfolio_fit`)."""
     if rows.size == 0:
         return float("nan"), float("nan"), 0
     res = portfolio_fit(panel, rows, model, [window], min_estimation=min_estimation)
@@ -151,14 +159,17 @@ def group_cells(
         if len(sub):
             sets.append((name, sub))
     for event_id, ev in sets:
-        seen: set[str] = set()
+        seen: dict[str, bytes] = {}
         for col in group_by:
             for label, sub in ev.groupby(col, sort=True):
                 label = str(label)
+                rows = sub.index.to_numpy()
                 if label in seen:
-                    continue
-                seen.add(label)
-                cells.append((str(event_id), label, sub.index.to_numpy()))
+                    if seen[label] == rows.tobytes():
+                        continue  # the same firm-events under the same name (e.g. group "etf", segment "etf")
+                    label = f"{col}:{label}"  # the same name for other firm-events: keep both, apart
+                seen[label] = rows.tobytes()
+                cells.append((str(event_id), label, rows))
     return cells
 
 
@@ -177,7 +188,8 @@ def run_tests(
     funcs = [(name, TESTS.get(name, where="tests")) for name in tests]
     need_corr = any(name.startswith("kp_") for name in tests)
     need_ranks = "rank_z" in tests
-    rng = np.random.default_rng(rng)
+    # each cell's resampling stream is its own, so adding a test, a group or an event changes no other p-value
+    base_seed = int(rng) if isinstance(rng, int | np.integer) else int(np.random.default_rng(rng).integers(2**32))
     records = []
     for event_id, label, rows in group_cells(panel.keys, group_by, pools):
         fitted = rows[np.isin(abn.status[rows], ("ok", "missing_event_window"))]
@@ -194,6 +206,7 @@ def run_tests(
             keep = abn.usable(w)[fitted]
             use = fitted[keep]
             corr = corr_all[np.ix_(keep, keep)] if corr_all is not None else None
+            rng = np.random.default_rng([base_seed, zlib.crc32(f"{event_id}|{label}|{window}".encode())])
             sample = make_sample(
                 panel,
                 abn,
