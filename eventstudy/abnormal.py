@@ -179,6 +179,8 @@ def _generic(
         xtx_safe = np.where(fit_ok[:, None, None], xtx, eye)
         inv = np.linalg.inv(xtx_safe)
         b = np.einsum("nkl,nl->nk", inv, xty)
+        if hasattr(model, "coefficients"):  # a linear model whose coefficients are not OLS (Scholes–Williams)
+            b = model.coefficients(panel, y, est)
         fitted = np.einsum("ntk,nk->nt", np.where(np.isfinite(x), x, 0.0), b)
     else:
         inv = np.zeros((n, 0, 0))

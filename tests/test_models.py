@@ -86,10 +86,36 @@ def test_factor_dates_missing_leave_the_day_out(panel):
 
 
 def test_registry_lists_every_model_and_errors_name_them():
-    assert MODELS.names() == ["constant_mean", "market_adjusted", "market", "factor", "world"]
-    with pytest.raises(ConfigError, match="valid models are: constant_mean, market_adjusted, market, factor, world"):
+    assert MODELS.names() == ["constant_mean", "market_adjusted", "market", "scholes_williams", "factor", "world"]
+    with pytest.raises(
+        ConfigError, match="valid models are: constant_mean, market_adjusted, market, scholes_williams, factor, world"
+    ):
         get_model("marekt")
     with pytest.raises(ConfigError, match="FactorModel"):
         get_model("factor")
     with pytest.raises(ConfigError, match="indexed by date"):
         FactorModel(pd.DataFrame({"f": [0.1, 0.2]}))
+
+
+def test_scholes_williams_against_its_formula(panel):
+    """β = (β₋₁ + β₀ + β₊₁)/(1 + 2ρ_m) from three statsmodels regressions and the benchmark's autocorrelation."""
+    from eventstudy.models import ScholesWilliams
+
+    abn = compute_abnormal(panel, ScholesWilliams(), WINDOWS, min_estimation=100)
+    i = 3
+    y, rm = panel.ret[i], panel.mret[i]
+    est = np.flatnonzero(panel.estimation)
+    betas = []
+    for j in (-1, 0, 1):
+        days = est[1:] if j == -1 else est  # the first estimation day has no lagged benchmark in the panel
+        fit = sm.OLS(y[days], sm.add_constant(rm[days + j])).fit()
+        betas.append(fit.params[1])
+    rho = np.corrcoef(rm[est[1:]], rm[est[1:] - 1])[0, 1]
+    beta = sum(betas) / (1 + 2 * rho)
+    alpha = y[est].mean() - beta * rm[est].mean()
+    assert abn.params[i, 1] == pytest.approx(beta, rel=1e-10)
+    assert abn.params[i, 0] == pytest.approx(alpha, abs=1e-12)
+    e = y[est] - alpha - beta * rm[est]
+    assert abn.sigma2[i] == pytest.approx(e @ e / (est.size - 2), rel=1e-10)
+    d0 = panel.day_index(0)
+    assert abn.ar[i, d0] == pytest.approx(y[d0] - alpha - beta * rm[d0], abs=1e-12)

@@ -25,6 +25,7 @@ __all__ = [
     "ConstantMean",
     "MarketAdjusted",
     "MarketModel",
+    "ScholesWilliams",
     "FactorModel",
     "world_model",
     "get_model",
@@ -105,6 +106,74 @@ class MarketModel:
         x[..., 0] = 1.0
         x[..., 1] = panel.mret
         return x, None
+
+
+def _masked_slope(y: np.ndarray, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per row, the OLS slope of ``y`` on ``x`` (with an intercept) over the days of ``mask``."""
+    mask = mask & np.isfinite(y) & np.isfinite(x)
+    n = mask.sum(axis=1)
+    ys = np.where(mask, y, 0.0)
+    xs = np.where(mask, x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xbar = xs.sum(axis=1) / n
+        ybar = ys.sum(axis=1) / n
+        dx = np.where(mask, x - xbar[:, None], 0.0)
+        dy = np.where(mask, y - ybar[:, None], 0.0)
+        return (dx * dy).sum(axis=1) / (dx * dx).sum(axis=1)
+
+
+@MODELS.register("scholes_williams")
+@dataclass(frozen=True)
+class ScholesWilliams:
+    r"""Scholes & Williams (1977) market model for thin trading (k = 2).
+
+    Notes
+    -----
+    :math:`\beta^{SW} = (\beta_{-1} + \beta_0 + \beta_{+1})/(1 + 2\rho_m)`, where :math:`\beta_j` is the slope
+    of :math:`R_{it}` on :math:`R_{m,t+j}` and :math:`\rho_m` the first-order autocorrelation of the benchmark,
+    all over the estimation window; :math:`\alpha^{SW} = \bar R_i - \beta^{SW}\bar R_m`. The residual variance
+    divides by M − 2, and the forecast-error variances use the market model's :math:`(X'X)^{-1}` — the usual
+    approximation, since the SW coefficients are not the OLS ones.
+    """
+
+    name: str = "scholes_williams"
+    k: int = 2
+    df_loss: int = 2
+    demean_residuals: bool = False
+
+    def design(self, panel: Panel) -> tuple[np.ndarray, np.ndarray | None]:
+        return MarketModel().design(panel)
+
+    def coefficients(self, panel: Panel, y: np.ndarray, est: np.ndarray) -> np.ndarray:
+        """``(n, 2)``: α and β of Scholes–Williams over each firm-event's estimation days ``est``."""
+        rm = panel.mret
+        lag = np.full_like(rm, np.nan)
+        lag[:, 1:] = rm[:, :-1]
+        lead = np.full_like(rm, np.nan)
+        lead[:, :-1] = rm[:, 1:]
+        beta = (_masked_slope(y, lag, est) + _masked_slope(y, rm, est) + _masked_slope(y, lead, est)) / (
+            1.0 + 2.0 * _autocorrelation(rm, est)
+        )
+        both = est & np.isfinite(rm)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            alpha = np.where(both, y, 0.0).sum(axis=1) / both.sum(axis=1) - beta * (
+                np.where(both, rm, 0.0).sum(axis=1) / both.sum(axis=1)
+            )
+        return np.column_stack([alpha, beta])
+
+
+def _autocorrelation(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per row, the Pearson correlation of x_t with x_{t−1} over the days t of ``mask`` where both exist."""
+    lag = np.full_like(x, np.nan)
+    lag[:, 1:] = x[:, :-1]
+    m = mask & np.isfinite(x) & np.isfinite(lag)
+    n = m.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.where(m, x, 0.0)
+        b = np.where(m, lag, 0.0)
+        da = np.where(m, x - (a.sum(axis=1) / n)[:, None], 0.0)
+        db = np.where(m, lag - (b.sum(axis=1) / n)[:, None], 0.0)
+        return (da * db).sum(axis=1) / np.sqrt((da * da).sum(axis=1) * (db * db).sum(axis=1))
 
 
 def get_model(model: str | NormalReturnModel) -> NormalReturnModel:
