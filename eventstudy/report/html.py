@@ -98,7 +98,7 @@ TEST_METHODS: dict[str, tuple[str, str, str]] = {
     "csect_t": ("cross-sectional t", "t = CAAR / (s_CAR / √N); t(N−1)", "Brown & Warner (1985)"),
     "cda_t": (
         "crude dependence adjustment",
-        "t = CAAR / (Ŝ √L), Ŝ² the variance of the estimation-window AAR; t(M−1)",
+        "t = CAAR / (Ŝ √L), Ŝ² the variance of the calendar-date AAR of the estimation window; t(M−1)",
         "Brown & Warner (1980, 1985)",
     ),
     "patell_z": ("Patell Z", "Z = Σ SCAR_i / √(Σ (M_i−k)/(M_i−k−2)); N(0,1)", "Patell (1976)"),
@@ -116,7 +116,7 @@ TEST_METHODS: dict[str, tuple[str, str, str]] = {
     "j1": ("CLM J1", "J1 = CAAR / √(Σ Var(CAR_i) / N²); N(0,1)", "Campbell, Lo & MacKinlay (1997)"),
     "portfolio_t": (
         "portfolio test",
-        "equally weighted portfolio per exchange, same model; t = CAR_p / √Var(CAR_p); t(M−k)",
+        "equally weighted portfolio per exchange and day 0, same model; t = CAR_p / √Var(CAR_p); t(M−k)",
         "Brown & Warner (1980)",
     ),
     "sign_z": ("sign test", "Z = (w − N/2)/√(N/4), w = #{CAR_i > 0}", "Corrado & Zivney (1992)"),
@@ -145,6 +145,9 @@ MODEL_METHODS: dict[str, str] = {
     "market": "market model: R_it = α_i + β_i R_mt + ε_it by OLS, R_m the security's local index proxy",
     "market_adjusted": "market-adjusted: AR = R − R_m, σ² from estimation-window ARs with M−1 df",
     "constant_mean": "constant mean: R_it = μ_i + ε_it",
+    "scholes_williams": "Scholes–Williams: β = (β₋₁ + β₀ + β₊₁)/(1 + 2ρ_m), for thin trading",
+    "factor": "factor model: R_it = α_i + Σ_f b_if F_ft + ε_it on the user's factor file",
+    "world": "two-factor model: R_it = α_i + β_i R_mt + γ_i R_world,t + ε_it (local index plus ACWI)",
 }
 
 
