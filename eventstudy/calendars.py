@@ -37,6 +37,7 @@ import pandas as pd
 from .errors import CalendarError, EventsError, located
 
 __all__ = [
+    "calendar_name",
     "SUPPORTED_EXCHANGES",
     "get_calendar",
     "sessions",
@@ -88,6 +89,18 @@ def _canonical(exchange: Any) -> str:
     if isinstance(exchange, str) and exchange in xc.get_calendar_names(include_aliases=True, sort=False):
         return xc.resolve_alias(exchange)
     _missing(exchange)
+
+
+def calendar_name(exchange: str) -> str:
+    """The calendar an exchange trades on: its own MIC, the MIC whose sessions it shares (XSHE → XSHG), or the
+    name an ``exchange_calendars`` alias stands for (NYSE → XNYS).
+
+    Raises
+    ------
+    CalendarError
+        For an unknown exchange, naming the value and the valid MICs.
+    """
+    return _canonical(exchange)
 
 
 def _missing(exchange: Any) -> NoReturn:

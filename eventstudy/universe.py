@@ -23,13 +23,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+import exchange_calendars
 import pandas as pd
 
-from .errors import UniverseError, located
+from .calendars import SUPPORTED_EXCHANGES, calendar_name
+from .errors import CalendarError, UniverseError, located
 from .events import CsvCells, check_header, frame_cells, read_csv_cells
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "REQUIRED_UNIVERSE_COLUMNS",
     "OPTIONAL_UNIVERSE_COLUMNS",
     "KNOWN_EXCHANGES",
-    "SHARED_CALENDARS",
     "BENCHMARK_GROUP",
     "Universe",
     "read_universe",
@@ -64,12 +64,8 @@ REQUIRED_UNIVERSE_COLUMNS: tuple[str, ...] = ("ticker", "name", "group", "exchan
 #: (the whole price file is usable) and absent ``notes`` is empty.
 OPTIONAL_UNIVERSE_COLUMNS: tuple[str, ...] = ("segment", "first_valid_date", "notes")
 
-#: The exchanges of the study (MIC codes). Any name listed by ``exchange_calendars.get_calendar_names()`` is
-#: accepted too.
-KNOWN_EXCHANGES: tuple[str, ...] = ("XNYS", "XASX", "XSHG", "XSHE", "XTKS")
-
-#: Exchanges that trade on another exchange's calendar: Shenzhen (XSHE) keeps the Shanghai (XSHG) sessions.
-SHARED_CALENDARS: dict[str, str] = {"XSHE": "XSHG"}
+#: The exchanges of the study (MIC codes). Any ``exchange_calendars`` name is accepted too.
+KNOWN_EXCHANGES: tuple[str, ...] = SUPPORTED_EXCHANGES
 
 #: The group whose members are market indices; they need no benchmark of their own.
 BENCHMARK_GROUP = "benchmark"
@@ -78,31 +74,21 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
 
 
-@cache
-def _calendar_names() -> frozenset[str]:
-    import exchange_calendars
-
-    return frozenset(exchange_calendars.get_calendar_names())
-
-
 def _is_known_exchange(exchange: str) -> bool:
-    return exchange in KNOWN_EXCHANGES or exchange in _calendar_names()
+    try:
+        calendar_name(exchange)
+    except CalendarError:
+        return False
+    return True
 
 
 def calendar_of(exchange: str) -> str:
-    """The calendar an exchange trades on: its own MIC, the MIC it shares sessions with, or the MIC an
-    ``exchange_calendars`` alias (``NYSE``, ``ASX``, ...) stands for.
+    """The calendar an exchange trades on (see :func:`eventstudy.calendars.calendar_name`).
 
     >>> calendar_of("XSHE")
     'XSHG'
     """
-    code = SHARED_CALENDARS.get(exchange, exchange)
-    if code in KNOWN_EXCHANGES:
-        return code
-    import exchange_calendars
-
-    resolved = exchange_calendars.resolve_alias(code)
-    return SHARED_CALENDARS.get(resolved, resolved)
+    return calendar_name(exchange)
 
 
 def _parse_date(text: str, where: str) -> date | None:
@@ -179,7 +165,7 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
 
         exchange = rec["exchange"]
         if not _is_known_exchange(exchange):
-            candidates = sorted(set(KNOWN_EXCHANGES) | _calendar_names())
+            candidates = sorted(set(KNOWN_EXCHANGES) | set(exchange_calendars.get_calendar_names()))
             close = difflib.get_close_matches(exchange.upper(), candidates, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise UniverseError(
@@ -187,8 +173,7 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
                     at("exchange"),
                     f"unknown exchange of {ticker}",
                     value=exchange,
-                    fix=f"{hint}use a MIC code such as {', '.join(KNOWN_EXCHANGES)} "
-                    "(or any exchange_calendars name)",
+                    fix=f"{hint}use a MIC code such as {', '.join(KNOWN_EXCHANGES)} (or any exchange_calendars name)",
                 )
             )
 
