@@ -10,7 +10,9 @@ import statsmodels.api as sm
 from scipy import stats
 
 from eventstudy.abnormal import compute_abnormal
+from eventstudy.config import DEFAULT_TESTS
 from eventstudy.inference import TESTS
+from eventstudy.inference.base import Cell, Sample
 from eventstudy.inference.runner import group_cells, make_sample, run_tests
 from eventstudy.models import MarketModel
 from eventstudy.simulate import SimulationDesign, rejection_rates, simulate_panel
@@ -199,23 +201,115 @@ def test_power_rises_with_the_effect():
 
 
 def test_runner_reuses_ranks_and_portfolio_across_windows_without_changing_results(sim):
-    """The runner's per-cell caches (ranks, portfolio fits, correlations) give the same numbers as a fresh sample,
-    including for a firm-event whose shorter window is complete while a longer one is not."""
+    """The runner's per-cell work (panel-wide ranks, one correlation matrix and date layout per cell, every
+    portfolio fitted in one call) gives the same numbers as a fresh sample of each window, including windows that
+    lose firm-events to a missing return: their samples are strict subsets of the cell."""
     from dataclasses import replace
 
     panel, _ = sim
     ret = panel.ret.copy()
     ret[0, panel.day_index(3)] = np.nan  # firm 0 misses day 3: [0, 0] and [-1, 1] complete, [0, 5] not
+    ret[5, panel.day_index(-1)] = np.nan  # firm 5 misses day -1: only [-1, 1] loses it
+    ret[7, panel.day_index(0)] = np.nan  # firm 7 misses day 0: every window loses it
     p = replace(panel, ret=ret)
     abn = compute_abnormal(p, MarketModel(), WINDOWS, min_estimation=100)
     assert abn.status[0] == "missing_event_window"
-    names = ["rank_z", "portfolio_t", "kp_bmp_t", "grank_t"]
-    table = run_tests(p, abn, names, ("group",), model=MarketModel(), min_estimation=100).set_index(["window", "test"])
+    names = [*DEFAULT_TESTS, "gsign_z_estudy2", "bootstrap_resid"]
+    table = run_tests(p, abn, names, ("group",), model=MarketModel(), min_estimation=100, rng=11)
+    table = table.set_index(["window", "test"])
     for w, label in enumerate(["0_0", "m1_1", "0_5"]):
         s = make_sample(p, abn, np.flatnonzero(abn.usable(w)), w, model=MarketModel(), min_estimation=100)
         for name in names:
-            assert table.loc[(label, name), "statistic"] == pytest.approx(TESTS.get(name)(s).statistic, rel=1e-12)
-    assert table.loc[("0_5", "rank_z"), "nobs"] == 11 and table.loc[("0_0", "rank_z"), "nobs"] == 12
+            want = TESTS.get(name)(s)
+            assert table.loc[(label, name), "statistic"] == pytest.approx(want.statistic, rel=1e-12), name
+            if name != "bootstrap_resid":  # its p-value draws from the cell's own stream
+                assert table.loc[(label, name), "pvalue"] == pytest.approx(want.pvalue, rel=1e-10), name
+    assert table.loc[("0_5", "rank_z"), "nobs"] == 10 and table.loc[("0_0", "rank_z"), "nobs"] == 11
+    assert table.loc[("m1_1", "rank_z"), "nobs"] == 10
+
+
+def test_grank_t_with_scar_tied_to_estimation_sars_equals_textbook():
+    """SCAR*_i equal to some of firm i's estimation SARs: the cumulated day and those days share average ranks."""
+    rng = np.random.default_rng(4)
+    n, m = 4, 30
+    sar = rng.normal(size=(n, m)).round(1)
+    sar[1, 3] = np.nan
+    scar = np.array([0.5, -1.0, 1.5, 0.0])
+    star = scar / scar.std(ddof=1)
+    sar[0, [2, 9]] = star[0]  # two estimation days tied with the cumulated day
+    sar[2, 5] = star[2]
+    cols = np.arange(m)
+    ar_all = np.column_stack([sar, np.zeros((n, 1))])
+    cell = Cell(
+        resid=sar,
+        resid_dates=np.broadcast_to(np.arange(m).astype("datetime64[D]").astype("datetime64[ns]"), (n, m)),
+        ar_all=ar_all,
+        sar_all=ar_all,
+        nobs=np.full(n, float(m)),
+        estimation_cols=cols,
+    )
+    s = Sample(car=scar, var_car=np.ones(n), scar=scar, df_loss=2, length=1, cell=cell, members=np.arange(n))
+    gsar = np.column_stack([sar, star])
+    frame = pd.DataFrame(gsar).T
+    u = frame.rank(method="average") / (frame.notna().sum() + 1) - 0.5
+    n_t = u.notna().sum(axis=1)
+    ubar = u.mean(axis=1)
+    t_days = int((n_t > 0).sum())
+    s2 = ((n_t / n) * ubar**2).sum() / t_days
+    z = ubar.iloc[-1] / np.sqrt(s2)
+    t = z * np.sqrt((t_days - 2) / (t_days - 1 - z**2))
+    assert TESTS.get("grank_t")(s).statistic == pytest.approx(t, rel=1e-12)
+    # and as a strict subset of a larger cell
+    bigger = Cell(
+        resid=np.vstack([sar, sar[:1]]),
+        resid_dates=np.broadcast_to(cell.resid_dates[:1], (n + 1, m)),
+        ar_all=np.vstack([ar_all, ar_all[:1] + 0.3]),
+        sar_all=np.vstack([ar_all, ar_all[:1] + 0.3]),
+        nobs=np.full(n + 1, float(m)),
+        estimation_cols=cols,
+    )
+    sub = Sample(car=scar, var_car=np.ones(n), scar=scar, df_loss=2, length=1, cell=bigger, members=np.arange(n))
+    assert TESTS.get("grank_t")(sub).statistic == pytest.approx(t, rel=1e-12)
+
+
+def test_average_ranks_are_scipys_with_ties_gaps_and_a_subset():
+    from eventstudy.inference.rank import average_ranks
+
+    rng = np.random.default_rng(8)
+    values = rng.normal(size=(3000, 40)).round(2)  # ties in most rows
+    values[rng.random(values.shape) < 0.05] = np.nan
+    values[::7] = rng.normal(size=values[::7].shape)  # and rows without ties
+    subset = rng.random(values.shape) < 0.8
+    ranks, sub = average_ranks(values, subset)
+    valid = np.isfinite(values)
+    want = np.where(valid, stats.rankdata(np.where(valid, values, np.inf), axis=1), np.nan)
+    inside = valid & subset
+    want_sub = np.where(inside, stats.rankdata(np.where(inside, values, np.inf), axis=1), np.nan)
+    np.testing.assert_array_equal(ranks, want)
+    np.testing.assert_array_equal(sub, want_sub)
+
+
+def test_sign_exact_pvalue_is_binomtest_for_every_count():
+    from eventstudy.inference.nonparametric import binomial_two_sided
+
+    for n in [1, 2, 3, 10, 51, 200, 1001]:
+        for w in range(n + 1):
+            assert binomial_two_sided(w, n) == pytest.approx(stats.binomtest(w, n, 0.5).pvalue, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("missing", [0.01, 0.3])
+def test_pairwise_correlation_matches_pandas_on_aligned_dates(missing):
+    """Few gaps take the sparse route, many the dense one; both are pandas' pairwise-complete Pearson."""
+    from eventstudy.inference.parametric import pairwise_correlation
+
+    rng = np.random.default_rng(9)
+    n, t = 30, 60
+    resid = rng.normal(size=(n, t)) + rng.normal(size=(1, t))
+    resid[rng.random((n, t)) < missing] = np.nan
+    resid[3, :50] = np.nan  # a firm with fewer than 5 dates in common with some
+    dates = np.broadcast_to(np.array(pd.bdate_range("2024-01-01", periods=t).values, dtype="datetime64[ns]"), (n, t))
+    want = pd.DataFrame(resid.T).corr(min_periods=5).to_numpy()
+    np.testing.assert_allclose(pairwise_correlation(resid, dates), want, atol=1e-12)
 
 
 def test_aar_table_band_is_the_cross_sectional_t_interval_of_the_cumulated_path(sim):

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .._registry import Registry
 
-__all__ = ["TestResult", "Sample", "TESTS", "register_test"]
+__all__ = ["TestResult", "Cell", "Sample", "TESTS", "register_test"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,75 @@ class TestResult:
         yield self.pvalue
 
 
+class Cell:
+    """The fitted firm-events of one event (or pooled set) × group, of which each CAR window's sample is a subset.
+
+    It holds the arrays that do not depend on the CAR window, and :meth:`cached` keeps what the tests build from
+    them once per cell (the date × firm layout, the correlation matrix, the ranks). A sample's statistic is then a
+    product of its members' 0/1 vector (:attr:`Sample.weights`) with such a per-firm-event array, whichever
+    firm-events a window loses to a missing return.
+
+    Attributes
+    ----------
+    resid
+        ``(N, T_est)`` in-sample estimation residuals in event time (NaN where unused).
+    resid_dates
+        ``(N, T_est)`` their session dates, for calendar alignment.
+    ar_all, sar_all
+        ``(N, T)`` over all event days of the panel: in-sample residuals (and e/σ̂) on the estimation days used,
+        abnormal returns (and SAR) on event-window days, NaN elsewhere. Used by the rank tests. Either may be
+        given as a function that builds it when first asked for.
+    nobs
+        ``(N,)`` valid estimation returns M_i.
+    estimation_cols
+        Columns of ``ar_all`` that form the estimation window.
+    """
+
+    def __init__(
+        self,
+        resid: np.ndarray,
+        resid_dates: np.ndarray,
+        ar_all: np.ndarray | Callable[[], np.ndarray],
+        sar_all: np.ndarray | Callable[[], np.ndarray],
+        nobs: np.ndarray,
+        estimation_cols: np.ndarray,
+    ) -> None:
+        self.resid = resid
+        self.resid_dates = resid_dates
+        self.nobs = nobs
+        self.estimation_cols = estimation_cols
+        self._cache: dict[str, Any] = {}
+        self._arrays = {"ar_all": ar_all, "sar_all": sar_all}
+
+    def _array(self, name: str) -> np.ndarray:
+        value = self._arrays[name]
+        if callable(value):  # built on first use: a cell whose ranks came with it never needs them
+            value = self._arrays[name] = value()
+        return value
+
+    @property
+    def ar_all(self) -> np.ndarray:
+        return self._array("ar_all")
+
+    @property
+    def sar_all(self) -> np.ndarray:
+        return self._array("sar_all")
+
+    @property
+    def n(self) -> int:
+        return int(self.resid.shape[0])
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` the first time ``key`` is asked for; the kept value afterwards."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def put(self, key: str, value: Any) -> None:
+        """Keep ``value`` under ``key`` (e.g. ranks computed for the whole panel at once)."""
+        self._cache[key] = value
+
+
 @dataclass(frozen=True)
 class Sample:
     """The firm-events of one group, one event (or a pooled set) and one CAR window.
@@ -43,55 +116,80 @@ class Sample:
     ----------
     car, var_car, scar
         ``(N,)`` CAR, its exact variance, and the standardised CAR.
-    nobs_estimation
-        ``(N,)`` valid estimation returns M_i.
     df_loss
         The model's k (σ̂² divides by M_i − df_loss).
     length
         L, the number of days in the CAR window.
-    resid
-        ``(N, T_est)`` in-sample estimation residuals in event time (NaN where unused).
-    resid_dates
-        ``(N, T_est)`` their session dates, for calendar alignment.
-    corr
-        Optional ``(N, N)`` pairwise residual correlations, when already computed for the cell.
-    ar_all, sar_all
-        ``(N, T)`` over all event days of the panel: in-sample residuals (and e/σ̂) on the estimation days used,
-        abnormal returns (and SAR) on event-window days, NaN elsewhere. Used by the rank tests.
-    window_cols, estimation_cols
-        Columns of ``ar_all`` that form the CAR window and the estimation window.
+    cell
+        The :class:`Cell` the firm-events come from.
+    members
+        Their rows in ``cell`` (sorted).
+    window_cols
+        Columns of ``ar_all`` that form the CAR window.
     portfolio
-        A callable returning ``(CAR_p, Var(CAR_p), M_p)`` of the equally weighted event-time portfolio of the
-        sample, fitted with the study's model (for ``portfolio_t``).
+        A callable returning ``(CAR_p, Var(CAR_p), M_p, N_p)`` of each equally weighted calendar-aligned portfolio
+        of the sample, fitted with the study's model (for ``portfolio_t``).
     rng
         The random generator for resampling tests.
-    ranks
-        Optional centred ranks of ``ar_all`` (per firm, over its estimation and event days), when already computed
-        for the cell: they do not depend on the CAR window.
+
+    The cell's arrays restricted to the members are :attr:`resid`, :attr:`resid_dates`, :attr:`ar_all`,
+    :attr:`sar_all`, :attr:`nobs_estimation` and :attr:`estimation_cols`.
     """
 
     car: np.ndarray
     var_car: np.ndarray
     scar: np.ndarray
-    nobs_estimation: np.ndarray
     df_loss: int
     length: int
-    resid: np.ndarray
-    resid_dates: np.ndarray
-    corr: np.ndarray | None = None
-    ar_all: np.ndarray | None = None
-    sar_all: np.ndarray | None = None
+    cell: Cell = field(compare=False, repr=False)
+    members: np.ndarray = field(compare=False, repr=False)
     window_cols: np.ndarray | None = None
-    estimation_cols: np.ndarray | None = None
-    portfolio: Callable[[], tuple[float, float, int]] | None = None
+    portfolio: Callable[[], list[tuple[float, float, int, int]]] | None = None
     rng: np.random.Generator | None = None
-    ranks: np.ndarray | None = None
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     __test__ = False
 
     @property
     def n(self) -> int:
         return int(self.car.shape[0])
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` once per sample (e.g. r̄, which both Kolari–Pynnönen tests use)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    @cached_property
+    def weights(self) -> np.ndarray:
+        """``(N_cell,)`` 1.0 for the members, 0.0 for the cell's other firm-events."""
+        out = np.zeros(self.cell.n)
+        out[self.members] = 1.0
+        return out
+
+    @cached_property
+    def resid(self) -> np.ndarray:
+        return self.cell.resid[self.members]
+
+    @cached_property
+    def resid_dates(self) -> np.ndarray:
+        return self.cell.resid_dates[self.members]
+
+    @cached_property
+    def ar_all(self) -> np.ndarray:
+        return self.cell.ar_all[self.members]
+
+    @cached_property
+    def sar_all(self) -> np.ndarray:
+        return self.cell.sar_all[self.members]
+
+    @cached_property
+    def nobs_estimation(self) -> np.ndarray:
+        return self.cell.nobs[self.members]
+
+    @property
+    def estimation_cols(self) -> np.ndarray:
+        return self.cell.estimation_cols
 
 
 TestFunction = Callable[[Sample], TestResult]

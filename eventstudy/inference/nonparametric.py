@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from .base import Sample, TestResult, not_computable, pvalue_normal, register_test
+
+
+def binomial_two_sided(w: int, n: int) -> float:
+    """Exact two-sided binomial p-value of ``w`` successes in ``n`` trials under p = ½.
+
+    The distribution is symmetric, so ``scipy.stats.binomtest``'s rule (every outcome no likelier than ``w``)
+    is both tails beyond min(w, n − w): 2·F(min(w, n − w)), capped at 1, with F from ``scipy.special.bdtr``.
+    """
+    if 2 * w == n:
+        return 1.0
+    return float(min(1.0, 2.0 * special.bdtr(min(w, n - w), n, 0.5)))
+
+
+def positive_shares(resid: np.ndarray) -> np.ndarray:
+    """Each firm's share of positive estimation residuals (Cowan's p̂ is their mean over the sample)."""
+    valid = np.isfinite(resid)
+    return (np.where(valid, resid, 0.0) > 0).sum(axis=1) / valid.sum(axis=1)
 
 
 @register_test("sign_z")
@@ -15,7 +32,7 @@ def sign_z(s: Sample) -> TestResult:
         return not_computable("sign_z", "N(0,1)", s.n, "no firm-events")
     w = int((s.car > 0).sum())
     z = (w - s.n / 2) / np.sqrt(s.n / 4)
-    exact = float(stats.binomtest(w, s.n, 0.5).pvalue)
+    exact = binomial_two_sided(w, s.n)
     return TestResult(
         "sign_z",
         float(z),
@@ -37,9 +54,7 @@ def gsign_z(s: Sample) -> TestResult:
     """
     if s.n < 1:
         return not_computable("gsign_z", "N(0,1)", s.n, "no firm-events")
-    valid = np.isfinite(s.resid)
-    share = (np.where(valid, s.resid, 0.0) > 0).sum(axis=1) / valid.sum(axis=1)
-    p = float(share.mean())
+    p = float(s.weights @ s.cell.cached("gsign_z", lambda: positive_shares(s.cell.resid)) / s.n)
     w = int((s.car > 0).sum())
     z = (w - s.n * p) / np.sqrt(s.n * p * (1 - p))
     return TestResult(
@@ -64,8 +79,8 @@ def wilcoxon(s: Sample) -> TestResult:
     if np.all(s.car == 0):
         return not_computable("wilcoxon", "signed-rank", s.n, "all CARs are zero")
     two = stats.wilcoxon(s.car, alternative="two-sided", correction=True, method="auto")
-    ranks = stats.rankdata(np.abs(s.car[s.car != 0]))
-    w_plus = float(ranks[s.car[s.car != 0] > 0].sum())
+    d = s.car[s.car != 0]
+    w_plus = float(stats.rankdata(np.abs(d))[d > 0].sum())
     return TestResult("wilcoxon", w_plus, float(two.pvalue), "signed-rank", s.n)
 
 

@@ -6,7 +6,14 @@ import numpy as np
 
 from .base import Sample, TestResult, not_computable, pvalue_normal, pvalue_t, register_test
 
-__all__ = ["mean_residual_correlation", "pairwise_correlation"]
+__all__ = [
+    "aligned_dates",
+    "calendar_aar",
+    "calendar_layout",
+    "mean_residual_correlation",
+    "pairwise_correlation",
+    "sample_calendar_aar",
+]
 
 
 def _t(name: str, stat: float, df: float, n: int, notes: str = "") -> TestResult:
@@ -41,7 +48,7 @@ def cda_t(s: Sample) -> TestResult:
     """
     if s.n < 1:
         return not_computable("cda_t", "t(M-1)", s.n, "no firm-events")
-    aar = calendar_aar(s.resid, s.resid_dates)
+    aar = sample_calendar_aar(s)
     m = aar.size
     if m < 3:
         return not_computable("cda_t", "t(M-1)", s.n, "fewer than 3 estimation days")
@@ -49,13 +56,53 @@ def cda_t(s: Sample) -> TestResult:
     return _t("cda_t", s.car.mean() / (sd * np.sqrt(s.length)), m - 1, s.n)
 
 
-def calendar_aar(resid: np.ndarray, dates: np.ndarray) -> np.ndarray:
-    """The mean residual on each calendar date (over the firms with a residual that date), in date order."""
+def aligned_dates(dates: np.ndarray) -> bool:
+    """Whether every row of ``dates`` holds the same session in each column (one exchange, one day 0)."""
+    if dates.shape[0] < 2:
+        return True
+    view = dates.view(np.int64)
+    return bool((view == view[0]).all())
+
+
+def calendar_layout(resid: np.ndarray, dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(E, W)``: the residuals on a date × firm layout (``(D, N)``, 0 where missing) and their presence (0/1),
+    one row per calendar date that has a residual, in date order."""
+    n = resid.shape[0]
     valid = np.isfinite(resid) & ~np.isnat(dates)
-    _, inv = np.unique(dates[valid], return_inverse=True)
-    sums = np.bincount(inv, weights=resid[valid])
-    counts = np.bincount(inv)
-    return sums / counts
+    if aligned_dates(dates):  # each column is one date, and columns run in date order
+        keep = valid.any(axis=0)
+        return np.where(valid, resid, 0.0)[:, keep].T.copy(), valid[:, keep].T.astype(float)
+    uniq, inv = np.unique(dates[valid], return_inverse=True)
+    rows = np.nonzero(valid)[0]
+    e = np.zeros((uniq.size, n))
+    w = np.zeros((uniq.size, n))
+    e[inv, rows] = resid[valid]
+    w[inv, rows] = 1.0
+    return e, w
+
+
+def calendar_aar(resid: np.ndarray, dates: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """The mean residual on each calendar date (over the firms with a residual that date), in date order.
+
+    ``weights`` (0/1 per row) restricts the mean to some of the rows; dates none of them has are left out.
+    """
+    return _layout_aar(calendar_layout(resid, dates), weights)
+
+
+def _layout_aar(layout: tuple[np.ndarray, np.ndarray], weights: np.ndarray | None) -> np.ndarray:
+    e, w = layout
+    if weights is None:
+        sums, counts = e.sum(axis=1), w.sum(axis=1)
+    else:
+        sums, counts = e @ weights, w @ weights
+    have = counts > 0
+    return sums[have] / counts[have]
+
+
+def sample_calendar_aar(s: Sample) -> np.ndarray:
+    """:func:`calendar_aar` of the sample's estimation residuals, on its cell's date layout (built once)."""
+    layout = s.cell.cached("calendar_layout", lambda: calendar_layout(s.cell.resid, s.cell.resid_dates))
+    return _layout_aar(layout, s.weights)
 
 
 def _patell(s: Sample) -> float:
@@ -89,20 +136,35 @@ def pairwise_correlation(resid: np.ndarray, dates: np.ndarray, *, min_periods: i
     """Pearson correlations of the rows of ``resid``, each pair over its common dates (pairwise complete).
 
     ``resid`` and ``dates`` are ``(N, T)``; rows are aligned by date, not by position. Pairs with fewer than
-    ``min_periods`` common dates get NaN. Computed with matrix products over a date × firm matrix.
+    ``min_periods`` common dates get NaN.
+
+    Notes
+    -----
+    On a date × firm layout with residuals E (zero where missing) and the missing-date indicator G, every pairwise
+    sum is a product of these: over the dates common to i and j, Σe_i e_j = (E'E)_ij, Σe_i = S_i − (E'G)_ij,
+    Σe_i² = Q_i − (E∘E)'G_ij and the count is D − G_i − G_j + (G'G)_ij. When few residuals are missing, G is
+    sparse and E'E is the only dense product.
     """
-    n = resid.shape[0]
-    valid = np.isfinite(resid) & ~np.isnat(dates)
-    uniq, inv = np.unique(dates[valid], return_inverse=True)
-    rows = np.nonzero(valid)[0]
-    e = np.zeros((uniq.size, n))
-    w = np.zeros((uniq.size, n))
-    e[inv, rows] = resid[valid]
-    w[inv, rows] = 1.0
-    cnt = w.T @ w
-    s = e.T @ w  # s[i, j]: sum of firm i's residuals over dates common with j
-    q = (e * e).T @ w
+    from scipy import sparse
+
+    e, wf = calendar_layout(resid, dates)
+    w = wf > 0
+    days = e.shape[0]
+    gap = ~w
     p = e.T @ e
+    if gap.mean() < 0.1:
+        gf = gap.astype(float)
+        gt = sparse.csr_array(gf.T)
+        both = gt @ np.hstack([gf, e, e * e])  # sparse × dense: the sums over each firm's missing dates
+        n = e.shape[1]
+        missing = gf.sum(axis=0)
+        cnt = days - missing[:, None] - missing[None, :] + both[:, :n]
+        s = e.sum(axis=0)[:, None] - both[:, n : 2 * n].T
+        q = (e * e).sum(axis=0)[:, None] - both[:, 2 * n :].T
+    else:
+        cnt = wf.T @ wf
+        s = e.T @ wf  # s[i, j]: sum of firm i's residuals over dates common with j
+        q = (e * e).T @ wf
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = p - s * s.T / cnt
         var_i = q - s * s / cnt
@@ -112,13 +174,26 @@ def pairwise_correlation(resid: np.ndarray, dates: np.ndarray, *, min_periods: i
 
 
 def mean_residual_correlation(s: Sample, *, min_periods: int = 5) -> float:
-    """r̄: the mean off-diagonal Pearson correlation of estimation residuals, each pair over its common dates."""
+    """r̄: the mean off-diagonal Pearson correlation of estimation residuals, each pair over its common dates.
+
+    The cell's correlation matrix is computed once; a sample's r̄ is w'Cw / w'Fw with w its members' 0/1 vector,
+    C the finite off-diagonal correlations (0 elsewhere) and F their indicator.
+    """
     if s.n < 2:
         return float("nan")
-    corr = s.corr if s.corr is not None else pairwise_correlation(s.resid, s.resid_dates, min_periods=min_periods)
-    off = corr[~np.eye(corr.shape[0], dtype=bool)]
-    off = off[np.isfinite(off)]
-    return float(off.mean()) if off.size else float("nan")
+
+    def parts() -> tuple[np.ndarray, np.ndarray]:
+        corr = pairwise_correlation(s.cell.resid, s.cell.resid_dates, min_periods=min_periods)
+        off = np.isfinite(corr) & ~np.eye(corr.shape[0], dtype=bool)
+        return np.where(off, corr, 0.0), off.astype(float)
+
+    def rbar() -> float:
+        c, f = s.cell.cached(f"correlation:{min_periods}", parts)
+        w = s.weights
+        pairs = float(w @ f @ w)
+        return float(w @ c @ w) / pairs if pairs > 0 else float("nan")
+
+    return s.cached(f"rbar:{min_periods}", rbar)
 
 
 def _kp_reason(s: Sample, r: float) -> str:

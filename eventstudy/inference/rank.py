@@ -3,18 +3,105 @@ test GRANK of Kolari & Pynnönen (2011)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy import stats
 
 from .base import Sample, TestResult, not_computable, pvalue_normal, pvalue_t, register_test
 
+__all__ = ["average_ranks", "centred_ranks", "grank_parts", "rank_z_parts"]
+
+_BLOCK = 1024
+
+
+def _rank_block(values: np.ndarray, subset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    valid = np.isfinite(values)
+    x = np.where(valid, values, np.inf)
+    order = np.argsort(x, axis=1)
+    ranked = np.take_along_axis(x, order, axis=1)
+    pos = np.broadcast_to(np.arange(1, x.shape[1] + 1, dtype=float), x.shape)
+    ranks = np.empty(x.shape)
+    np.put_along_axis(ranks, order, pos, axis=1)
+    sub_ranks = None
+    if subset is not None:
+        # ranks among the subset's values only: count the subset's members along the sorted order
+        inside = valid & subset
+        sub_ranks = np.empty(x.shape)
+        np.put_along_axis(sub_ranks, order, np.cumsum(np.take_along_axis(inside, order, axis=1), axis=1), axis=1)
+    tied = ((ranked[:, 1:] == ranked[:, :-1]) & np.isfinite(ranked[:, 1:])).any(axis=1)
+    if tied.any():
+        ranks[tied] = stats.rankdata(x[tied], axis=1, method="average")
+        if subset is not None:
+            sub_ranks[tied] = stats.rankdata(np.where(inside[tied], x[tied], np.inf), axis=1, method="average")
+    ranks[~valid] = np.nan
+    if subset is not None:
+        sub_ranks[~inside] = np.nan
+    return ranks, sub_ranks
+
+
+def average_ranks(
+    values: np.ndarray, subset: np.ndarray | None = None, *, threads: int = 2
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Average ranks (1-based, scipy's ``method="average"``) of the finite values of each row; NaN elsewhere.
+
+    With the ``(n, T)`` mask ``subset``, also the ranks of each row's finite values inside the subset among
+    themselves (NaN outside it). One ``argsort`` per row serves both; rows with tied values are ranked by
+    ``scipy.stats.rankdata``. Blocks of rows are sorted on ``threads`` threads (numpy's sort releases the GIL).
+    """
+    n = values.shape[0]
+    starts = list(range(0, n, _BLOCK))
+    ranks = np.empty(values.shape)
+    sub_ranks = np.empty(values.shape) if subset is not None else None
+
+    def one(lo: int) -> None:
+        sl = slice(lo, min(lo + _BLOCK, n))
+        r, s = _rank_block(values[sl], None if subset is None else subset[sl])
+        ranks[sl] = r
+        if sub_ranks is not None:
+            sub_ranks[sl] = s
+
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(one, starts))
+    else:
+        for lo in starts:
+            one(lo)
+    return ranks, sub_ranks
+
 
 def centred_ranks(values: np.ndarray) -> np.ndarray:
     """U_it = rank(x_it)/(T_i + 1) − ½ per row over its finite values (average ranks for ties); NaN elsewhere."""
-    valid = np.isfinite(values)
-    ranks = stats.rankdata(np.where(valid, values, np.inf), axis=1, method="average")
-    t = valid.sum(axis=1, keepdims=True)
-    return np.where(valid, ranks / (t + 1.0) - 0.5, np.nan)
+    ranks, _ = average_ranks(values, threads=1)
+    t = np.isfinite(values).sum(axis=1, keepdims=True)
+    return ranks / (t + 1.0) - 0.5
+
+
+def rank_z_parts(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centred ranks ``u`` (firms × days) as the rank tests sum them: ``(u with 0 for NaN, 1.0 where present)``."""
+    have = np.isfinite(u)
+    return np.where(have, u, 0.0), have.astype(float)
+
+
+def grank_parts(sar_estimation: np.ndarray, ranks: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """What GRANK needs of a cell before the CAR window is known.
+
+    ``sar_estimation`` is ``(N, M)``: each firm's estimation-window SARs (NaN where unused). ``ranks`` are their
+    average ranks within each row when already known (the ranks of e_it/σ̂_i are those of e_it, σ̂_i > 0).
+    Returns the SARs, their presence, their ranks (0 where absent), each firm's count T_i and its 1/(T_i + 2):
+    the denominator of a row that gains the cumulated day.
+    """
+    valid = np.isfinite(sar_estimation)
+    if ranks is None:
+        ranks, _ = average_ranks(sar_estimation, threads=1)
+    return {
+        "sar": sar_estimation,
+        "valid": valid,
+        "present": valid.astype(float),
+        "ranks": np.where(valid, ranks, 0.0),
+        "count": valid.sum(axis=1),
+        "scale": 1.0 / (valid.sum(axis=1) + 2.0),
+    }
 
 
 @register_test("rank_z")
@@ -30,13 +117,12 @@ def rank_z(s: Sample) -> TestResult:
     cumulates: :math:`Z = \\sum_{t\\in w} \\sqrt{N_t}\\bar U_t / (S\\sqrt L)`, which is the single-day test for L = 1.
     N(0,1).
     """
-    if s.n < 1 or s.ar_all is None or s.window_cols is None:
+    if s.n < 1 or s.window_cols is None:
         return not_computable("rank_z", "N(0,1)", s.n, "no firm-events or no abnormal-return matrix")
-    u = s.ranks if s.ranks is not None else centred_ranks(s.ar_all)
-    have = np.isfinite(u)
-    n_t = have.sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        ubar = np.where(n_t > 0, np.nansum(u, axis=0) / np.maximum(n_t, 1), np.nan)
+    u, have = s.cell.cached("rank_z", lambda: rank_z_parts(centred_ranks(s.cell.ar_all)))
+    n_t = s.weights @ have
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ubar = np.where(n_t > 0, (s.weights @ u) / np.maximum(n_t, 1), np.nan)
     days = n_t > 0
     s2 = np.sum(n_t[days] * ubar[days] ** 2) / days.sum()
     w = s.window_cols
@@ -56,18 +142,37 @@ def grank_t(s: Sample) -> TestResult:
     4. :math:`Z = \\bar U_0 / S_{\\bar U}` with :math:`S_{\\bar U}^2 = T^{-1}\\sum_t (N_t/N)\\bar U_t^2` over the
        estimation days and the cumulated day;
     5. :math:`t = Z\\sqrt{(T-2)/(T-1-Z^2)}`, t(T−2).
+
+    The estimation days are ranked once for all windows; the cumulated day then moves each estimation rank up by
+    1 where SCAR*_i is below it (½ where equal), and its own rank is 1 plus the count below (plus ½ per tie).
     """
-    if s.n < 2 or s.sar_all is None or s.estimation_cols is None:
+    if s.n < 2:
         return not_computable("grank_t", "t(T-2)", s.n, "needs at least 2 firm-events")
     sd = s.scar.std(ddof=1)
     if not np.isfinite(sd) or sd == 0:
         return not_computable("grank_t", "t(T-2)", s.n, "the SCARs have no cross-sectional spread")
-    gsar = np.concatenate([s.sar_all[:, s.estimation_cols], (s.scar / sd)[:, None]], axis=1)
-    u = centred_ranks(gsar)
-    have = np.isfinite(u)
-    n_t = have.sum(axis=0)
+    g = s.cell.cached("grank_t", lambda: grank_parts(s.cell.sar_all[:, s.cell.estimation_cols]))
+    star = np.full(s.cell.n, np.nan)
+    star[s.members] = s.scar / sd  # NaN for the cell's other firm-events: no comparison holds
+    x = g["sar"]
+    # comparisons with NaN are False: absent estimation days and non-members drop out by themselves
+    below = x < star[:, None]
+    above = x > star[:, None]
+    n_below = below.sum(axis=1)
+    ties = g["count"] - n_below - above.sum(axis=1)  # estimation SARs equal to SCAR*_i
+    scale = s.weights * g["scale"]
+    n_est = s.weights @ g["present"]
+    # estimation days: rank + [SCAR* < x] + ½[SCAR* = x], over T_i + 2
+    lift = scale @ above
+    if ties[s.members].any():
+        lift += 0.5 * (scale @ (x == star[:, None]))
+    sum_u = scale @ g["ranks"] + lift - 0.5 * n_est
+    # the cumulated day: 1 + #below + ½·#equal (its own copy counted once), over T_i + 2
+    u_cum = ((1.0 + n_below + 0.5 * ties) * g["scale"])[s.members] - 0.5
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ubar = np.append(sum_u / np.maximum(n_est, 1), u_cum.mean())
+    n_t = np.append(n_est, s.n)
     days = n_t > 0
-    ubar = np.where(days, np.nansum(u, axis=0) / np.maximum(n_t, 1), np.nan)
     t_days = int(days.sum())
     s2 = np.sum((n_t[days] / s.n) * ubar[days] ** 2) / t_days
     z = ubar[-1] / np.sqrt(s2)

@@ -7,6 +7,7 @@ import numpy as np
 from scipy import stats
 
 from .base import Sample, TestResult, not_computable, register_test
+from .parametric import sample_calendar_aar
 
 N_RESAMPLES = 9_999
 
@@ -48,11 +49,7 @@ def bootstrap_resid(s: Sample, *, n_resamples: int = N_RESAMPLES) -> TestResult:
     if s.n < 1:
         return not_computable("bootstrap_resid", "bootstrap", s.n, "no firm-events")
     rng = s.rng if s.rng is not None else np.random.default_rng(0)
-    valid = np.isfinite(s.resid) & ~np.isnat(s.resid_dates)
-    uniq, inv = np.unique(s.resid_dates[valid], return_inverse=True)
-    sums = np.bincount(inv, weights=s.resid[valid], minlength=uniq.size)
-    counts = np.bincount(inv, minlength=uniq.size)
-    aar = sums / counts
+    aar = sample_calendar_aar(s)
     if aar.size < 10:
         return not_computable("bootstrap_resid", "bootstrap", s.n, "fewer than 10 estimation dates")
     draws = aar[rng.integers(0, aar.size, size=(n_resamples, s.length))].sum(axis=1)

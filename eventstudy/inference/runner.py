@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,11 +14,21 @@ from ..abnormal import Abnormal, compute_abnormal
 from ..config import window_label
 from ..models import NormalReturnModel
 from ..windows import Panel
-from .base import TESTS, Sample
-from .parametric import pairwise_correlation
-from .rank import centred_ranks
+from .base import TESTS, Cell, Sample
+from .rank import average_ranks, grank_parts, rank_z_parts
 
-__all__ = ["make_sample", "run_tests", "group_cells"]
+__all__ = [
+    "fit_portfolios",
+    "group_cells",
+    "make_cell",
+    "make_sample",
+    "panel_ranks",
+    "portfolio_car",
+    "portfolio_fit",
+    "portfolio_codes",
+    "portfolio_sets",
+    "run_tests",
+]
 
 TEST_COLUMNS = [
     "event_id",
@@ -33,66 +44,140 @@ TEST_COLUMNS = [
 ]
 
 
+def make_cell(panel: Panel, abn: Abnormal, rows: np.ndarray) -> Cell:
+    """The :class:`Cell` of the fitted firm-events ``rows``: their estimation residuals, ARs and SARs."""
+    est = abn.estimation_used[rows]
+    cols = np.flatnonzero(panel.estimation)
+    keep = est | panel.event[None, :]
+    return Cell(
+        resid=np.where(est[:, cols], abn.ar[rows][:, cols], np.nan),
+        resid_dates=panel.dates[rows][:, cols],
+        ar_all=lambda: np.where(keep, abn.ar[rows], np.nan),
+        sar_all=lambda: np.where(keep, abn.sar[rows], np.nan),
+        nobs=abn.nobs[rows].astype(float),
+        estimation_cols=cols,
+    )
+
+
 def make_sample(
     panel: Panel,
     abn: Abnormal,
     rows: np.ndarray,
     w: int,
     *,
-    corr: np.ndarray | None = None,
     model: NormalReturnModel | None = None,
     min_estimation: int = 3,
     rng: np.random.Generator | None = None,
-    portfolio_cache: dict[bytes, Abnormal] | None = None,
-    ranks: np.ndarray | None = None,
+    cell: Cell | None = None,
+    members: np.ndarray | None = None,
+    portfolios: list[tuple[int, int]] | None = None,
+    fits: Abnormal | None = None,
 ) -> Sample:
     """The :class:`Sample` of firm-events ``rows`` for CAR window number ``w`` (rows must be usable).
 
-    With ``model`` given, the sample can also fit the equally weighted portfolio of its firm-events.
+    ``cell`` and ``members`` place the rows in the cell they come from (by default a cell of just these rows).
+    With ``model`` given, the sample can also fit the equally weighted portfolio of its firm-events, one per
+    exchange and day 0; ``portfolios`` and ``fits`` give those fits already made (rows of ``fits``, with their
+    sizes).
     """
-    est = abn.estimation_used[rows]
-    cols = np.flatnonzero(panel.estimation)
-    resid = np.where(est[:, cols], abn.ar[rows][:, cols], np.nan)
+    if cell is None:
+        cell, members = make_cell(panel, abn, rows), np.arange(rows.size)
     a, b = abn.windows[w]
-    wcols = np.arange(panel.day_index(a), panel.day_index(b) + 1)
-    keep = est | panel.event[None, :]
     portfolio = None
-    if model is not None:
+    if portfolios is not None and fits is not None:
 
         def portfolio() -> list[tuple[float, float, int, int]]:
             """(CAR_p, Var(CAR_p), M_p, N_p) of each calendar-aligned portfolio: one per exchange and day 0."""
-            keys = panel.keys.iloc[rows]
-            out = []
-            for _, sub in keys.groupby([keys["exchange"].astype(str), pd.DatetimeIndex(keys["day0"])], sort=True):
-                members = rows[np.isin(np.arange(rows.size), np.flatnonzero(keys.index.isin(sub.index)))]
-                key = members.tobytes()
-                if portfolio_cache is not None and key in portfolio_cache:
-                    res = portfolio_cache[key]
-                else:
-                    res = portfolio_fit(panel, members, model, abn.windows, min_estimation=min_estimation)
-                    if portfolio_cache is not None:
-                        portfolio_cache[key] = res
-                out.append((float(res.car[0, w]), float(res.var_car[0, w]), int(res.nobs[0]), int(members.size)))
-            return out
+            return [
+                (float(fits.car[j, w]), float(fits.var_car[j, w]), int(fits.nobs[j]), size) for j, size in portfolios
+            ]
+
+    elif model is not None:
+
+        def portfolio() -> list[tuple[float, float, int, int]]:
+            sets = portfolio_sets(portfolio_codes(panel, rows), np.ones(rows.size, dtype=bool))
+            fitted = fit_portfolios(panel, [(rows, sets)], model, abn.windows, min_estimation=min_estimation)
+            return [
+                (float(fitted.car[j, w]), float(fitted.var_car[j, w]), int(fitted.nobs[j]), int(m.sum()))
+                for j, m in enumerate(sets)
+            ]
 
     return Sample(
         car=abn.car[rows, w],
         var_car=abn.var_car[rows, w],
         scar=abn.scar[rows, w],
-        nobs_estimation=abn.nobs[rows].astype(float),
         df_loss=abn.df_loss,
         length=b - a + 1,
-        resid=resid,
-        resid_dates=panel.dates[rows][:, cols],
-        corr=corr,
-        ar_all=np.where(keep, abn.ar[rows], np.nan),
-        sar_all=np.where(keep, abn.sar[rows], np.nan),
-        window_cols=wcols,
-        estimation_cols=cols,
+        cell=cell,
+        members=members,
+        window_cols=np.arange(panel.day_index(a), panel.day_index(b) + 1),
         portfolio=portfolio,
         rng=rng,
-        ranks=ranks,
     )
+
+
+def portfolio_codes(panel: Panel, rows: np.ndarray) -> np.ndarray:
+    """A code per firm-event of ``rows``, equal for firm-events that share an exchange and a day 0 and ordered by
+    (exchange, day 0): the calendar-aligned portfolios they may form."""
+    keys = panel.keys.iloc[rows]
+    exchange = keys["exchange"].astype(str).to_numpy() if "exchange" in keys else np.full(rows.size, "")
+    day0 = pd.DatetimeIndex(keys["day0"]).asi8
+    codes, _ = pd.MultiIndex.from_arrays([exchange, day0]).factorize(sort=True)
+    return np.asarray(codes)
+
+
+def portfolio_sets(codes: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``(K, len(codes))`` membership of the portfolios of the kept firm-events: one per portfolio code present
+    among them (:func:`portfolio_codes`), in code order."""
+    present = np.unique(codes[keep])
+    return (codes[None, :] == present[:, None]) & keep[None, :]
+
+
+def fit_portfolios(
+    panel: Panel,
+    sets: Sequence[tuple[np.ndarray, np.ndarray]],
+    model: NormalReturnModel,
+    windows: Sequence[tuple[int, int]],
+    *,
+    min_estimation: int = 3,
+) -> Abnormal:
+    """The engine's output for equally weighted portfolios, one row per portfolio, all fitted in one call.
+
+    ``sets`` holds ``(base rows, membership)`` pairs: membership is ``(K, len(base))``, each row one portfolio of
+    firm-events that share an exchange and a day 0. On each session the portfolio return is the mean over the
+    members with a return that day, and its benchmark return the mean of their benchmarks; the model is then
+    fitted to each portfolio like one security. A day that the clean-estimation mask removes for any member leaves
+    the portfolio's estimation window.
+    """
+    ret, mret, excluded, dates = [], [], [], []
+    for base, member in sets:
+        both = np.isfinite(panel.ret[base]) & np.isfinite(panel.mret[base])
+        m = member.astype(float)
+        count = m @ both
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ret.append(m @ np.where(both, panel.ret[base], 0.0) / count)
+            mret.append(m @ np.where(both, panel.mret[base], 0.0) / count)
+        excluded.append((m @ panel.excluded[base]) > 0)
+        dates.append(panel.dates[base[np.argmax(member, axis=1)]])
+    pr = np.vstack(ret)
+    valid = np.isfinite(pr)
+    d = np.vstack(dates)
+    k = len(pr)
+    first = np.where(valid.any(axis=1), d[np.arange(k), np.argmax(valid, axis=1)], np.datetime64("NaT"))
+    last_col = valid.shape[1] - 1 - np.argmax(valid[:, ::-1], axis=1)
+    last = np.where(valid.any(axis=1), d[np.arange(k), last_col], np.datetime64("NaT"))
+    has_day0 = panel.rel[0] <= 0 <= panel.rel[-1]
+    keys = pd.DataFrame(
+        {
+            "event_id": "portfolio",
+            "ticker": [f"portfolio {j}" for j in range(k)],
+            "day0": d[:, panel.day_index(0)] if has_day0 else np.full(k, np.datetime64("NaT")),
+            "first_return": first,
+            "last_return": last,
+        }
+    )
+    one = replace(panel, keys=keys, dates=d, ret=pr, mret=np.vstack(mret), excluded=np.vstack(excluded))
+    return compute_abnormal(one, model, list(windows), min_estimation=min_estimation, thin_trading_share=1.0)
 
 
 def portfolio_fit(
@@ -103,35 +188,9 @@ def portfolio_fit(
     *,
     min_estimation: int = 3,
 ) -> Abnormal:
-    """The engine's output for the equally weighted portfolio of ``rows``, which share an exchange and a day 0.
-
-    On each session the portfolio return is the mean over the members with a return that day, and its benchmark
-    return the mean of their benchmarks; the model is then fitted to the portfolio like one security. A day that
-    the clean-estimation mask removes for any member leaves the portfolio's estimation window.
-    """
-    from dataclasses import replace
-
-    ret = panel.ret[rows]
-    mret = panel.mret[rows]
-    both = np.isfinite(ret) & np.isfinite(mret)
-    count = both.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pr = np.where(both, ret, 0.0).sum(axis=0) / count
-        pm = np.where(both, mret, 0.0).sum(axis=0) / count
-    excluded = panel.excluded[rows].any(axis=0)
-    valid = np.isfinite(pr)
-    dates = panel.dates[rows[:1]]
-    keys = pd.DataFrame(
-        {
-            "event_id": ["portfolio"],
-            "ticker": ["portfolio"],
-            "day0": [dates[0, panel.day_index(0)] if panel.rel[0] <= 0 <= panel.rel[-1] else np.datetime64("NaT")],
-            "first_return": [dates[0, np.argmax(valid)] if valid.any() else np.datetime64("NaT")],
-            "last_return": [dates[0, len(valid) - 1 - np.argmax(valid[::-1])] if valid.any() else np.datetime64("NaT")],
-        }
-    )
-    one = replace(panel, keys=keys, dates=dates, ret=pr[None, :], mret=pm[None, :], excluded=excluded[None, :])
-    return compute_abnormal(one, model, list(windows), min_estimation=min_estimation, thin_trading_share=1.0)
+    """The engine's output for the equally weighted portfolio of ``rows``, which share an exchange and a day 0."""
+    member = np.ones((1, rows.size), dtype=bool)
+    return fit_portfolios(panel, [(rows, member)], model, windows, min_estimation=min_estimation)
 
 
 def portfolio_car(
@@ -144,16 +203,47 @@ def portfolio_car(
     return float(res.car[0, 0]), float(res.var_car[0, 0]), int(res.nobs[0])
 
 
+def panel_ranks(panel: Panel, abn: Abnormal, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ranks of the firm-events ``rows``, each over its own days, for the rank tests.
+
+    Returns the average ranks of each firm-event's estimation residuals and event-window ARs ranked together
+    (``rank_z``), with the count T_i of each row, the average ranks of its estimation residuals among themselves
+    on the estimation columns (``grank_t``), and the position of each panel row in those arrays (−1 for rows not
+    ranked). Ranks are half-integers, which float32 holds exactly.
+    """
+    cols = np.flatnonzero(panel.estimation)
+    together = np.empty((rows.size, panel.rel.size), dtype=np.float32)
+    count = np.empty(rows.size)
+    estimation = np.empty((rows.size, cols.size), dtype=np.float32)
+    block = 16_384
+    for lo in range(0, rows.size, block):
+        sub = rows[lo : lo + block]
+        est = abn.estimation_used[sub]
+        values = np.where(est | panel.event[None, :], abn.ar[sub], np.nan)
+        ranks, est_ranks = average_ranks(values, est)
+        together[lo : lo + sub.size] = ranks
+        count[lo : lo + sub.size] = np.isfinite(values).sum(axis=1)
+        estimation[lo : lo + sub.size] = est_ranks[:, cols]
+    where = np.full(panel.n, -1, dtype=np.int64)
+    where[rows] = np.arange(rows.size)
+    return together, count, estimation, where
+
+
 def group_cells(
-    keys: pd.DataFrame, group_by: Sequence[str], pools: Mapping[str, Sequence[str]] | None = None
+    keys: pd.DataFrame,
+    group_by: Sequence[str],
+    pools: Mapping[str, Sequence[str]] | None = None,
+    *,
+    events: bool = True,
 ) -> list[tuple[str, str, np.ndarray]]:
     """``(event_id, group label, row indices)`` for every event and every label of the ``group_by`` columns.
 
     ``pools`` maps a pooled-set name (e.g. ``"pooled:escalation"``) to event ids; each pooled set is one more
-    "event" whose firm-events are those of its member events (each firm-event counted once).
+    "event" whose firm-events are those of its member events (each firm-event counted once). ``events=False``
+    leaves out the single events' cells (only the pooled sets).
     """
     cells: list[tuple[str, str, np.ndarray]] = []
-    sets = [(eid, ev) for eid, ev in keys.groupby("event_id", sort=False)]
+    sets = [(eid, ev) for eid, ev in keys.groupby("event_id", sort=False)] if events else []
     for name, members in (pools or {}).items():
         sub = keys[keys["event_id"].isin(list(members))]
         if len(sub):
@@ -183,46 +273,84 @@ def run_tests(
     min_estimation: int = 3,
     pools: Mapping[str, Sequence[str]] | None = None,
     rng: np.random.Generator | int | None = 0,
+    events: bool = True,
 ) -> pd.DataFrame:
-    """Every test of ``tests`` on every event × group × CAR window (and pooled set); one row per result."""
+    """Every test of ``tests`` on every event × group × CAR window (and pooled set); one row per result.
+
+    ``events=False`` runs the pooled sets only.
+    """
     funcs = [(name, TESTS.get(name, where="tests")) for name in tests]
-    need_corr = any(name.startswith("kp_") for name in tests)
-    need_ranks = "rank_z" in tests
     # each cell's resampling stream is its own, so adding a test, a group or an event changes no other p-value
     base_seed = int(rng) if isinstance(rng, int | np.integer) else int(np.random.default_rng(rng).integers(2**32))
-    records = []
-    for event_id, label, rows in group_cells(panel.keys, group_by, pools):
-        fitted = rows[np.isin(abn.status[rows], ("ok", "missing_event_window"))]
-        cache: dict[bytes, Abnormal] = {}
-        corr_all = None
-        if need_corr and fitted.size > 1:
-            base = make_sample(panel, abn, fitted, 0)
-            corr_all = pairwise_correlation(base.resid, base.resid_dates)
-        ranks_all = None
-        if need_ranks and fitted.size:
-            keep_days = abn.estimation_used[fitted] | panel.event[None, :]
-            ranks_all = centred_ranks(np.where(keep_days, abn.ar[fitted], np.nan))
+    fitted_all = np.isin(abn.status, ("ok", "missing_event_window"))
+    usable = np.column_stack([abn.usable(w) for w in range(len(abn.windows))]) if abn.windows else None
+    cells = [
+        (eid, label, rows[fitted_all[rows]])
+        for eid, label, rows in group_cells(panel.keys, group_by, pools, events=events)
+    ]
+
+    # ranks are each firm-event's own, over its own days: one pass over the panel serves every cell it is in
+    ranked = None
+    if {"rank_z", "grank_t"} & set(tests) and fitted_all.any():
+        ranked = panel_ranks(panel, abn, np.flatnonzero(fitted_all))
+
+    # every portfolio of every cell and window, fitted in one call of the engine
+    portfolios: dict[tuple[int, bytes], list[tuple[int, int]]] = {}
+    fits = None
+    if model is not None and "portfolio_t" in tests:
+        codes = np.full(panel.n, -1)
+        codes[fitted_all] = portfolio_codes(panel, np.flatnonzero(fitted_all))
+        sets = []
+        count = 0
+        for c, (_, _, fitted) in enumerate(cells):
+            if fitted.size == 0:
+                continue
+            seen: dict[bytes, np.ndarray] = {}
+            for w in range(len(abn.windows)):
+                keep = usable[fitted, w]
+                key = keep.tobytes()
+                if key in seen or not keep.any():
+                    continue
+                member = portfolio_sets(codes[fitted], keep)
+                seen[key] = member
+                portfolios[(c, key)] = [(count + j, int(m.sum())) for j, m in enumerate(member)]
+                count += len(member)
+            if seen:
+                sets.append((fitted, np.vstack(list(seen.values()))))
+        if sets:
+            fits = fit_portfolios(panel, sets, model, abn.windows, min_estimation=min_estimation)
+
+    def one_cell(c: int) -> list[tuple]:
+        event_id, label, fitted = cells[c]
+        cell = make_cell(panel, abn, fitted)
+        if ranked is not None and fitted.size:
+            together, count, estimation, where = ranked
+            at = where[fitted]
+            cell.put("rank_z", rank_z_parts(together[at] / (count[at, None] + 1.0) - 0.5))
+            cols = cell.estimation_cols
+            sar = np.where(abn.estimation_used[fitted][:, cols], abn.sar[fitted][:, cols], np.nan)
+            cell.put("grank_t", grank_parts(sar, estimation[at].astype(float)))
+        out = []
         for w, window in enumerate(abn.windows):
-            keep = abn.usable(w)[fitted]
-            use = fitted[keep]
-            corr = corr_all[np.ix_(keep, keep)] if corr_all is not None else None
+            keep = usable[fitted, w]
             rng = np.random.default_rng([base_seed, zlib.crc32(f"{event_id}|{label}|{window}".encode())])
             sample = make_sample(
                 panel,
                 abn,
-                use,
+                fitted[keep],
                 w,
-                corr=corr,
                 model=model,
                 min_estimation=min_estimation,
                 rng=rng,
-                portfolio_cache=cache,
-                ranks=ranks_all[keep] if ranks_all is not None else None,
+                cell=cell,
+                members=np.flatnonzero(keep),
+                portfolios=portfolios.get((c, keep.tobytes()), []) if fits is not None else None,
+                fits=fits,
             )
             for name, func in funcs:
                 with np.errstate(all="ignore"):
                     res = func(sample)
-                records.append(
+                out.append(
                     (
                         event_id,
                         label,
@@ -236,6 +364,9 @@ def run_tests(
                         json.dumps(dict(res.details)) if res.details else "",
                     )
                 )
+        return out
+
+    records = [row for c in range(len(cells)) for row in one_cell(c)]
     return pd.DataFrame.from_records(records, columns=TEST_COLUMNS)
 
 
@@ -246,12 +377,14 @@ def caar_table(
     *,
     level: float = 0.95,
     pools: Mapping[str, Sequence[str]] | None = None,
+    events: bool = True,
 ) -> pd.DataFrame:
-    """CAAR per event × group × window with the cross-sectional t interval at ``level``."""
+    """CAAR per event × group × window with the cross-sectional t interval at ``level`` (``events=False``: the
+    pooled sets only)."""
     from scipy import stats
 
     records = []
-    for event_id, label, rows in group_cells(panel.keys, group_by, pools):
+    for event_id, label, rows in group_cells(panel.keys, group_by, pools, events=events):
         for w, window in enumerate(abn.windows):
             car = abn.car[rows[abn.usable(w)[rows]], w]
             n = car.size
