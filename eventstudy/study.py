@@ -474,7 +474,10 @@ class EventStudy:
         if not (isinstance(backend, str) and backend == "numpy"):
             from .backends.dask import get_backend
 
-            loaded, day0, panel, abn, model = get_backend(backend).estimate(self, client, progress=progress)
+            chosen = get_backend(backend)
+            if chosen.split == "events":  # engine and tests on the workers; the client gets the tables
+                return chosen.fit_events(self, client, progress=progress)
+            loaded, day0, panel, abn, model = chosen.estimate(self, client, progress=progress)
         else:
             secs = self.securities()
             loaded = self._load(secs, progress)
@@ -495,25 +498,67 @@ class EventStudy:
                 thin_trading_share=self.thin_trading_share,
             )
         progress(f"running {len(self.tests)} tests per event, group and window")
-        pools = self.pools()
-        tests = run_tests(
-            panel,
-            abn,
-            self.tests,
-            self.group_by,
-            model=model,
-            min_estimation=self.min_estimation,
-            pools=pools,
-            rng=self.seed,
-        )
-        caar = caar_table(panel, abn, self.group_by, pools=pools)
-        aar = aar_table(panel, abn, self.group_by)
+        tables = self.tables(panel, abn, model, pools=self.pools())
+        return self.results(tables, day0, loaded, model, panel=panel, abn=abn)
+
+    def tables(
+        self,
+        panel: Any,
+        abn: Any,
+        model: NormalReturnModel,
+        *,
+        pools: dict[str, list[str]] | None = None,
+        events: bool = True,
+        ar: bool = True,
+    ) -> dict[str, pd.DataFrame]:
+        """The result tables of the firm-events of ``panel``: ``firm_events``, ``ar``, ``test_table``,
+        ``caar_table`` and ``aar_table``.
+
+        ``events=False`` gives only the pooled sets' rows of the tests and CAAR tables (the other tables empty),
+        for a panel that was built for its pooled sets; ``ar=False`` leaves the AR table empty.
+        """
+        fe_table = _firm_event_table(panel, abn, model)
+        ar_table = _ar_table(panel, abn)
+        if not events:
+            fe_table, ar_table = fe_table.iloc[:0], ar_table.iloc[:0]
+        elif not ar:
+            ar_table = ar_table.iloc[:0]
+        return {
+            "firm_events": fe_table,
+            "ar": ar_table,
+            "test_table": run_tests(
+                panel,
+                abn,
+                self.tests,
+                self.group_by,
+                model=model,
+                min_estimation=self.min_estimation,
+                pools=pools,
+                rng=self.seed,
+                events=events,
+            ),
+            "caar_table": caar_table(panel, abn, self.group_by, pools=pools, events=events),
+            "aar_table": aar_table(panel, abn, self.group_by) if events else aar_table(panel, abn, ()),
+        }
+
+    def results(
+        self,
+        tables: dict[str, pd.DataFrame],
+        day0: pd.DataFrame,
+        loaded: Any,
+        model: NormalReturnModel,
+        *,
+        panel: Any = None,
+        abn: Any = None,
+        settings: dict[str, Any] | None = None,
+    ) -> EventStudyResults:
+        """The results object from the tables of :meth:`tables` and what loading recorded."""
         return EventStudyResults(
-            firm_events=_firm_event_table(panel, abn, model),
-            ar=_ar_table(panel, abn),
-            test_table=tests,
-            caar_table=caar,
-            aar_table=aar,
+            firm_events=tables["firm_events"],
+            ar=tables["ar"],
+            test_table=tables["test_table"],
+            caar_table=tables["caar_table"],
+            aar_table=tables["aar_table"],
             day0=day0,
             data_notes=loaded.notes,
             events=self.events.frame.copy(),
@@ -533,6 +578,7 @@ class EventStudy:
                 "source": getattr(self.source, "name", type(self.source).__name__),
                 "data_start": str(loaded.start.date()),
                 "data_end": str(loaded.end.date()),
+                **(settings or {}),
             },
             panel=panel,
             abnormal=abn,

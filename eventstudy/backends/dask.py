@@ -22,7 +22,8 @@ from __future__ import annotations
 import copy
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -217,12 +218,25 @@ class DaskBackend:
         Tickers fetched and written per batch when the client writes the dataset.
     task_hook
         Called on the worker with the chunk number at the start of each task (instrumentation, fault tests).
+    split
+        ``"securities"`` (default): a chunk holds whole securities and the workers run the engine; the client
+        places the chunks' panels and abnormal returns in one panel and runs the tests, so the results keep
+        ``panel`` and ``abnormal`` (robustness checks, MVRM). ``"events"``: a chunk holds whole events (every
+        security), and the workers run the engine *and* the tests of their events' cells, plus one task per
+        pooled set; the client receives only the result tables and never holds the panel (``results.panel`` is
+        None). For studies too large for one machine's memory; it needs ``clean_estimation = false``, since a
+        security's other events lie in other chunks.
+    keep_ar
+        With ``split="events"``: return the long AR table (one row per firm-event and event day) to the client.
+        False leaves ``results.ar`` empty, which ``results.settings["ar_table"]`` records.
     """
 
     dataset: str | Path | None = None
     chunk_size: int = 20_000
     batch_size: int = 256
     task_hook: Callable[[int], None] | None = None
+    split: str = "securities"
+    keep_ar: bool = True
 
     name = "dask"
 
@@ -230,7 +244,23 @@ class DaskBackend:
         self, study: EventStudy, client: Any, *, progress: Progress = _quiet
     ) -> tuple[_Loaded, pd.DataFrame, Panel, Abnormal, Any]:
         """Everything ``fit`` does up to the engine, on the workers: ``(loaded, day0, panel, abnormal, model)``."""
+        secs, tickers, start, end = self._check(study, client)
+        with self._dataset(study, tickers, start, end, progress) as (dataset, failures):
+            return self._run(study, client, secs, tickers, start, end, dataset, failures, progress)
 
+    def fit_events(self, study: EventStudy, client: Any, *, progress: Progress = _quiet) -> EventStudyResults:
+        """``split="events"``: the whole study on the workers, event chunk by event chunk; the client concatenates
+        the result tables in the in-memory order, so the numbers are identical."""
+        if study.clean_estimation:
+            raise ConfigError(
+                "clean_estimation: split='events' cannot see a security's other events, which lie in other chunks; "
+                "fix: use split='securities' or clean_estimation = false"
+            )
+        secs, tickers, start, end = self._check(study, client)
+        with self._dataset(study, tickers, start, end, progress) as (dataset, failures):
+            return self._run_events(study, client, secs, tickers, start, end, dataset, failures, progress)
+
+    def _check(self, study: EventStudy, client: Any) -> tuple[pd.DataFrame, list[str], pd.Timestamp, pd.Timestamp]:
         if client is None:
             raise ConfigError(
                 "client: backend 'dask' needs a dask.distributed Client; fix: pass client=Client(...) "
@@ -242,6 +272,8 @@ class DaskBackend:
             )
         if self.chunk_size < 1:
             raise ConfigError(f"chunk_size: must be at least 1 (got {self.chunk_size}); fix: use e.g. 20000")
+        if self.split not in ("securities", "events"):
+            raise ConfigError(f"split: must be 'securities' or 'events' (got {self.split!r}); fix: pick one")
         secs = study.securities()
         start, end = study._span()
         world = [study.world_ticker] if getattr(study, "world_ticker", None) else []
@@ -255,19 +287,22 @@ class DaskBackend:
                 f"{study.universe.name}:benchmark: {missing[0]!r} is not a ticker of the universe; "
                 "fix: add it as a row with group benchmark"
             )
-        tmp = None
-        failures: dict[str, str] = {}
-        if self.dataset is None:
-            tmp = tempfile.mkdtemp(prefix="eventstudy-parquet-")
-            dataset = Path(tmp)
-            failures = self._write_dataset(study, tickers, start, end, dataset, progress)
-        else:
-            dataset = Path(self.dataset)
+        return secs, tickers, start, end
+
+    @contextmanager
+    def _dataset(
+        self, study: EventStudy, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp, progress: Progress
+    ) -> Iterator[tuple[Path, dict[str, str]]]:
+        """The Parquet dataset the workers read: the one given, or one written to a temporary folder."""
+        if self.dataset is not None:
+            yield Path(self.dataset), {}
+            return
+        tmp = tempfile.mkdtemp(prefix="eventstudy-parquet-")
         try:
-            return self._run(study, client, secs, tickers, start, end, dataset, failures, progress)
+            failures = self._write_dataset(study, tickers, start, end, Path(tmp), progress)
+            yield Path(tmp), failures
         finally:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def _write_dataset(
         self,
@@ -296,12 +331,7 @@ class DaskBackend:
 
         day0, fe, sessions = study.firm_events(secs, start, end, progress)
 
-        worker_study = copy.copy(study)
-        worker_study.source = ParquetPriceSource(
-            str(dataset), name=str(getattr(study.source, "name", type(study.source).__name__)), failures=failures
-        )
-        worker_study.cache = None
-        worker_study.offline = False
+        worker_study = self._worker_study(study, dataset, failures)
         per_security = max(1, len(study.events))
         secs_per_chunk = max(1, self.chunk_size // per_security)
         sec_tickers = secs["ticker"].to_numpy()
@@ -333,6 +363,95 @@ class DaskBackend:
         panel, abn, notes = assembler.result()
         loaded = _Loaded(notes=_combine_notes(notes, tickers), start=start, end=end)
         return loaded, day0, panel, abn, study.model
+
+    def _worker_study(self, study: EventStudy, dataset: Path, failures: Mapping[str, str]) -> EventStudy:
+        worker_study = copy.copy(study)
+        worker_study.source = ParquetPriceSource(
+            str(dataset), name=str(getattr(study.source, "name", type(study.source).__name__)), failures=failures
+        )
+        worker_study.cache = None
+        worker_study.offline = False
+        return worker_study
+
+    def _run_events(self, study, client, secs, tickers, start, end, dataset, failures, progress):
+        day0, fe, sessions = study.firm_events(secs, start, end, progress)
+        [study_f] = client.scatter([self._worker_study(study, dataset, failures)], broadcast=True, hash=False)
+        [sessions_f] = client.scatter([sessions], broadcast=True, hash=False)
+        [secs_f] = client.scatter([secs], broadcast=True, hash=False)
+        event_ids = list(study.events.frame["event_id"])
+        per_chunk = max(1, self.chunk_size // max(1, len(secs)))
+        fe_events = fe["event_id"].to_numpy()
+        tasks = [(event_ids[i : i + per_chunk], None) for i in range(0, len(event_ids), per_chunk)]
+        tasks += [(list(members), {name: list(members)}) for name, members in study.pools().items()]
+        futures = []
+        for index, (events, pools) in enumerate(tasks):
+            rows = np.flatnonzero(np.isin(fe_events, events))
+            futures.append(
+                client.submit(
+                    _fit_events_chunk,
+                    study_f,
+                    secs_f,
+                    fe.iloc[rows].reset_index(drop=True),
+                    sessions_f,
+                    pools,
+                    self.keep_ar,
+                    index,
+                    self.task_hook,
+                    pure=False,
+                )
+            )
+        progress(
+            f"estimating and testing {len(fe)} firm-events on the Dask cluster: {len(futures)} tasks "
+            f"({sum(p is None for _, p in tasks)} event chunks, {sum(p is not None for _, p in tasks)} pooled sets)"
+        )
+        parts = client.gather(futures)
+        chunks = [part for part, (_, pools) in zip(parts, tasks, strict=True) if pools is None]
+        tables = {
+            name: pd.concat([part[name] for part in (chunks if name in _EVENT_ONLY else parts)], ignore_index=True)
+            for name in ("firm_events", "ar", "test_table", "caar_table", "aar_table")
+        }
+        loaded = _Loaded(notes=_combine_notes([parts[0]["notes"]], tickers), start=start, end=end)
+        settings = {"backend": "dask (split by events)", "ar_table": "kept" if self.keep_ar else "not kept"}
+        return study.results(tables, day0, loaded, study.model, settings=settings)
+
+
+_EVENT_ONLY = ("firm_events", "ar", "aar_table")
+
+
+def _fit_events_chunk(
+    study: EventStudy,
+    secs: pd.DataFrame,
+    firm_events: pd.DataFrame,
+    sessions: Mapping[str, pd.DatetimeIndex],
+    pools: dict[str, list[str]] | None,
+    keep_ar: bool,
+    index: int,
+    task_hook: Callable[[int], None] | None,
+) -> dict[str, pd.DataFrame]:
+    """One task of ``split="events"``: load every security's returns from its Parquet partition, align the
+    chunk's firm-events, run the engine and the tests; the result tables and the per-ticker notes.
+
+    With ``pools``, the chunk's firm-events are those of a pooled set and only its cells are tested.
+    """
+    if task_hook is not None:
+        task_hook(index)
+    loaded = study._load(secs, _quiet)
+    panel = build_panel(
+        firm_events,
+        loaded.returns,
+        sessions,
+        estimation_window=study.estimation_window,
+        event_window=study.event_window,
+    )
+    abn = compute_abnormal(
+        panel,
+        study.model,
+        study.car_windows,
+        min_estimation=study.min_estimation,
+        thin_trading_share=study.thin_trading_share,
+    )
+    tables = study.tables(panel, abn, study.model, pools=pools, events=pools is None, ar=keep_ar)
+    return {**tables, "notes": loaded.notes}
 
 
 def get_backend(backend: Any) -> DaskBackend:
