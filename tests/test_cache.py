@@ -391,3 +391,18 @@ def test_two_writers_at_once(tmp_path: Path) -> None:
         level = 100.0 if shared["source"].iloc[0] == "P" else 200.0
         assert shared["close"].tolist() == pytest.approx(level + np.arange(rows) / 1000.0)
     assert any(rc == 0 for rc, _, _ in outcomes.values())
+
+
+def test_read_wide_is_the_pivot_of_read(cache: PriceCache) -> None:
+    a = prices("AAA", "2024-01-01", 30, 10.0)
+    b = prices("BBB", "2024-01-10", 30, 20.0).drop(index=[3, 7])  # gaps
+    cache.write(pd.concat([a, b], ignore_index=True), source="test")
+    want = cache.read(["AAA", "BBB"], "2024-01-05", "2024-02-05").pivot(index="date", columns="ticker", values="close")
+    got = cache.read_wide(["BBB", "AAA", "ZZZ"], "2024-01-05", "2024-02-05")
+    assert list(got.columns) == ["BBB", "AAA", "ZZZ"]
+    assert got["ZZZ"].isna().all()  # kept, as an empty column
+    pd.testing.assert_frame_equal(got[["AAA", "BBB"]], want, check_names=False, check_freq=False)
+    volume = cache.read_wide(["AAA"], column="volume")
+    assert volume["AAA"].tolist() == a["volume"].tolist()
+    with pytest.raises(ValueError, match="column: 'adj' is not a price column"):
+        cache.read_wide(["AAA"], column="adj")

@@ -155,8 +155,7 @@ class PriceCache:
                     raise CacheError(
                         located(
                             str(self.path),
-                            f"price cache schema version {found} is not supported "
-                            f"(expected {SCHEMA_VERSION})",
+                            f"price cache schema version {found} is not supported (expected {SCHEMA_VERSION})",
                             fix="delete the file to rebuild the cache, or upgrade eventstudy to a version "
                             "that reads it",
                         )
@@ -283,6 +282,39 @@ class PriceCache:
         out["fetched_at"] = pd.DatetimeIndex(raw["fetched_at"]).astype("datetime64[ns]")
         return out
 
+    def read_wide(
+        self, tickers: Sequence[str], start: Any = None, end: Any = None, *, column: str = "close"
+    ) -> pd.DataFrame:
+        """One price column of ``tickers`` as a date × ticker frame, the layout of a returns panel.
+
+        Rows are the dates on which any of the tickers has a cached row, in order; a ticker without a row that
+        date holds NaN. The same numbers as pivoting :meth:`read`, without building the long canonical frame:
+        DuckDB returns integer positions and the frame is filled by numpy. Tickers with no cached rows are kept
+        as all-NaN columns.
+        """
+        if column not in PRICE_COLUMNS:
+            raise ValueError(f"column: {column!r} is not a price column; fix: use one of {', '.join(PRICE_COLUMNS)}")
+        s, e = _check_range(start, end)
+        wanted = _check_tickers(tickers)
+        sql = (
+            f"SELECT w.pos - 1 AS pos, p.date, p.{column} AS value FROM prices p "
+            "JOIN (SELECT unnest(?) AS ticker, generate_subscripts(?, 1) AS pos) w USING (ticker) WHERE TRUE"
+        )
+        params: list[Any] = [wanted, wanted]
+        if s is not None:
+            sql += " AND p.date >= ?"
+            params.append(s.date())
+        if e is not None:
+            sql += " AND p.date <= ?"
+            params.append(e.date())
+        with self._connect() as con:
+            raw = con.execute(sql, params).fetchnumpy()
+        days = np.asarray(raw["date"], dtype="datetime64[ns]")
+        dates, row = np.unique(days, return_inverse=True)
+        wide = np.full((dates.size, len(wanted)), np.nan)
+        wide[row, np.asarray(raw["pos"], dtype=np.int64)] = np.asarray(raw["value"], dtype="float64")
+        return pd.DataFrame(wide, index=pd.DatetimeIndex(dates, name="date"), columns=pd.Index(wanted, name="ticker"))
+
     def coverage(self) -> pd.DataFrame:
         """One row per cached ticker: ``ticker, first_date, last_date, rows, source, fetched_at``.
 
@@ -381,9 +413,7 @@ def _checked_frame(prices: pd.DataFrame) -> pd.DataFrame:
         return empty_prices()
     frame = _finish(prices)
     if frame["date"].isna().any() or frame["ticker"].isna().any():
-        raise PriceDataError(
-            located("prices", "empty ticker or date", fix="drop rows without ticker or date")
-        )
+        raise PriceDataError(located("prices", "empty ticker or date", fix="drop rows without ticker or date"))
     dup = frame.duplicated(["ticker", "date"])
     if dup.any():
         row = frame.loc[dup].iloc[0]
