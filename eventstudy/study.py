@@ -361,6 +361,7 @@ class EventStudy:
         by_ticker = dict(tuple(prices.groupby("ticker", sort=False)))
         ev = self.events.frame[["event_id", "announced_at_utc"]]
         day0 = calendars.day0_table(ev, list(pd.unique(frame.loc[tickers, "exchange"])))
+        event_days: dict[str, pd.DatetimeIndex] = {}
         for tk in tickers:
             row = frame.loc[tk]
             if tk not in by_ticker:
@@ -390,13 +391,11 @@ class EventStudy:
             returns[tk] = ret
             note = _returns_notes(rf)
             # a large overnight move outside every study event's window: probably an unadjusted split
-            in_windows = []
-            for d in day0.loc[day0["exchange"] == row["exchange"], "day0"].dropna():
-                pos = int(sess.searchsorted(d))
-                lo_w, hi_w = max(pos + self.event_window[0], 0), max(pos + self.event_window[1] + 1, 0)
-                in_windows.append(sess[lo_w:hi_w])
-            exclude = in_windows[0].append(in_windows[1:]) if in_windows else pd.DatetimeIndex([])
-            jumps = suspect_splits(rf, exclude=exclude)
+            if row["exchange"] not in event_days:
+                event_days[row["exchange"]] = _event_window_sessions(
+                    sess, day0.loc[day0["exchange"] == row["exchange"], "day0"].dropna(), self.event_window
+                )
+            jumps = suspect_splits(rf, exclude=event_days[row["exchange"]])
             for j in jumps.itertuples():
                 warnings.warn(
                     f"{tk}: the close moved x{j.ratio:.3g} on {j.date:%Y-%m-%d} outside every event window; "
@@ -584,6 +583,16 @@ class EventStudy:
             abnormal=abn,
             world_returns=getattr(loaded, "returns", {}).get(self.world_ticker) if self.world_ticker else None,
         )
+
+
+def _event_window_sessions(
+    sess: pd.DatetimeIndex, day0: pd.Series, event_window: tuple[int, int]
+) -> pd.DatetimeIndex:
+    """The sessions of ``sess`` inside the event window of any of the ``day0`` dates."""
+    pos = sess.searchsorted(pd.DatetimeIndex(day0)).astype(np.int64)
+    offsets = np.arange(event_window[0], event_window[1] + 1)
+    at = (pos[:, None] + offsets[None, :]).ravel()
+    return sess[np.unique(at[(at >= 0) & (at < len(sess))])]
 
 
 def _clip_sessions(exchange: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:

@@ -848,8 +848,8 @@ class FrameSource:
         s, e = _check_range(start, end)
         have = self.prices[self.prices["ticker"].isin(wanted)]
         kept = _between(have, s, e)
-        present = set(kept["ticker"])
-        in_frame = set(have["ticker"])
+        present = set(pd.unique(kept["ticker"]))
+        in_frame = set(pd.unique(have["ticker"]))
         failures = {}
         for t in wanted:
             if t in present:

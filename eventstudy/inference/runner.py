@@ -384,9 +384,10 @@ def caar_table(
     from scipy import stats
 
     records = []
+    usable = [abn.usable(w) for w in range(len(abn.windows))]
     for event_id, label, rows in group_cells(panel.keys, group_by, pools, events=events):
         for w, window in enumerate(abn.windows):
-            car = abn.car[rows[abn.usable(w)[rows]], w]
+            car = abn.car[rows[usable[w][rows]], w]
             n = car.size
             mean = float(car.mean()) if n else float("nan")
             sd = float(car.std(ddof=1)) if n > 1 else float("nan")
