@@ -1,7 +1,14 @@
-"""Benchmark of the engine: synthetic, seeded firm-events; prints wall time, µs per firm-event and peak memory,
-against a per-firm-event statsmodels OLS loop and a straightforward per-firm numpy loop on a subsample.
+"""Benchmarks on workload B1 (synthetic, seeded): 2 000 securities × 2 500 sessions, 50 event dates shared by every
+security, 100 000 firm-events, estimation window [−250, −11], event window [−10, 10], the seven default CAR
+windows and the market model.
 
-    python benchmarks/run.py [--firm-events 100000] [--baseline 300]
+Prints wall time, µs per firm-event and peak memory of (i) the engine, (ii) the whole test battery of the
+registry's defaults, (iii) the end-to-end ``EventStudy.fit()`` from a long price table; the same firm-events
+through a per-firm-event statsmodels OLS loop and a straightforward numpy loop (a subsample); the engine at 10k,
+100k and 1M firm-events; the cache load of 500 tickers × 20 years into a returns panel; and 1M firm-events on a
+2-worker Dask ``LocalCluster`` fed from a Parquet dataset partitioned by ticker.
+
+    python benchmarks/run.py [--baseline 300] [--dask-events 500] [--skip-fit]
 """
 
 from __future__ import annotations
@@ -73,6 +80,13 @@ def timed(func, repeat: int = 1):
 
 
 def maxrss_mib() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would carry the parent's peak across exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -87,9 +101,7 @@ def b1_panel(n_secs: int, n_sessions: int, n_events: int, rng: np.random.Generat
     ret = 0.0002 + beta[:, None] * mkt[None, :] + rng.normal(0, 0.02, (n_secs, n_sessions))
     ret[rng.random(ret.shape) < 0.01] = np.nan
     tickers = [f"S{i:04d}" for i in range(n_secs)]
-    long = pd.DataFrame(
-        {"ticker": np.repeat(tickers, n_sessions), "date": np.tile(dates, n_secs), "ret": ret.ravel()}
-    )
+    long = pd.DataFrame({"ticker": np.repeat(tickers, n_sessions), "date": np.tile(dates, n_secs), "ret": ret.ravel()})
     long = pd.concat([long, pd.DataFrame({"ticker": "MKT", "date": dates, "ret": mkt})], ignore_index=True)
     returns = {
         tk: pd.Series(g["ret"].to_numpy(), index=pd.DatetimeIndex(g["date"])) for tk, g in long.groupby("ticker")
@@ -156,45 +168,138 @@ def numpy_loop(panel: Panel, rows: np.ndarray) -> None:
             _ = ar[sel].sum(), s2 * (sel.sum() + g @ xtx_inv @ g)
 
 
-def _dask_chunk(seed: int) -> tuple[float, float, int]:
-    """One Dask task: build a B1 chunk of 100 000 firm-events (50 event dates × 2 000 securities) and run the
-    engine; returns (engine seconds, worker peak RSS MiB, usable firm-events)."""
-    rng = np.random.default_rng(seed)
-    panel = b1_panel(2_000, 2_500, 50, rng)
+def b1_study_frames(
+    n_secs: int, n_sessions: int, n_events: int, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """B1 as a study's inputs: an events table (date-only announcements on XNYS sessions, so day 0 is the next
+    session), a universe of ``n_secs`` securities on XNYS benchmarked on ``MKT``, and a long price table
+    (``ticker, date, close``) on the XNYS sessions, 1 % of the prices missing."""
+    from eventstudy import calendars
+
+    dates = calendars.sessions("XNYS", "2014-01-02", "2026-12-31")[:n_sessions]
+    mkt = rng.normal(0.0003, 0.01, n_sessions)
+    beta = rng.uniform(0.5, 1.5, n_secs)
+    ret = 0.0002 + beta[:, None] * mkt[None, :] + rng.normal(0, 0.02, (n_secs, n_sessions))
+    close = 100 * np.cumprod(1 + ret, axis=1)
+    tickers = np.array([f"S{i:04d}" for i in range(n_secs)])
+    keep = rng.random(close.shape) >= 0.01
+    rows_t, rows_d = np.nonzero(keep)
+    prices = pd.DataFrame({"ticker": tickers[rows_t], "date": dates[rows_d], "close": close[keep]})
+    prices = pd.concat(
+        [prices, pd.DataFrame({"ticker": "MKT", "date": dates, "close": 100 * np.cumprod(1 + mkt)})],
+        ignore_index=True,
+    )
+    universe = pd.DataFrame(
+        {
+            "ticker": [*tickers, "MKT"],
+            "name": [*tickers, "market"],
+            "group": [*[f"g{i % 4}" for i in range(n_secs)], "benchmark"],
+            "exchange": "XNYS",
+            "currency": "USD",
+            "benchmark": [*["MKT"] * n_secs, ""],
+        }
+    )
+    announced = np.sort(rng.choice(np.arange(260, n_sessions - 15), n_events, replace=False))
+    events = pd.DataFrame(
+        {
+            "event_id": [f"e{i:03d}" for i in range(n_events)],
+            "title": [f"event {i}" for i in range(n_events)],
+            "announced_at": [f"{d:%Y-%m-%d}" for d in dates[announced]],
+            "time_precision": "day",
+            "timezone": "America/New_York",
+            "sign_miners_ex_china": "0",
+            "sign_china_rare_earths": "0",
+            "sign_defense": "0",
+            "headline": "false",
+        }
+    )
+    return events, universe, prices
+
+
+def run_fit(args: argparse.Namespace) -> None:
+    """(iii) ``EventStudy.fit()`` end to end on B1 from a long price table: returns per security on its exchange's
+    sessions, day 0, alignment, engine, the battery, the CAAR and AAR tables and the results object."""
+    import warnings
+
+    from eventstudy import EventStudy
+
+    rng = np.random.default_rng(args.seed + 1)
+    events, universe, prices = b1_study_frames(args.securities, args.sessions, args.events, rng)
+    rss0 = maxrss_mib()
     t0 = time.perf_counter()
-    abn = compute_abnormal(panel, MarketModel(), DEFAULT_CAR_WINDOWS, min_estimation=120)
-    return time.perf_counter() - t0, maxrss_mib(), int(abn.usable(0).sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = EventStudy(events, universe, prices, start="2013-01-01", end="2026-12-31")
+        res = study.fit()
+    wall = time.perf_counter() - t0
+    n = len(res.firm_events)
+    print(f"\n## (iii) EventStudy.fit() end to end on B1 from a long price table ({len(prices):,} price rows)")
+    print("| firm-events | wall s | µs/fe | process peak RSS MiB (before → after) | tests rows | ok firm-events |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| {n:,} | {wall:.1f} | {wall / n * 1e6:.0f} | {rss0:.0f} → {maxrss_mib():.0f} | {len(res.test_table):,} | "
+        f"{int((res.firm_events['status'] == 'ok').sum()):,} |"
+    )
 
 
-def run_dask(chunks: int) -> None:
+def run_dask(args: argparse.Namespace) -> None:
+    """1M firm-events (``--dask-events`` events × the B1 securities) on a 2-worker LocalCluster: the prices are
+    written once to a Parquet dataset partitioned by ticker; each task reads every security's partition, aligns
+    its events' firm-events, runs the engine and the test battery (``split="events"``); the client receives the
+    tables. The long AR table is not sent back (``keep_ar=False``)."""
+    import tempfile
+    import warnings
+
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(
-        cluster
-    ) as client:
+    from eventstudy import EventStudy
+    from eventstudy.backends.dask import DaskBackend
+    from eventstudy.data.cache import write_parquet_partitions
+
+    rng = np.random.default_rng(args.seed + 2)
+    events, universe, prices = b1_study_frames(args.securities, args.sessions, args.dask_events, rng)
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = prices.assign(open=np.nan, high=np.nan, low=np.nan, volume=np.nan)
         t0 = time.perf_counter()
-        futures = client.map(_dask_chunk, range(1000, 1000 + chunks), pure=False)
-        out = client.gather(futures)
-        wall = time.perf_counter() - t0
-        peaks = client.run(maxrss_mib)
-    n = chunks * 100_000
-    print(f"\n## Dask: {n:,} firm-events in {chunks} chunks on a 2-worker LocalCluster (1 thread each)")
-    print("| firm-events | wall s | µs/fe (wall) | engine s (sum over tasks) | peak RSS per worker MiB |")
-    print("|---|---|---|---|---|")
+        write_parquet_partitions(full, Path(tmp) / "prices")
+        t_write = time.perf_counter() - t0
+        study = EventStudy(events, universe, prices, start="2013-01-01", end="2026-12-31")
+        backend = DaskBackend(dataset=Path(tmp) / "prices", chunk_size=args.dask_chunk, split="events", keep_ar=False)
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="8GiB"
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            rss0 = maxrss_mib()
+            t0 = time.perf_counter()
+            res = study.fit(backend=backend, client=client)
+            wall = time.perf_counter() - t0
+            peaks = client.run(maxrss_mib)
+        n = len(res.firm_events)
     print(
-        f"| {n:,} | {wall:.1f} | {wall / n * 1e6:.1f} | {sum(o[0] for o in out):.1f} | "
-        + ", ".join(f"{v:.0f}" for v in peaks.values())
-        + " |"
+        f"\n## Dask: {n:,} firm-events ({args.dask_events} events × {args.securities} securities) on a 2-worker "
+        f"LocalCluster (1 thread each), {args.dask_chunk:,} firm-events per task, fed from a Parquet dataset"
     )
+    print("| firm-events | wall s | µs/fe (wall) | peak RSS per worker MiB | client peak RSS MiB | tests rows |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| {n:,} | {wall:.1f} | {wall / n * 1e6:.1f} | "
+        + ", ".join(f"{v:.0f}" for v in peaks.values())
+        + f" | {rss0:.0f} → {maxrss_mib():.0f} | {len(res.test_table):,} |"
+    )
+    print(f"writing the Parquet dataset ({len(full):,} rows, {args.securities + 1} tickers): {t_write:.1f} s")
 
 
 def bench_cache(n_tickers: int = 500, years: int = 20) -> None:
     import tempfile
 
+    from eventstudy import calendars
     from eventstudy.data.cache import PriceCache
 
     rng = np.random.default_rng(7)
-    dates = pd.bdate_range("2005-01-03", periods=252 * years)
+    dates = calendars.sessions("XNYS", "2005-01-03", "2026-12-31")[: 252 * years]
     closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, (n_tickers, dates.size)), axis=1))
     tickers = [f"T{i:03d}" for i in range(n_tickers)]
     frame = pd.DataFrame(
@@ -213,13 +318,17 @@ def bench_cache(n_tickers: int = 500, years: int = 20) -> None:
         cache.write(frame, source="synthetic")
 
         def load():
-            prices = cache.read(tickers)
-            wide = prices.pivot(index="date", columns="ticker", values="close")
+            # closes on the exchange's sessions; a missing price leaves that return and the next one missing
+            wide = cache.read_wide(tickers).reindex(dates)
             return wide.pct_change(fill_method=None)
 
         panel, t, peak = timed(load, repeat=3)
+        _, t_long, _ = timed(lambda: cache.read(tickers).pivot(index="date", columns="ticker", values="close"), 1)
     print(f"\n## Cache: {n_tickers} tickers × {years} years ({len(frame):,} rows) → returns panel {panel.shape}")
-    print(f"| read + pivot + returns | {t:.2f} s | peak {peak:.0f} MiB |")
+    print("| step | wall s | peak MiB (traced) |")
+    print("|---|---|---|")
+    print(f"| read_wide + sessions + returns | {t:.2f} | {peak:.0f} |")
+    print(f"| for comparison: read (long canonical frame) + pivot | {t_long:.2f} | |")
 
 
 def main() -> None:
@@ -228,9 +337,10 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=2_500)
     ap.add_argument("--events", type=int, default=50, help="event dates shared by every security")
     ap.add_argument("--baseline", type=int, default=300, help="subsample size for the slow loops")
-    ap.add_argument("--battery-events", type=int, default=5, help="events of B1 in the timed test battery")
     ap.add_argument("--scale-chunks", type=int, default=10, help="chunks of B1 for the 1M point")
-    ap.add_argument("--dask-chunks", type=int, default=10, help="100k chunks on the Dask cluster (0: skip)")
+    ap.add_argument("--dask-events", type=int, default=500, help="events of the Dask run (0: skip)")
+    ap.add_argument("--dask-chunk", type=int, default=50_000, help="firm-events per Dask task")
+    ap.add_argument("--skip-fit", action="store_true", help="skip the end-to-end fit()")
     ap.add_argument("--seed", type=int, default=1985)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -247,7 +357,8 @@ def main() -> None:
     panel = b1_panel(args.securities, args.sessions, args.events, rng)
     t_panel = time.perf_counter() - t0
     n = panel.n
-    engine = lambda p=panel: compute_abnormal(p, MarketModel(), DEFAULT_CAR_WINDOWS, min_estimation=120)  # noqa: E731
+    model = MarketModel()
+    engine = lambda p=panel: compute_abnormal(p, model, DEFAULT_CAR_WINDOWS, min_estimation=120)  # noqa: E731
     abn, t_engine, mem_engine = timed(engine, repeat=3)
     rows = np.arange(min(args.baseline, n))
     t0 = time.perf_counter()
@@ -257,10 +368,11 @@ def main() -> None:
     numpy_loop(panel, rows)
     t_np = time.perf_counter() - t0
 
-    n_bat = args.securities * args.battery_events
-    sub = rows_of(panel, np.arange(n_bat))
-    abn_sub = compute_abnormal(sub, MarketModel(), DEFAULT_CAR_WINDOWS, min_estimation=120)
-    _, t_tests, mem_tests = timed(lambda: run_tests(sub, abn_sub, DEFAULT_TESTS, ("group",)))
+    battery = lambda p=panel, a=abn: run_tests(  # noqa: E731
+        p, a, DEFAULT_TESTS, ("group",), model=model, min_estimation=120
+    )
+    table, t_tests, mem_tests = timed(battery, repeat=2)
+    cells = table.groupby(["event_id", "group"]).ngroups
 
     us = lambda seconds, count: seconds / count * 1e6  # noqa: E731
     print(f"\n## B1: {args.securities} securities × {args.sessions} sessions, {n:,} firm-events, market model")
@@ -268,12 +380,12 @@ def main() -> None:
     print("|---|---|---|---|---|")
     print(f"| align: long returns → panel (build_panel) | {n:,} | {t_panel:.2f} | {us(t_panel, n):.1f} | |")
     print(
-        f"| engine (AR, CAR, exact Var, SAR, SCAR) | {n:,} | {t_engine:.2f} | {us(t_engine, n):.2f} | "
+        f"| (i) engine (AR, CAR, exact Var, SAR, SCAR), best of 3 | {n:,} | {t_engine:.2f} | {us(t_engine, n):.2f} | "
         f"{mem_engine:.0f} |"
     )
     print(
-        f"| test battery ({len(DEFAULT_TESTS)} tests, {args.battery_events} events × 4 groups × 7 windows) | "
-        f"{n_bat:,} | {t_tests:.2f} | {us(t_tests, n_bat):.1f} | {mem_tests:.0f} |"
+        f"| (ii) test battery ({len(DEFAULT_TESTS)} tests × {cells} event-group cells × 7 windows = "
+        f"{len(table):,} results), best of 2 | {n:,} | {t_tests:.2f} | {us(t_tests, n):.1f} | {mem_tests:.0f} |"
     )
     print(f"| baseline: statsmodels OLS per firm-event | {rows.size} | {t_sm:.2f} | {us(t_sm, rows.size):.1f} | |")
     print(f"| baseline: numpy per firm-event | {rows.size} | {t_np:.2f} | {us(t_np, rows.size):.1f} | |")
@@ -282,35 +394,39 @@ def main() -> None:
         f"engine speed-up per firm-event: {us(t_sm, rows.size) / us(t_engine, n):.0f}x vs statsmodels, "
         f"{us(t_np, rows.size) / us(t_engine, n):.0f}x vs numpy loop"
     )
-    full_battery = t_tests / n_bat * n
-    print(f"test battery extrapolated to {n:,} firm-events: {full_battery:.0f} s")
 
     import cProfile
     import pstats
 
     prof = cProfile.Profile()
     prof.enable()
-    run_tests(sub, abn_sub, DEFAULT_TESTS, ("group",))
+    battery()
     prof.disable()
-    print("\n## Test battery profile (top functions by cumulative time)")
-    pstats.Stats(prof).sort_stats("tottime").print_stats(8)
+    print("\n## Test battery profile (top functions by own time)")
+    pstats.Stats(prof).sort_stats("tottime").print_stats(10)
 
-    print("\n## Scaling of the engine (B1 firm-events; 1M = chunks of 100k)")
-    print("| firm-events | wall s | µs/fe |")
-    print("|---|---|---|")
+    print("\n## Scaling (B1 firm-events; 1M = chunks of 100k)")
+    print("| firm-events | engine wall s | engine µs/fe | battery wall s | battery µs/fe |")
+    print("|---|---|---|---|---|")
     small = rows_of(panel, np.arange(min(10_000, n)))
-    _, t10, _ = timed(lambda: compute_abnormal(small, MarketModel(), DEFAULT_CAR_WINDOWS, min_estimation=120), 3)
-    print(f"| {small.n:,} | {t10:.3f} | {us(t10, small.n):.2f} |")
-    print(f"| {n:,} | {t_engine:.3f} | {us(t_engine, n):.2f} |")
+    small_abn, t10, _ = timed(lambda s=small: compute_abnormal(s, model, DEFAULT_CAR_WINDOWS, min_estimation=120), 3)
+    _, b10, _ = timed(
+        lambda s=small, a=small_abn: run_tests(s, a, DEFAULT_TESTS, ("group",), model=model, min_estimation=120)
+    )
+    print(f"| {small.n:,} | {t10:.3f} | {us(t10, small.n):.2f} | {b10:.2f} | {us(b10, small.n):.1f} |")
+    print(f"| {n:,} | {t_engine:.3f} | {us(t_engine, n):.2f} | {t_tests:.2f} | {us(t_tests, n):.1f} |")
     t0 = time.perf_counter()
     for _ in range(args.scale_chunks):
         engine()
     t1m = time.perf_counter() - t0
-    print(f"| {n * args.scale_chunks:,} | {t1m:.3f} | {us(t1m, n * args.scale_chunks):.2f} |")
+    print(f"| {n * args.scale_chunks:,} | {t1m:.3f} | {us(t1m, n * args.scale_chunks):.2f} | (Dask run below) | |")
+    del panel, abn, table, small_abn
 
     bench_cache()
-    if args.dask_chunks:
-        run_dask(args.dask_chunks)
+    if not args.skip_fit:
+        run_fit(args)
+    if args.dask_events:
+        run_dask(args)
 
 
 if __name__ == "__main__":

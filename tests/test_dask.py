@@ -45,17 +45,18 @@ class KillOnce:
 
 @pytest.fixture(scope="module")
 def client():
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB"
-    ) as cluster, Client(cluster) as c:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB"
+        ) as cluster,
+        Client(cluster) as c,
+    ):
         yield c
 
 
 @pytest.fixture(scope="module")
 def study(repo_dir, prices_dir):
-    return EventStudy(
-        repo_dir / "events.csv", repo_dir / "universe.csv", prices_dir, group_by=("group", "segment")
-    )
+    return EventStudy(repo_dir / "events.csv", repo_dir / "universe.csv", prices_dir, group_by=("group", "segment"))
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +124,15 @@ def test_split_by_events_runs_the_tests_on_the_workers_and_matches_in_memory(stu
     cols = sorted(in_memory.data_notes.columns)
     pd.testing.assert_frame_equal(got.data_notes[cols], in_memory.data_notes[cols], obj="data_notes")
     assert got.settings["backend"] == "dask (split by events)"
+
+
+def test_split_by_events_survives_a_killed_worker(study, in_memory, client, tmp_path):
+    marker = tmp_path / "killed"
+    got = study.fit(backend=DaskBackend(chunk_size=200, split="events", task_hook=KillOnce(marker)), client=client)
+    assert marker.exists(), "the worker was not killed"
+    pd.testing.assert_frame_equal(got.firm_events, in_memory.firm_events, check_exact=True)
+    pd.testing.assert_frame_equal(got.caar_table, in_memory.caar_table, check_exact=True)
+    assert len(got.test_table) == len(in_memory.test_table)
 
 
 def test_split_by_events_refuses_clean_estimation(study, client):

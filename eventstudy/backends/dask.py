@@ -8,6 +8,10 @@ returns, aligns the chunk's firm-events in event time and runs the same engine
 chunk results in the study's firm-event order, and runs the same tests and tables as the in-memory backend, so
 the results are identical.
 
+With ``DaskBackend(split="events")`` a chunk holds whole events for every security instead, and the worker also
+runs the tests of its events' cells (each pooled set is a task of its own); the client concatenates the result
+tables in the in-memory order and never holds the panel.
+
 Dask schedules the tasks; a worker that dies mid-run has its tasks run again elsewhere (Dask retries a task whose
 worker died up to ``distributed.scheduler.allowed-failures`` times).
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 import copy
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -379,6 +384,7 @@ class DaskBackend:
         [sessions_f] = client.scatter([sessions], broadcast=True, hash=False)
         [secs_f] = client.scatter([secs], broadcast=True, hash=False)
         event_ids = list(study.events.frame["event_id"])
+        token = uuid.uuid4().hex  # this fit's tasks share each worker's loaded returns
         per_chunk = max(1, self.chunk_size // max(1, len(secs)))
         fe_events = fe["event_id"].to_numpy()
         tasks = [(event_ids[i : i + per_chunk], None) for i in range(0, len(event_ids), per_chunk)]
@@ -395,6 +401,7 @@ class DaskBackend:
                     sessions_f,
                     pools,
                     self.keep_ar,
+                    token,
                     index,
                     self.task_hook,
                     pure=False,
@@ -417,6 +424,9 @@ class DaskBackend:
 
 _EVENT_ONLY = ("firm_events", "ar", "aar_table")
 
+#: On a worker: the returns loaded for the running fit (its token → what ``EventStudy._load`` returned).
+_WORKER_LOADED: dict[str, Any] = {}
+
 
 def _fit_events_chunk(
     study: EventStudy,
@@ -425,17 +435,24 @@ def _fit_events_chunk(
     sessions: Mapping[str, pd.DatetimeIndex],
     pools: dict[str, list[str]] | None,
     keep_ar: bool,
+    token: str,
     index: int,
     task_hook: Callable[[int], None] | None,
 ) -> dict[str, pd.DataFrame]:
     """One task of ``split="events"``: load every security's returns from its Parquet partition, align the
     chunk's firm-events, run the engine and the tests; the result tables and the per-ticker notes.
 
-    With ``pools``, the chunk's firm-events are those of a pooled set and only its cells are tested.
+    With ``pools``, the chunk's firm-events are those of a pooled set and only its cells are tested. Every task of
+    one fit loads the same securities, so a worker keeps the returns of the fit ``token`` for its next task (one
+    fit at a time).
     """
     if task_hook is not None:
         task_hook(index)
-    loaded = study._load(secs, _quiet)
+    loaded = _WORKER_LOADED.get(token)
+    if loaded is None:
+        loaded = study._load(secs, _quiet)
+        _WORKER_LOADED.clear()
+        _WORKER_LOADED[token] = loaded
     panel = build_panel(
         firm_events,
         loaded.returns,
