@@ -13,6 +13,7 @@ from eventstudy.abnormal import compute_abnormal
 from eventstudy.config import DEFAULT_TESTS
 from eventstudy.inference import TESTS
 from eventstudy.inference.base import Cell, Sample
+from eventstudy.inference.nonparametric import signed_rank, signed_rank_cdf
 from eventstudy.inference.runner import group_cells, make_sample, run_tests
 from eventstudy.models import MarketModel
 from eventstudy.simulate import SimulationDesign, rejection_rates, simulate_panel
@@ -106,6 +107,32 @@ def test_wilcoxon_pvalue_is_scipys(sim):
     assert res.pvalue == pytest.approx(stats.wilcoxon(s.car).pvalue, rel=1e-12)
     w_plus = stats.rankdata(np.abs(s.car))[s.car > 0].sum()
     assert res.statistic == w_plus
+
+
+@pytest.mark.parametrize("n", [3, 8, 13, 14, 30, 50, 51, 200])
+@pytest.mark.parametrize("case", ["untied", "ties", "zeros", "shifted"])
+def test_signed_rank_matches_scipy(n, case):
+    """Every branch of scipy's method="auto": exact, permutation (ties or zeros, N ≤ 13) and normal."""
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=n)
+    if case == "ties":
+        x = np.round(x, 1)
+    elif case == "zeros":
+        x[: max(1, n // 5)] = 0.0
+    elif case == "shifted":
+        x += 2.0  # far in the tail: the exact p-value is 2/2^N for N ≤ 50
+    w_plus, p = signed_rank(x)
+    ref = stats.wilcoxon(x, correction=True)
+    d = x[x != 0]
+    assert w_plus == stats.rankdata(np.abs(d))[d > 0].sum()
+    assert p == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+def test_signed_rank_exact_by_hand():
+    # N = 4: the 16 sign patterns give W+ = 0, 1, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 9, 10
+    assert signed_rank_cdf(4)[[0, 1, 3, 5]] * 16 == pytest.approx([1, 2, 5, 9])
+    # W+ = 1 (the smallest |x| the only positive one): P(W+ <= 1) = 2/16, two-sided 0.25
+    assert signed_rank(np.array([0.1, -0.2, -0.3, -0.4])) == (1.0, 0.25)
 
 
 def test_sign_exact_binomial(sim):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import special, stats
 
 from .base import Sample, TestResult, not_computable, pvalue_normal, register_test
+from .rank import average_ranks
 
 
 def binomial_two_sided(w: int, n: int) -> float:
@@ -67,21 +70,65 @@ def gsign_z(s: Sample) -> TestResult:
     )
 
 
+@lru_cache(maxsize=128)
+def signed_rank_cdf(n: int) -> np.ndarray:
+    """P(W+ ≤ k), k = 0 … n(n+1)/2, for the Wilcoxon signed-rank statistic of n untied, non-zero differences.
+
+    The null distribution is built as scipy builds it (each rank joins the sum or not with probability ½), so the
+    probabilities are exact binary fractions; the cumulative sums are cached per n.
+    """
+    pmf = np.ones(1)
+    for k in range(1, n + 1):
+        prev = pmf
+        pmf = np.zeros(k * (k + 1) // 2 + 1)
+        pmf[: prev.size] = prev * 0.5
+        pmf[-prev.size :] += prev * 0.5
+    return np.cumsum(pmf)
+
+
+def signed_rank(x: np.ndarray) -> tuple[float, float]:
+    """W+ (the sum of the ranks of |x| over the positive x, zeros dropped) and its two-sided p-value.
+
+    The p-value follows ``scipy.stats.wilcoxon(x)`` (``method="auto"``, ``zero_method="wilcox"``, continuity
+    correction): for N ≤ 50 without ties or zeros, the exact null distribution, taken in its lower tail
+    (2·P(W+ ≤ min(W+, N(N+1)/2 − W+)), which is exact also far out in the tails); for N > 50, or with ties or zeros
+    and N > 13, the normal approximation with the tie correction; with ties or zeros and N ≤ 13, scipy's exact
+    permutation distribution itself.
+    """
+    n = x.size
+    d = x[x != 0]
+    m = d.size
+    ranks, _ = average_ranks(np.abs(d)[None, :], threads=1)
+    ranks = ranks[0]
+    w_plus = float(ranks[d > 0].sum())
+    tied = bool(np.unique(ranks).size < m)
+    if n <= 50 and not tied and m == n:
+        total = m * (m + 1) // 2
+        k = int(min(w_plus, total - w_plus))
+        return w_plus, float(min(1.0, 2.0 * signed_rank_cdf(m)[k]))
+    if n <= 13:
+        return w_plus, float(stats.wilcoxon(x, alternative="two-sided", correction=True, method="auto").pvalue)
+    _, counts = np.unique(ranks, return_counts=True)
+    se = np.sqrt((m * (m + 1.0) * (2.0 * m + 1.0) - np.sum(counts**3.0 - counts) / 2.0) / 24.0)
+    z = (w_plus - m * (m + 1.0) / 4.0) / se
+    z -= np.sign(z) * 0.5 / se
+    return w_plus, pvalue_normal(z)
+
+
 @register_test("wilcoxon")
 def wilcoxon(s: Sample) -> TestResult:
     """Wilcoxon signed-rank test on CAR_i.
 
-    The statistic is W+, the sum of the ranks of the positive CARs (R's ``V``). The two-sided p-value is scipy's:
-    exact for small N without ties or zeros, otherwise the normal approximation with continuity correction.
+    The statistic is W+, the sum of the ranks of the positive CARs (R's ``V``). The two-sided p-value is scipy's
+    (:func:`signed_rank`): exact for small N without ties or zeros, otherwise the normal approximation with
+    continuity correction.
     """
     if s.n < 1:
         return not_computable("wilcoxon", "signed-rank", s.n, "no firm-events")
     if np.all(s.car == 0):
         return not_computable("wilcoxon", "signed-rank", s.n, "all CARs are zero")
-    two = stats.wilcoxon(s.car, alternative="two-sided", correction=True, method="auto")
-    d = s.car[s.car != 0]
-    w_plus = float(stats.rankdata(np.abs(d))[d > 0].sum())
-    return TestResult("wilcoxon", w_plus, float(two.pvalue), "signed-rank", s.n)
+    w_plus, p = signed_rank(s.car)
+    return TestResult("wilcoxon", w_plus, p, "signed-rank", s.n)
 
 
 @register_test("gsign_z_estudy2")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from .base import Sample, TestResult, not_computable, pvalue_normal, pvalue_t, register_test
 
@@ -145,32 +146,41 @@ def pairwise_correlation(resid: np.ndarray, dates: np.ndarray, *, min_periods: i
     Σe_i² = Q_i − (E∘E)'G_ij and the count is D − G_i − G_j + (G'G)_ij. When few residuals are missing, G is
     sparse and E'E is the only dense product.
     """
-    from scipy import sparse
-
     e, wf = calendar_layout(resid, dates)
-    w = wf > 0
-    days = e.shape[0]
-    gap = ~w
+    days, n = e.shape
+    gap = wf == 0
     p = e.T @ e
+    ee = e * e
     if gap.mean() < 0.1:
-        gf = gap.astype(float)
-        gt = sparse.csr_array(gf.T)
-        both = gt @ np.hstack([gf, e, e * e])  # sparse × dense: the sums over each firm's missing dates
-        n = e.shape[1]
-        missing = gf.sum(axis=0)
-        cnt = days - missing[:, None] - missing[None, :] + both[:, :n]
+        firm, date = np.nonzero(gap.T)  # each firm's missing dates, firm by firm: the rows of a CSR matrix
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(firm, minlength=n), out=indptr[1:])
+        gt = sparse.csr_array((np.ones(firm.size), date, indptr), shape=(n, days))
+        both = gt @ np.hstack([gap.astype(float), e, ee])  # sparse × dense: the sums over each firm's missing dates
+        missing = both[:, :n].diagonal().copy()
+        cnt = both[:, :n]
+        cnt -= missing[:, None]
+        cnt -= missing[None, :]
+        cnt += days
         s = e.sum(axis=0)[:, None] - both[:, n : 2 * n].T
-        q = (e * e).sum(axis=0)[:, None] - both[:, 2 * n :].T
+        q = ee.sum(axis=0)[:, None] - both[:, 2 * n :].T
     else:
         cnt = wf.T @ wf
         s = e.T @ wf  # s[i, j]: sum of firm i's residuals over dates common with j
-        q = (e * e).T @ wf
+        q = ee.T @ wf
+    # in place, N × N at a time: cov = P − S∘S'/cnt, var = Q − S∘S/cnt, corr = cov/√(var∘var')
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = p - s * s.T / cnt
-        var_i = q - s * s / cnt
-        corr = cov / np.sqrt(var_i * var_i.T)
-    corr[cnt < min_periods] = np.nan
-    return corr
+        tmp = s * s.T
+        tmp /= cnt
+        p -= tmp
+        np.multiply(s, s, out=tmp)
+        tmp /= cnt
+        q -= tmp
+        np.multiply(q, q.T, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        p /= tmp
+    p[cnt < min_periods] = np.nan
+    return p
 
 
 def mean_residual_correlation(s: Sample, *, min_periods: int = 5) -> float:
@@ -184,8 +194,11 @@ def mean_residual_correlation(s: Sample, *, min_periods: int = 5) -> float:
 
     def parts() -> tuple[np.ndarray, np.ndarray]:
         corr = pairwise_correlation(s.cell.resid, s.cell.resid_dates, min_periods=min_periods)
-        off = np.isfinite(corr) & ~np.eye(corr.shape[0], dtype=bool)
-        return np.where(off, corr, 0.0), off.astype(float)
+        off = np.isfinite(corr)
+        corr[~off] = 0.0
+        np.fill_diagonal(corr, 0.0)
+        np.fill_diagonal(off, False)
+        return corr, off.astype(float)
 
     def rbar() -> float:
         c, f = s.cell.cached(f"correlation:{min_periods}", parts)

@@ -212,18 +212,23 @@ def panel_ranks(panel: Panel, abn: Abnormal, rows: np.ndarray) -> tuple[np.ndarr
     ranked). Ranks are half-integers, which float32 holds exactly.
     """
     cols = np.flatnonzero(panel.estimation)
+    if cols.size and cols[-1] - cols[0] == cols.size - 1:
+        cols = slice(cols[0], cols[-1] + 1)  # the usual layout: the estimation window is one run of columns
     together = np.empty((rows.size, panel.rel.size), dtype=np.float32)
     count = np.empty(rows.size)
-    estimation = np.empty((rows.size, cols.size), dtype=np.float32)
-    block = 16_384
+    estimation = np.empty((rows.size, np.flatnonzero(panel.estimation).size), dtype=np.float32)
+    block = 4096  # a few MB per block: it stays in cache and its temporaries are reused, not page-faulted
     for lo in range(0, rows.size, block):
         sub = rows[lo : lo + block]
+        if sub[-1] - sub[0] == sub.size - 1:
+            sub = slice(sub[0], sub[-1] + 1)
         est = abn.estimation_used[sub]
         values = np.where(est | panel.event[None, :], abn.ar[sub], np.nan)
         ranks, est_ranks = average_ranks(values, est)
-        together[lo : lo + sub.size] = ranks
-        count[lo : lo + sub.size] = np.isfinite(values).sum(axis=1)
-        estimation[lo : lo + sub.size] = est_ranks[:, cols]
+        n = values.shape[0]
+        together[lo : lo + n] = ranks
+        count[lo : lo + n] = np.isfinite(values).sum(axis=1)
+        estimation[lo : lo + n] = est_ranks[:, cols]
     where = np.full(panel.n, -1, dtype=np.int64)
     where[rows] = np.arange(rows.size)
     return together, count, estimation, where
