@@ -253,7 +253,7 @@ def run_dask(args: argparse.Namespace) -> None:
     from distributed import Client, LocalCluster
 
     from eventstudy import EventStudy
-    from eventstudy.backends.dask import DaskBackend
+    from eventstudy.backends.dask import DaskBackend, ParquetPriceSource
     from eventstudy.data.cache import write_parquet_partitions
 
     rng = np.random.default_rng(args.seed + 2)
@@ -264,7 +264,10 @@ def run_dask(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         write_parquet_partitions(full, Path(tmp) / "prices")
         t_write = time.perf_counter() - t0
-        study = EventStudy(events, universe, prices, start="2013-01-01", end="2026-12-31")
+        n_rows = len(full)
+        del prices, full  # from here on the client knows the prices only as the dataset on disk
+        source = ParquetPriceSource(str(Path(tmp) / "prices"))
+        study = EventStudy(events, universe, source, start="2013-01-01", end="2026-12-31")
         backend = DaskBackend(dataset=Path(tmp) / "prices", chunk_size=args.dask_chunk, split="events", keep_ar=False)
         with (
             LocalCluster(
@@ -289,7 +292,7 @@ def run_dask(args: argparse.Namespace) -> None:
         + ", ".join(f"{v:.0f}" for v in peaks.values())
         + f" | {rss0:.0f} → {maxrss_mib():.0f} | {len(res.test_table):,} |"
     )
-    print(f"writing the Parquet dataset ({len(full):,} rows, {args.securities + 1} tickers): {t_write:.1f} s")
+    print(f"writing the Parquet dataset ({n_rows:,} rows, {args.securities + 1} tickers): {t_write:.1f} s")
 
 
 def bench_cache(n_tickers: int = 500, years: int = 20) -> None:

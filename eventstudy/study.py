@@ -585,9 +585,7 @@ class EventStudy:
         )
 
 
-def _event_window_sessions(
-    sess: pd.DatetimeIndex, day0: pd.Series, event_window: tuple[int, int]
-) -> pd.DatetimeIndex:
+def _event_window_sessions(sess: pd.DatetimeIndex, day0: pd.Series, event_window: tuple[int, int]) -> pd.DatetimeIndex:
     """The sessions of ``sess`` inside the event window of any of the ``day0`` dates."""
     pos = sess.searchsorted(pd.DatetimeIndex(day0)).astype(np.int64)
     offsets = np.arange(event_window[0], event_window[1] + 1)
@@ -650,14 +648,15 @@ def _ar_table(panel: Any, abn: Any) -> pd.DataFrame:
     rows = np.flatnonzero(usable)
     n, t = rows.size, cols.size
     keys = panel.keys.iloc[rows]
+    cells = np.ix_(rows, cols)  # the event-window cells only, not whole rows
     return pd.DataFrame(
         {
             "event_id": np.repeat(keys["event_id"].to_numpy(), t),
             "ticker": np.repeat(keys["ticker"].to_numpy(), t),
             "event_day": np.tile(panel.rel[cols], n),
-            "date": pd.to_datetime(panel.dates[rows][:, cols].ravel()).date,
-            "ret": panel.ret[rows][:, cols].ravel(),
-            "ar": abn.ar[rows][:, cols].ravel(),
-            "sar": abn.sar[rows][:, cols].ravel(),
+            "date": pd.to_datetime(panel.dates[cells].ravel()).date,
+            "ret": panel.ret[cells].ravel(),
+            "ar": abn.ar[cells].ravel(),
+            "sar": abn.sar[cells].ravel(),
         }
     )

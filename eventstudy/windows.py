@@ -55,6 +55,9 @@ class Panel:
         return int(day - self.rel[0])
 
 
+_ALIGN_BLOCK = 8192
+
+
 def build_panel(
     firm_events: pd.DataFrame,
     returns: Mapping[str, pd.Series],
@@ -92,9 +95,11 @@ def build_panel(
         tickers = pd.unique(pd.concat([keys.loc[rows, "ticker"], keys.loc[rows, "benchmark"]]).dropna())
         wide = pd.DataFrame({tk: returns[tk] for tk in tickers if tk in returns}, index=sess, dtype=float)
         cols = {tk: j for j, tk in enumerate(wide.columns)}
-        mat = np.concatenate([wide.to_numpy(), np.full((len(sess), 1), np.nan)], axis=1)  # last column: no data
-        nodata = mat.shape[1] - 1
-        valid = ~np.isnan(mat)
+        # last column: no data; last row: outside the sessions
+        mat = np.full((len(sess) + 1, wide.shape[1] + 1), np.nan)
+        mat[:-1, :-1] = wide.to_numpy()
+        nodata, outside = mat.shape[1] - 1, mat.shape[0] - 1
+        valid = ~np.isnan(mat[:-1])
         any_valid = valid.any(axis=0)
         first_pos = np.where(any_valid, valid.argmax(axis=0), -1)
         last_pos = np.where(any_valid, len(sess) - 1 - valid[::-1].argmax(axis=0), -1)
@@ -104,13 +109,16 @@ def build_panel(
             [cols.get(tk, nodata) if isinstance(tk, str) else nodata for tk in keys.loc[rows, "benchmark"]]
         )
         pos0 = sess.get_indexer(pd.DatetimeIndex(keys.loc[rows, "day0"]))
-        pos = pos0[:, None] + rel[None, :]
-        inside = (pos >= 0) & (pos < len(sess)) & (pos0[:, None] >= 0)
-        safe = np.where(inside, pos, 0)
-        ret[rows] = np.where(inside, mat[safe, sec[:, None]], np.nan)
-        mret[rows] = np.where(inside, mat[safe, bench[:, None]], np.nan)
-        sess_values = sess.values.astype("datetime64[ns]")
-        dates[rows] = np.where(inside, sess_values[safe], np.datetime64("NaT"))
+        sess_values = np.append(sess.values.astype("datetime64[ns]"), np.datetime64("NaT"))
+        # blocks of rows, so that the position arrays stay small next to the panel itself
+        for b in range(0, rows.size, _ALIGN_BLOCK):
+            at = rows[b : b + _ALIGN_BLOCK]
+            p0 = pos0[b : b + _ALIGN_BLOCK, None]
+            pos = p0 + rel[None, :]
+            pos[(pos < 0) | (pos >= len(sess)) | (p0 < 0)] = outside
+            ret[at] = mat[pos, sec[b : b + _ALIGN_BLOCK, None]]
+            mret[at] = mat[pos, bench[b : b + _ALIGN_BLOCK, None]]
+            dates[at] = sess_values[pos]
         has = first_pos[sec] >= 0
         first[rows] = np.where(has, sess_values[np.maximum(first_pos[sec], 0)], np.datetime64("NaT"))
         last[rows] = np.where(has, sess_values[np.maximum(last_pos[sec], 0)], np.datetime64("NaT"))

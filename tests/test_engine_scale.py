@@ -129,3 +129,54 @@ def test_bad_method_and_fast_without_closed_form_are_refused():
     got = compute_abnormal(panel, Custom(), WINDOWS, min_estimation=60)
     ref = compute_abnormal(panel, MarketModel(), WINDOWS, min_estimation=60, method="generic")
     assert_same(got, ref, rtol=0)
+
+
+def test_alignment_is_the_same_in_any_block_size(monkeypatch):
+    """build_panel aligns rows in blocks; blocks of 2 rows give the panel of one block, and each cell is the
+    ticker's return on the session ``day0 + τ`` of its exchange (NaN/NaT off the sessions or without data)."""
+    from eventstudy import windows
+
+    rng = np.random.default_rng(11)
+    sess = {"XNYS": pd.bdate_range("2024-01-02", periods=60), "XASX": pd.bdate_range("2024-01-03", periods=55)}
+    returns = {
+        "A": pd.Series(rng.normal(0, 0.02, 60), index=sess["XNYS"]),
+        "B": pd.Series(rng.normal(0, 0.02, 40), index=sess["XNYS"][20:]),
+        "M": pd.Series(rng.normal(0, 0.01, 60), index=sess["XNYS"]),
+        "C": pd.Series(rng.normal(0, 0.02, 55), index=sess["XASX"]),
+        "N": pd.Series(rng.normal(0, 0.01, 55), index=sess["XASX"]),
+    }
+    rows = [
+        ("A", "XNYS", "M", 3),  # the estimation window starts before the first session
+        ("B", "XNYS", "M", 30),  # B has no returns before its 21st session
+        ("A", "XNYS", "M", 58),  # the event window runs past the last session
+        ("Z", "XNYS", "M", 30),  # no returns at all
+        ("C", "XASX", "N", 25),
+        ("C", "XASX", None, 25),  # no benchmark
+        ("A", "XNYS", "M", 30),
+    ]
+    fe = pd.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(len(rows))],
+            "ticker": [r[0] for r in rows],
+            "exchange": [r[1] for r in rows],
+            "benchmark": [r[2] for r in rows],
+            "day0": [sess[r[1]][r[3]] for r in rows],
+        }
+    )
+    kw = {"estimation_window": (-8, -3), "event_window": (-2, 2)}
+    whole = windows.build_panel(fe, returns, sess, **kw)
+    monkeypatch.setattr(windows, "_ALIGN_BLOCK", 2)
+    blocks = windows.build_panel(fe, returns, sess, **kw)
+    np.testing.assert_array_equal(whole.ret, blocks.ret)
+    np.testing.assert_array_equal(whole.mret, blocks.mret)
+    np.testing.assert_array_equal(whole.dates, blocks.dates)
+    pd.testing.assert_frame_equal(whole.keys, blocks.keys)
+    for i, (tk, ex, bench, p0) in enumerate(rows):
+        for j, tau in enumerate(whole.rel):
+            p = p0 + tau
+            on = 0 <= p < len(sess[ex])
+            date = sess[ex][p] if on else pd.NaT
+            assert pd.Timestamp(whole.dates[i, j]) is pd.NaT if not on else pd.Timestamp(whole.dates[i, j]) == date
+            for value, source in ((whole.ret[i, j], tk), (whole.mret[i, j], bench)):
+                expected = returns[source].get(date, np.nan) if on and source in returns else np.nan
+                assert value == expected or (np.isnan(value) and np.isnan(expected))

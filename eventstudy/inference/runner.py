@@ -419,7 +419,7 @@ def aar_table(panel: Panel, abn: Abnormal, group_by: Sequence[str], *, level: fl
     columns = ["event_id", "group", "event_day", "nobs", "aar", "caar", "sd_car", "ci_low", "ci_high"]
     for event_id, label, rows in group_cells(panel.keys, group_by):
         use = rows[full[rows]]
-        ar = abn.ar[use][:, cols]
+        ar = abn.ar[np.ix_(use, cols)]
         n = len(use)
         aar = ar.mean(axis=0) if n else np.full(len(cols), np.nan)
         cum = np.cumsum(ar, axis=1)
