@@ -156,7 +156,11 @@ def pairwise_correlation(resid: np.ndarray, dates: np.ndarray, *, min_periods: i
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(firm, minlength=n), out=indptr[1:])
         gt = sparse.csr_array((np.ones(firm.size), date, indptr), shape=(n, days))
-        both = gt @ np.hstack([gap.astype(float), e, ee])  # sparse × dense: the sums over each firm's missing dates
+        dense = np.empty((days, 3 * n))  # C-ordered: scipy's sparse × dense product walks its rows
+        dense[:, :n] = gap
+        dense[:, n : 2 * n] = e
+        dense[:, 2 * n :] = ee
+        both = gt @ dense  # the sums over each firm's missing dates
         missing = both[:, :n].diagonal().copy()
         cnt = both[:, :n]
         cnt -= missing[:, None]

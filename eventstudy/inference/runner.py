@@ -49,9 +49,10 @@ def make_cell(panel: Panel, abn: Abnormal, rows: np.ndarray) -> Cell:
     est = abn.estimation_used[rows]
     cols = np.flatnonzero(panel.estimation)
     keep = est | panel.event[None, :]
+    sub = np.ix_(rows, cols)  # C-ordered, as the BLAS products of the tests want (a[rows][:, cols] is not)
     return Cell(
-        resid=np.where(est[:, cols], abn.ar[rows][:, cols], np.nan),
-        resid_dates=panel.dates[rows][:, cols],
+        resid=np.where(abn.estimation_used[sub], abn.ar[sub], np.nan),
+        resid_dates=panel.dates[sub],
         ar_all=lambda: np.where(keep, abn.ar[rows], np.nan),
         sar_all=lambda: np.where(keep, abn.sar[rows], np.nan),
         nobs=abn.nobs[rows].astype(float),
@@ -333,7 +334,8 @@ def run_tests(
             at = where[fitted]
             cell.put("rank_z", rank_z_parts(together[at] / (count[at, None] + 1.0) - 0.5))
             cols = cell.estimation_cols
-            sar = np.where(abn.estimation_used[fitted][:, cols], abn.sar[fitted][:, cols], np.nan)
+            sub = np.ix_(fitted, cols)
+            sar = np.where(abn.estimation_used[sub], abn.sar[sub], np.nan)
             cell.put("grank_t", grank_parts(sar, estimation[at].astype(float)))
         out = []
         for w, window in enumerate(abn.windows):
