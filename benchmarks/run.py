@@ -357,7 +357,18 @@ def main() -> None:
     ap.add_argument("--dask-chunk", type=int, default=50_000, help="firm-events per Dask task")
     ap.add_argument("--skip-fit", action="store_true", help="skip the end-to-end fit()")
     ap.add_argument("--seed", type=int, default=1985)
+    ap.add_argument(
+        "--only",
+        choices=("fit", "dask"),
+        help="run only the end-to-end fit() or only the Dask run, in a fresh process (its own peak memory)",
+    )
     args = ap.parse_args()
+    if args.only == "fit":
+        run_fit(args)
+        return
+    if args.only == "dask":
+        run_dask(args)
+        return
     rng = np.random.default_rng(args.seed)
     import scipy
     import statsmodels
