@@ -26,7 +26,8 @@ class EventStudyResults:
         One row per firm-event: keys, ``status``, ``n_estimation``, ``alpha``, ``beta``, ``sigma`` and, per CAR
         window, ``car_A_B``, ``var_car_A_B`` and ``scar_A_B``.
     ar
-        Long table of event-window days: ``event_id, ticker, event_day, date, ret, ar, sar``.
+        Long table of event-window days: ``event_id, ticker, event_day, date, ret, ar, sar`` (``date`` the session,
+        datetime64).
     test_table
         Every test on every event × group × window.
     caar_table

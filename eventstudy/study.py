@@ -654,7 +654,7 @@ def _ar_table(panel: Any, abn: Any) -> pd.DataFrame:
             "event_id": np.repeat(keys["event_id"].to_numpy(), t),
             "ticker": np.repeat(keys["ticker"].to_numpy(), t),
             "event_day": np.tile(panel.rel[cols], n),
-            "date": pd.to_datetime(panel.dates[cells].ravel()).date,
+            "date": panel.dates[cells].ravel(),  # the session (datetime64), not a Python date per row
             "ret": panel.ret[cells].ravel(),
             "ar": abn.ar[cells].ravel(),
             "sar": abn.sar[cells].ravel(),

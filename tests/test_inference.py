@@ -326,7 +326,7 @@ def test_sign_exact_pvalue_is_binomtest_for_every_count():
 
 @pytest.mark.parametrize("missing", [0.01, 0.3])
 def test_pairwise_correlation_matches_pandas_on_aligned_dates(missing):
-    """Few gaps take the sparse route, many the dense one; both are pandas' pairwise-complete Pearson."""
+    """Few gaps or many, and a firm short of common dates: pandas' pairwise-complete Pearson."""
     from eventstudy.inference.parametric import pairwise_correlation
 
     rng = np.random.default_rng(9)
