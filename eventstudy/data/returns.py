@@ -89,9 +89,7 @@ class ReturnsFrame:
         """The dates noted with ``reason`` (e.g. ``"halt"`` or ``"off_calendar"``)."""
         if reason not in NOTE_REASONS:
             raise ConfigError(
-                located(
-                    "reason", "unknown note reason", value=reason, fix=f"use one of {', '.join(NOTE_REASONS)}"
-                )
+                located("reason", "unknown note reason", value=reason, fix=f"use one of {', '.join(NOTE_REASONS)}")
             )
         return pd.DatetimeIndex(self.notes.loc[self.notes["reason"] == reason, "date"], name="date")
 
@@ -112,7 +110,8 @@ def _dates(index: pd.Index, *, where: str) -> pd.DatetimeIndex:
         idx = idx.tz_localize(None)
     if idx.hasnans:
         raise PriceDataError(located(where, "the index has an empty date", fix="drop rows without a date"))
-    return idx.normalize().astype("datetime64[ns]")
+    # the date of each stamp (floor to midnight) in numpy: DatetimeIndex.normalize infers a frequency each call
+    return pd.DatetimeIndex(idx.values.astype("datetime64[D]").astype("datetime64[ns]"), name=idx.name)
 
 
 def to_returns(
@@ -195,9 +194,7 @@ def to_returns(
         )
         if vol_series.index.has_duplicates:
             d = vol_series.index[vol_series.index.duplicated()][0]
-            raise PriceDataError(
-                located(f"volume[{d:%Y-%m-%d}]", "duplicated date", fix="keep one row per date")
-            )
+            raise PriceDataError(located(f"volume[{d:%Y-%m-%d}]", "duplicated date", fix="keep one row per date"))
         vol = vol_series.reindex(dates).to_numpy()
 
     finite = np.isfinite(values)
