@@ -101,14 +101,14 @@ def signed_rank(x: np.ndarray) -> tuple[float, float]:
     ranks, _ = average_ranks(np.abs(d)[None, :], threads=1)
     ranks = ranks[0]
     w_plus = float(ranks[d > 0].sum())
-    tied = bool(np.unique(ranks).size < m)
+    _, counts = np.unique(ranks, return_counts=True)  # the sizes of the groups of tied |x|
+    tied = counts.size < m
     if n <= 50 and not tied and m == n:
         total = m * (m + 1) // 2
         k = int(min(w_plus, total - w_plus))
         return w_plus, float(min(1.0, 2.0 * signed_rank_cdf(m)[k]))
     if n <= 13:
         return w_plus, float(stats.wilcoxon(x, alternative="two-sided", correction=True, method="auto").pvalue)
-    _, counts = np.unique(ranks, return_counts=True)
     se = np.sqrt((m * (m + 1.0) * (2.0 * m + 1.0) - np.sum(counts**3.0 - counts) / 2.0) / 24.0)
     z = (w_plus - m * (m + 1.0) / 4.0) / se
     z -= np.sign(z) * 0.5 / se

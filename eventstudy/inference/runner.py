@@ -217,7 +217,7 @@ def panel_ranks(panel: Panel, abn: Abnormal, rows: np.ndarray) -> tuple[np.ndarr
         cols = slice(cols[0], cols[-1] + 1)  # the usual layout: the estimation window is one run of columns
     together = np.empty((rows.size, panel.rel.size), dtype=np.float32)
     count = np.empty(rows.size)
-    estimation = np.empty((rows.size, np.flatnonzero(panel.estimation).size), dtype=np.float32)
+    estimation = np.empty((rows.size, int(panel.estimation.sum())), dtype=np.float32)
     block = 4096  # a few MB per block: it stays in cache and its temporaries are reused, not page-faulted
     for lo in range(0, rows.size, block):
         sub = rows[lo : lo + block]
