@@ -216,14 +216,13 @@ def b1_study_frames(
     return events, universe, prices
 
 
-def reset_peak() -> bool:
+def reset_peak() -> None:
     """Reset this process's VmHWM to its current RSS (Linux ``/proc/self/clear_refs``), so that the next
-    :func:`maxrss_mib` is the peak of what follows, not of the whole run."""
+    :func:`maxrss_mib` is the peak of what follows, not of the whole run (elsewhere the mark is left as it is)."""
     try:
         Path("/proc/self/clear_refs").write_text("5")
-        return True
     except OSError:
-        return False
+        pass
 
 
 def run_fit(args: argparse.Namespace) -> None:

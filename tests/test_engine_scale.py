@@ -176,7 +176,10 @@ def test_alignment_is_the_same_in_any_block_size(monkeypatch):
             p = p0 + tau
             on = 0 <= p < len(sess[ex])
             date = sess[ex][p] if on else pd.NaT
-            assert pd.Timestamp(whole.dates[i, j]) is pd.NaT if not on else pd.Timestamp(whole.dates[i, j]) == date
+            if on:
+                assert pd.Timestamp(whole.dates[i, j]) == date
+            else:
+                assert pd.Timestamp(whole.dates[i, j]) is pd.NaT
             for value, source in ((whole.ret[i, j], tk), (whole.mret[i, j], bench)):
                 expected = returns[source].get(date, np.nan) if on and source in returns else np.nan
                 assert value == expected or (np.isnan(value) and np.isnan(expected))

@@ -22,6 +22,7 @@ __all__ = [
     "group_cells",
     "make_cell",
     "make_sample",
+    "on_estimation_days",
     "panel_ranks",
     "portfolio_car",
     "portfolio_fit",
@@ -44,15 +45,21 @@ TEST_COLUMNS = [
 ]
 
 
+def on_estimation_days(abn: Abnormal, values: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``values`` (an ``(n, T)`` engine array) of ``rows`` on the estimation columns ``cols``, NaN on the days the
+    fit did not use. C-ordered, as the BLAS products of the tests want (``a[rows][:, cols]`` is not)."""
+    sub = np.ix_(rows, cols)
+    return np.where(abn.estimation_used[sub], values[sub], np.nan)
+
+
 def make_cell(panel: Panel, abn: Abnormal, rows: np.ndarray) -> Cell:
     """The :class:`Cell` of the fitted firm-events ``rows``: their estimation residuals, ARs and SARs."""
     est = abn.estimation_used[rows]
     cols = np.flatnonzero(panel.estimation)
     keep = est | panel.event[None, :]
-    sub = np.ix_(rows, cols)  # C-ordered, as the BLAS products of the tests want (a[rows][:, cols] is not)
     return Cell(
-        resid=np.where(abn.estimation_used[sub], abn.ar[sub], np.nan),
-        resid_dates=panel.dates[sub],
+        resid=on_estimation_days(abn, abn.ar, rows, cols),
+        resid_dates=panel.dates[np.ix_(rows, cols)],
         ar_all=lambda: np.where(keep, abn.ar[rows], np.nan),
         sar_all=lambda: np.where(keep, abn.sar[rows], np.nan),
         nobs=abn.nobs[rows].astype(float),
@@ -333,9 +340,7 @@ def run_tests(
             together, count, estimation, where = ranked
             at = where[fitted]
             cell.put("rank_z", rank_z_parts(together[at] / (count[at, None] + 1.0) - 0.5))
-            cols = cell.estimation_cols
-            sub = np.ix_(fitted, cols)
-            sar = np.where(abn.estimation_used[sub], abn.sar[sub], np.nan)
+            sar = on_estimation_days(abn, abn.sar, fitted, cell.estimation_cols)
             cell.put("grank_t", grank_parts(sar, estimation[at].astype(float)))
         out = []
         for w, window in enumerate(abn.windows):
