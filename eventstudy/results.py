@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,9 @@ class EventStudyResults:
     world_returns
         Returns of the world index (``world_index``, ACWI by default) when the universe holds it, for the
         local- plus world-index robustness check.
+    analyses
+        Read-only mapping of the analyse stage's outputs, computed before any renderer runs, by name (for example
+        ``"claims"``, ``"mvrm"``, ``"robustness"``). Renderers read them; they never compute them.
     """
 
     firm_events: pd.DataFrame
@@ -59,6 +63,7 @@ class EventStudyResults:
     panel: Panel | None = field(default=None, repr=False, compare=False)
     abnormal: Abnormal | None = field(default=None, repr=False, compare=False)
     world_returns: pd.Series | None = field(default=None, repr=False, compare=False)
+    analyses: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
 
     # ----------------------------------------------------------------- labelled views
     @property
@@ -72,6 +77,11 @@ class EventStudyResults:
         out = self.firm_events.set_index(["event_id", "ticker"])[cols]
         out.columns = self.windows
         return out
+
+    @property
+    def claims(self) -> pd.DataFrame | None:
+        """The study's claims (headline event × group × headline window), or None before the analyse stage."""
+        return self.analyses.get("claims")
 
     @property
     def caar(self) -> pd.DataFrame:
