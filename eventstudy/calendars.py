@@ -4,7 +4,10 @@ This module wraps :mod:`exchange_calendars`; it does no other I/O. It implements
 
 - **day 0** of an announcement for exchange X is the first regular session of X whose close is *strictly*
   after the announcement instant (early closes included, exactly as ``exchange_calendars`` gives them);
-- a date-only announcement is taken as 23:59:59 in the announcer's time zone (:func:`day_instant`);
+- a date-only announcement (``time_precision = day``) has day 0 on the session of its calendar date in the
+  announcer's zone, or the next session when that date is not one (:func:`date_day0`); the older rule, the
+  announcement at 23:59:59 in the announcer's zone (:func:`day_instant`), is kept as a robustness variant
+  (``date_rule="end_of_day"``). :func:`day0_table` says which rule made each day 0;
 - event time counts sessions of the security's own exchange (:func:`event_day_offset`,
   :func:`shift_sessions`).
 
@@ -44,7 +47,10 @@ __all__ = [
     "session_closes",
     "day0",
     "day_instant",
+    "date_day0",
     "day0_table",
+    "DAY0_RULES",
+    "DATE_RULES",
     "event_day_offset",
     "shift_sessions",
 ]
@@ -61,6 +67,15 @@ _ALIASES: dict[str, str] = {"XSHE": "XSHG"}
 _EARLIEST_START = pd.Timestamp("2000-01-03")
 _NAT = np.iinfo(np.int64).min  # the int64 value of NaT
 _DAY_NS = 86_400 * 10**9
+
+#: The rules that make a day 0 (the ``rule`` column of :func:`day0_table` and ``day0.csv``).
+DAY0_RULES: dict[str, str] = {
+    "first_close_after": "timed announcement: the first session whose close is strictly after the instant",
+    "calendar_date": "date-only announcement: the session of its calendar date in the announcer's zone, or the next",
+    "end_of_day": "date-only announcement taken at 23:59:59 in the announcer's zone (late convention, robustness)",
+}
+#: The rules a study may choose for date-only announcements (METHODS §1); the first is the default.
+DATE_RULES: tuple[str, ...] = ("calendar_date", "end_of_day")
 
 DateLike: TypeAlias = "pd.Timestamp | _dt.date | str"
 Dates: TypeAlias = "DateLike | pd.Series | pd.DatetimeIndex | np.ndarray | list[Any]"
@@ -253,15 +268,11 @@ def _date_ns(value: Any, where: str) -> int:
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
-        raise CalendarError(
-            located(where, "not a date", value=value, fix="give a date like '2025-06-27'")
-        ) from exc
+        raise CalendarError(located(where, "not a date", value=value, fix="give a date like '2025-06-27'")) from exc
     if ts is pd.NaT:
         return _NAT
     if ts.tzinfo is not None:
-        raise CalendarError(
-            located(where, "a date has no time zone", value=value, fix="give the date alone, tz-naive")
-        )
+        raise CalendarError(located(where, "a date has no time zone", value=value, fix="give the date alone, tz-naive"))
     if ts != ts.normalize():
         raise CalendarError(
             located(where, "a date has no time of day", value=value, fix="give the date alone (midnight)")
@@ -518,29 +529,109 @@ def day_instant(date: DateLike, timezone: str) -> pd.Timestamp:
     return local.tz_convert("UTC")
 
 
-def day0_table(events: pd.DataFrame, exchanges: str | Iterable[str]) -> pd.DataFrame:
-    """Day 0 of every event on every exchange, as a long frame.
+def date_day0(date: Dates, exchange: str) -> Any:
+    """Day 0 of a date-only announcement: the session of ``exchange`` on ``date``, or the next session.
+
+    Parameters
+    ----------
+    date
+        The announcement's calendar date(s) in the announcer's time zone (tz-naive, no time of day). A scalar or
+        an array-like; missing values pass through as NaT.
+    exchange
+        A MIC or any ``exchange_calendars`` name (see :func:`get_calendar`).
+
+    Returns
+    -------
+    pandas.Timestamp or numpy.ndarray
+        The session date(s), tz-naive: a ``Timestamp`` for a scalar, a ``datetime64[ns]`` array otherwise.
+
+    Raises
+    ------
+    CalendarError
+        If the exchange is unknown or a date lies outside the calendar.
+
+    Notes
+    -----
+    METHODS.md §1. The hour of a date-only announcement is unknown, so the session of its date is day 0 and the
+    headline window [0, 1] holds the first session after the news whatever the hour. The date is the
+    announcer's, not the exchange's: a Beijing Friday maps to Friday's session in New York, Sydney and Tokyo.
+
+    Examples
+    --------
+    >>> date_day0("2025-06-27", "XASX")
+    Timestamp('2025-06-27 00:00:00')
+    >>> date_day0("2025-06-28", "XSHG")
+    Timestamp('2025-06-30 00:00:00')
+    """
+    arr = _arrays(_canonical(exchange))
+    scalar = _is_scalar(date)
+    ns = np.array([_date_ns(date, "date")], dtype=np.int64) if scalar else _dates_ns(date, "date").ravel()
+    valid = ns != _NAT
+    pos = np.searchsorted(arr.sessions, ns, side="left")
+    bad = valid & ((pos >= arr.sessions.size) | (ns < arr.sessions[0]))
+    if bad.any():
+        raise CalendarError(
+            located(
+                "date",
+                f"outside the {exchange} calendar, which spans {_span(arr)}",
+                value=str(_ts(ns[np.argmax(bad)]).date()),
+                fix="use a date within the calendar's span",
+            )
+        )
+    out = np.full(ns.shape, _NAT, dtype=np.int64)
+    out[valid] = arr.sessions[pos[valid]]
+    if scalar:
+        return pd.NaT if out[0] == _NAT else _ts(out[0])
+    return _as_dates(out.reshape(np.shape(date)))
+
+
+def _local_dates_ns(instants: pd.Series, zones: pd.Series) -> np.ndarray:
+    """The calendar date (int64 ns, naive midnight) of each instant in its own time zone."""
+    out = np.full(len(instants), _NAT, dtype=np.int64)
+    values = instants.reset_index(drop=True)
+    for zone, idx in pd.Series(np.arange(len(values))).groupby(zones.reset_index(drop=True).to_numpy()).groups.items():
+        idx = np.asarray(idx)
+        try:
+            local = pd.DatetimeIndex(values.iloc[idx]).tz_convert(str(zone))
+        except (TypeError, ValueError, KeyError) as exc:
+            raise CalendarError(
+                located("events:timezone", "unknown time zone", value=zone, fix="give an IANA zone name")
+            ) from exc
+        out[idx] = local.tz_localize(None).normalize().as_unit("ns").asi8
+    return out
+
+
+def day0_table(
+    events: pd.DataFrame, exchanges: str | Iterable[str], *, date_rule: str = "calendar_date"
+) -> pd.DataFrame:
+    """Day 0 of every event on every exchange, as a long frame, with the rule that made it.
 
     Parameters
     ----------
     events
-        A frame with columns ``event_id`` and ``announced_at_utc`` (tz-aware instants; NaT allowed).
+        A frame with columns ``event_id`` and ``announced_at_utc`` (tz-aware instants; NaT allowed). With the
+        columns ``time_precision`` and ``timezone`` (as in an events table), rows of precision ``day`` are
+        date-only announcements and follow ``date_rule``; without them every row is a timed announcement.
     exchanges
         The exchanges (MICs or ``exchange_calendars`` names); a single string means one exchange.
+    date_rule
+        For date-only announcements: ``"calendar_date"`` (default; :func:`date_day0` of the announcer's date) or
+        ``"end_of_day"`` (the instant 23:59:59 in the announcer's zone, the late convention kept as a
+        robustness variant).
 
     Returns
     -------
     pandas.DataFrame
-        Columns exactly ``event_id, exchange, announced_at_utc, day0``; one row per event × exchange, ordered
-        by event (in the order of ``events``) and then by exchange (in the order given). ``day0`` is a
-        tz-naive session date, NaT where the instant is NaT.
+        Columns exactly ``event_id, exchange, announced_at_utc, day0, rule``; one row per event × exchange,
+        ordered by event (in the order of ``events``) and then by exchange (in the order given). ``day0`` is a
+        tz-naive session date, NaT where the instant is NaT; ``rule`` is a key of :data:`DAY0_RULES`.
 
     Raises
     ------
     EventsError
         If a required column is missing.
     CalendarError
-        If an exchange is unknown or an instant cannot be mapped (see :func:`day0`).
+        If an exchange or ``date_rule`` is unknown or an instant cannot be mapped (see :func:`day0`).
 
     Examples
     --------
@@ -560,15 +651,31 @@ def day0_table(events: pd.DataFrame, exchanges: str | Iterable[str]) -> pd.DataF
                 fix="give a frame with columns event_id and announced_at_utc",
             )
         )
+    if date_rule not in DATE_RULES:
+        raise CalendarError(
+            located(
+                "date_rule", "unknown rule for date-only announcements", value=date_rule, fix=" or ".join(DATE_RULES)
+            )
+        )
     names = [exchanges] if isinstance(exchanges, str) else list(exchanges)
     for name in names:
         _canonical(name)
     instants = events["announced_at_utc"]
     ns = _instants_ns(instants, "events:announced_at_utc")
     n, k = len(events), len(names)
+    dated = np.zeros(n, dtype=bool)
+    if {"time_precision", "timezone"} <= set(events.columns):
+        dated = (events["time_precision"].astype(str).to_numpy() == "day") & (ns != _NAT)
+    by_date = dated if date_rule == "calendar_date" else np.zeros(n, dtype=bool)
+    local = np.full(n, _NAT, dtype=np.int64)
+    if by_date.any():
+        local[by_date] = _local_dates_ns(instants[by_date], events["timezone"][by_date])
     grid = np.empty((n, k), dtype=np.int64)
     for j, name in enumerate(names):
-        grid[:, j] = _day0_ns(ns, name, "events:announced_at_utc")
+        grid[:, j] = _day0_ns(np.where(by_date, _NAT, ns), name, "events:announced_at_utc")
+        if by_date.any():
+            grid[by_date, j] = _dates_ns(date_day0(_as_dates(local[by_date]), name), "date")
+    rule = np.where(dated, date_rule, "first_close_after").astype(object)
     rows = np.repeat(np.arange(n), k)
     return pd.DataFrame(
         {
@@ -576,6 +683,7 @@ def day0_table(events: pd.DataFrame, exchanges: str | Iterable[str]) -> pd.DataF
             "exchange": np.tile(np.array(names, dtype=object), n),
             "announced_at_utc": instants.iloc[rows].reset_index(drop=True),
             "day0": _as_dates(grid.ravel()),
+            "rule": rule[rows],
         }
     )
 
@@ -688,9 +796,7 @@ def shift_sessions(exchange: str, day0: Dates, n: int | np.ndarray | pd.Series |
         if steps.dtype.kind == "f" and np.all(np.isfinite(steps)) and np.all(steps == np.round(steps)):
             steps = steps.astype(np.int64)
         else:
-            raise CalendarError(
-                located("n", "session offsets must be integers", value=n, fix="give whole numbers")
-            )
+            raise CalendarError(located("n", "session offsets must be integers", value=n, fix="give whole numbers"))
     target = p0 + steps.astype(np.int64)
     outside = (target < 0) | (target >= arr.sessions.size)
     if np.any(outside):

@@ -72,6 +72,7 @@ class StudySpec:
     world_index: str = "ACWI"
     factors: Path | None = None
     factors_percent: bool = False
+    date_rule: str = "calendar_date"
     out: Path = Path("reports")
     # data
     source: str = "yahoo"
@@ -91,6 +92,11 @@ class StudySpec:
         if not 0 <= self.thin_trading_share <= 1:
             raise ConfigError(
                 f"study.toml:thin_trading_share: must lie in [0, 1] (got {self.thin_trading_share}); fix: use e.g. 0.2"
+            )
+        if self.date_rule not in ("calendar_date", "end_of_day"):
+            raise ConfigError(
+                f"study.toml:date_rule: must be 'calendar_date' or 'end_of_day' (got {self.date_rule!r}); "
+                "fix: pick one (METHODS §1)"
             )
         if self.return_kind not in ("simple", "log"):
             raise ConfigError(

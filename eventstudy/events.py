@@ -10,8 +10,12 @@ Timing follows METHODS §1:
   (``2025-04-02T16:00:00-04:00``) it is that instant; the offset must be the one ``timezone`` has at that
   moment. An ``approx`` time without an offset is read as local time in ``timezone``. An ``exact`` time must
   carry its offset.
-- ``day``: ``announced_at`` is a plain date (``2025-06-27``) and the instant is taken as 23:59:59 local time
-  in ``timezone``. That is the conservative choice: day 0 can be late, never early.
+- ``day``: ``announced_at`` is a plain date (``2025-06-27``). Its day 0 is the session of that date in
+  ``timezone`` or the next one (:func:`eventstudy.calendars.date_day0`). ``announced_at_utc`` holds 23:59:59
+  local time, the instant of the older, late convention kept as a robustness variant.
+- ``time_source`` (optional) says where an ``approx`` or ``exact`` time came from; ``early_announced_at``
+  (optional, a date and time with its UTC offset, in any zone) is an earlier release of the same news, the
+  announcement of the early-day-0 robustness variant (:meth:`EventTable.with_early_release`).
 
 Every problem raises an :class:`~eventstudy.errors.EventsError` whose one-line message names
 ``FILE:LINE:COLUMN`` (the header is line 1), the offending value and the fix.
@@ -72,6 +76,8 @@ OPTIONAL_EVENT_COLUMNS: tuple[str, ...] = (
     "confounders",
     "source_url",
     "research_id",
+    "time_source",
+    "early_announced_at",
 )
 
 #: Every column of a normalised events frame (before ``announced_at_utc``), in file order.
@@ -91,6 +97,8 @@ ALL_EVENT_COLUMNS: tuple[str, ...] = (
     "confounders",
     "source_url",
     "research_id",
+    "time_source",
+    "early_announced_at",
 )
 
 #: The column added by normalisation: the announcement instant as a tz-aware UTC Timestamp.
@@ -179,9 +187,7 @@ def read_csv_cells(path: str | Path, *, error: type[EventStudyError] = EventsErr
     except FileNotFoundError:
         raise error(located(str(path), "file not found", fix="check the path")) from None
     except OSError as exc:
-        raise error(
-            located(str(path), f"cannot read the file ({exc.strerror})", fix="check the path")
-        ) from None
+        raise error(located(str(path), f"cannot read the file ({exc.strerror})", fix="check the path")) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -220,8 +226,7 @@ def read_csv_cells(path: str | Path, *, error: type[EventStudyError] = EventsErr
                 raise error(
                     located(
                         f"{name}:{start}",
-                        f"the row has {len(cells)} cells but the header (line {header_line}) has "
-                        f"{len(header)}",
+                        f"the row has {len(cells)} cells but the header (line {header_line}) has {len(header)}",
                         value=delimiter.join(cells),
                         fix=f"quote cells that contain the delimiter {delimiter!r}, or add the missing cells",
                     )
@@ -403,8 +408,7 @@ def _instant(text: str, precision: str, zone: ZoneInfo, *, name: str, line: int)
                     where,
                     "a date with a time but time_precision is day",
                     value=text,
-                    fix=f"write the date only ({match.group('date')}) or set time_precision to exact or "
-                    "approx",
+                    fix=f"write the date only ({match.group('date')}) or set time_precision to exact or approx",
                 )
             )
         local = datetime.combine(date.fromisoformat(match.group("date")), _DAY_END, tzinfo=zone)
@@ -461,9 +465,22 @@ def _instant(text: str, precision: str, zone: ZoneInfo, *, name: str, line: int)
     return pd.Timestamp(first.astimezone(UTC))
 
 
-def _check_choice(
-    value: str, allowed: Sequence[str], where: str, what: str, *, blank_ok: bool = False
-) -> None:
+def _early_instant(text: str, where: str) -> pd.Timestamp:
+    """An earlier release of the news: a date and time with its UTC offset, in the zone where it happened."""
+    match = _ISO.fullmatch(text)
+    if match is None or match.group("time") is None or match.group("offset") is None:
+        raise EventsError(
+            located(
+                where,
+                "an early release needs a date, a time and its UTC offset",
+                value=text,
+                fix="write e.g. 2025-06-26T14:00:00-04:00, or leave the cell empty",
+            )
+        )
+    return pd.Timestamp(datetime.fromisoformat(text.replace(" ", "T", 1)))
+
+
+def _check_choice(value: str, allowed: Sequence[str], where: str, what: str, *, blank_ok: bool = False) -> None:
     if blank_ok and value == "":
         return
     if value not in allowed:
@@ -471,9 +488,7 @@ def _check_choice(
         hint = f"did you mean {close[0]!r}? " if close else ""
         blank = " (or leave it empty)" if blank_ok else ""
         raise EventsError(
-            located(
-                where, f"unknown {what}", value=value, fix=f"{hint}write one of {', '.join(allowed)}{blank}"
-            )
+            located(where, f"unknown {what}", value=value, fix=f"{hint}write one of {', '.join(allowed)}{blank}")
         )
 
 
@@ -562,6 +577,8 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
                         fix="give the full address, starting with https://",
                     )
                 )
+        if rec["early_announced_at"]:
+            _early_instant(rec["early_announced_at"], at("early_announced_at"))
         rec[INSTANT_COLUMN] = instant
         records.append(rec)
 
@@ -629,6 +646,24 @@ class EventTable:
 
     def __repr__(self) -> str:
         return f"EventTable({self.name!r}, {len(self)} events, {len(self.headline_ids)} headline)"
+
+    def with_early_release(self) -> EventTable:
+        """The table with each ``early_announced_at`` (an earlier release of the news) as the announcement.
+
+        Events without one are unchanged. The early time is read as an ``approx`` instant; this is the study's
+        early-day-0 robustness variant (METHODS §1).
+        """
+        frame = self.frame.drop(columns=[INSTANT_COLUMN]).copy()
+        early = frame["early_announced_at"].astype(str).str.strip() != ""
+        frame.loc[early, "announced_at"] = [
+            _early_instant(text, f"{self.name}:{event_id}:early_announced_at").tz_convert(zone).isoformat()
+            for text, zone, event_id in frame.loc[early, ["early_announced_at", "timezone", "event_id"]].itertuples(
+                index=False
+            )
+        ]
+        frame.loc[early, "time_precision"] = "approx"
+        frame.loc[early, "early_announced_at"] = ""
+        return EventTable(frame=_validate(frame_cells(frame, name=self.name, error=EventsError)), name=self.name)
 
     def subset(self, ids: Iterable[str]) -> EventTable:
         """The table restricted to ``ids``, in table order.

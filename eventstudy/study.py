@@ -105,6 +105,11 @@ class EventStudy:
         whether that file is in percent.
     seed
         Seed of the resampling tests.
+    date_rule
+        Day 0 of a date-only announcement (METHODS §1): ``"calendar_date"`` (the session of its date in the
+        announcer's zone, or the next) or ``"end_of_day"`` (the late 23:59:59 convention, a robustness variant).
+    early_release
+        Date each event that has an ``early_announced_at`` by that earlier release (the early-day-0 variant).
     """
 
     def __init__(
@@ -133,8 +138,19 @@ class EventStudy:
         world_index: str = "ACWI",
         factors: pd.DataFrame | str | os.PathLike[str] | None = None,
         factors_percent: bool = False,
+        date_rule: str = "calendar_date",
+        early_release: bool = False,
     ) -> None:
         self.events = _as_events(events)
+        if date_rule not in calendars.DATE_RULES:
+            raise ConfigError(
+                f"date_rule: unknown rule {date_rule!r}; fix: use one of {', '.join(calendars.DATE_RULES)}"
+            )
+        self.date_rule = date_rule
+        # the early-day-0 variant: each event released a session early (early_announced_at) is dated by that release
+        self.early_release = bool(early_release)
+        if self.early_release:
+            self.events = self.events.with_early_release()
         self.universe = _as_universe(universe)
         self.source = price_source_for(prices)
         self.world_index = world_index if isinstance(model, str) and model == "world" else None
@@ -207,14 +223,16 @@ class EventStudy:
         self.headline_event = headline_event or (self.events.headline_ids[0] if self.events.headline_ids else None)
         # every announcement must lie inside the calendar of every exchange studied (day 0 must exist)
         studied = list(pd.unique(self.securities()["exchange"]))
-        instants = self.events.frame[["event_id", "announced_at_utc"]]
+        instants = self._timing()
         try:
-            calendars.day0_table(instants, studied)
+            calendars.day0_table(instants, studied, date_rule=self.date_rule)
         except CalendarError:
             for ev in self.events.frame.itertuples():
                 for ex in studied:
                     try:
-                        calendars.day0_table(instants[instants["event_id"] == ev.event_id], [ex])
+                        calendars.day0_table(
+                            instants[instants["event_id"] == ev.event_id], [ex], date_rule=self.date_rule
+                        )
                     except CalendarError:
                         cal = calendars.get_calendar(ex)
                         raise EventsError(
@@ -227,6 +245,10 @@ class EventStudy:
                             )
                         ) from None
             raise
+
+    def _timing(self) -> pd.DataFrame:
+        """The columns of the events table that fix day 0 (METHODS §1)."""
+        return self.events.frame[["event_id", "announced_at_utc", "time_precision", "timezone"]]
 
     @staticmethod
     def _as_cache(cache: Any) -> Any:
@@ -274,6 +296,7 @@ class EventStudy:
             world_index=spec.world_index,
             factors=spec.factors,
             factors_percent=spec.factors_percent,
+            date_rule=spec.date_rule,
         )
 
     # ------------------------------------------------------------------ steps
@@ -284,7 +307,7 @@ class EventStudy:
         covering the data span and every window."""
         exchanges = list(pd.unique(secs["exchange"]))
         progress(f"mapping day 0 for {len(self.events)} events on {len(exchanges)} exchanges")
-        day0 = calendars.day0_table(self.events.frame[["event_id", "announced_at_utc"]], exchanges)
+        day0 = calendars.day0_table(self._timing(), exchanges, date_rule=self.date_rule)
         fe = (
             self.events.frame[["event_id"]]
             .merge(secs, how="cross")
@@ -359,8 +382,9 @@ class EventStudy:
         returns: dict[str, pd.Series] = {}
         notes = []
         by_ticker = dict(tuple(prices.groupby("ticker", sort=False)))
-        ev = self.events.frame[["event_id", "announced_at_utc"]]
-        day0 = calendars.day0_table(ev, list(pd.unique(frame.loc[tickers, "exchange"])))
+        day0 = calendars.day0_table(
+            self._timing(), list(pd.unique(frame.loc[tickers, "exchange"])), date_rule=self.date_rule
+        )
         event_days: dict[str, pd.DatetimeIndex] = {}
         for tk in tickers:
             row = frame.loc[tk]
@@ -573,6 +597,8 @@ class EventStudy:
                 "thin_trading_share": self.thin_trading_share,
                 "return_kind": self.return_kind,
                 "clean_estimation": self.clean_estimation,
+                "date_rule": self.date_rule,
+                "early_release": self.early_release,
                 "headline_event": self.headline_event,
                 "source": getattr(self.source, "name", type(self.source).__name__),
                 "data_start": str(loaded.start.date()),

@@ -158,7 +158,7 @@ def test_event_outside_the_calendar_is_an_error() -> None:
 
 
 def test_event_after_every_price_is_no_data_with_a_warning() -> None:
-    res, notes = fit(events=events_frame(("2025-01-15", "2025-06-02")))
+    res, notes = fit(events=events_frame(("2025-01-15", "2025-06-03")))
     assert status(res, "AAA", "ev2") == status(res, "BBB", "ev2") == "no_data"
     assert status(res, "AAA", "ev1") == "ok"
     assert notes == [
@@ -173,7 +173,7 @@ def test_event_before_every_price_is_pre_listing_with_a_warning() -> None:
     res, notes = fit(FrameSource(_long(prices)), min_estimation=10)
     assert status(res, "AAA", "ev1") == status(res, "BBB", "ev1") == "pre_listing"
     assert notes == [
-        "event ev1: day 0 2025-01-16 on XNYS lies before the first price of every security there (2025-02-03 to "
+        "event ev1: day 0 2025-01-15 on XNYS lies before the first price of every security there (2025-02-03 to "
         "2025-04-03); its firm-events on XNYS get the outcome pre_listing (no_data where the benchmark has no "
         "price either)"
     ]
@@ -195,8 +195,12 @@ UNIVERSE_CASES = [
     ),
     pytest.param(
         lambda f: f.assign(benchmark=["SPX", "SPY", ""]),
-        ["universe.csv:2:benchmark", "the benchmark of AAA is not a ticker of the universe (got 'SPX')",
-         "did you mean 'SPY'?", "add SPX as a row with group benchmark"],
+        [
+            "universe.csv:2:benchmark",
+            "the benchmark of AAA is not a ticker of the universe (got 'SPX')",
+            "did you mean 'SPY'?",
+            "add SPX as a row with group benchmark",
+        ],
         id="universe-benchmark-missing",
     ),
     pytest.param(
@@ -305,7 +309,7 @@ def test_constant_price_is_thin_trading() -> None:
 
 def test_series_shorter_than_the_estimation_window_is_short_estimation() -> None:
     prices = synthetic_prices()
-    day0 = SESSIONS.get_loc(pd.Timestamp("2025-01-16"))
+    day0 = SESSIONS.get_loc(pd.Timestamp("2025-01-15"))  # ev1 is date-only: day 0 is the session of its date
     prices.loc[prices.index < SESSIONS[day0 - 40], "AAA"] = float("nan")  # 29 estimation returns < 50
     res, _ = fit(FrameSource(_long(prices)))
     fe = res.firm_events.set_index(["event_id", "ticker"])
@@ -316,7 +320,7 @@ def test_series_shorter_than_the_estimation_window_is_short_estimation() -> None
 
 def test_halt_run_in_the_event_window_is_missing_event_window() -> None:
     prices = synthetic_prices()
-    day0 = SESSIONS.get_loc(pd.Timestamp("2025-01-16"))
+    day0 = SESSIONS.get_loc(pd.Timestamp("2025-01-15"))  # ev1 is date-only: day 0 is the session of its date
     prices.loc[SESSIONS[day0 + 1 : day0 + 3], "AAA"] = float("nan")  # halted on days +1 and +2
     res, _ = fit(FrameSource(_long(prices)))
     fe = res.firm_events.set_index(["event_id", "ticker"])
@@ -329,7 +333,7 @@ def test_halt_run_in_the_event_window_is_missing_event_window() -> None:
 def test_halt_run_in_the_estimation_window_is_short_estimation() -> None:
     prices = synthetic_prices()
     long = _long(prices).assign(volume=1e6)
-    day0 = SESSIONS.get_loc(pd.Timestamp("2025-01-16"))
+    day0 = SESSIONS.get_loc(pd.Timestamp("2025-01-15"))  # ev1 is date-only: day 0 is the session of its date
     halted = SESSIONS[day0 - 100 : day0 - 30]  # a vendor-kept halt: flat close, zero volume
     mask = (long["ticker"] == "AAA") & long["date"].isin(halted)
     long.loc[mask, "close"] = float(prices.loc[SESSIONS[day0 - 101], "AAA"])
@@ -347,7 +351,7 @@ def test_halt_run_in_the_estimation_window_is_short_estimation() -> None:
 
 TOML_CASES = [
     pytest.param(
-        'estimation_windw = [-250, -11]\n',
+        "estimation_windw = [-250, -11]\n",
         ["study.toml:estimation_windw: unknown key 'estimation_windw'", "did you mean 'estimation_window'?"],
         id="toml-unknown-key",
     ),

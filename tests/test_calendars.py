@@ -438,7 +438,7 @@ def events() -> pd.DataFrame:
 
 def test_day0_table_columns(events):
     table = day0_table(events, ["XNYS", "XSHG"])
-    assert list(table.columns) == ["event_id", "exchange", "announced_at_utc", "day0"]
+    assert list(table.columns) == ["event_id", "exchange", "announced_at_utc", "day0", "rule"]
 
 
 def test_day0_table_one_row_per_event_and_exchange_in_order(events):

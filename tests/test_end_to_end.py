@@ -35,7 +35,7 @@ OUTPUTS = {
     ],
     "ar.csv": ["event_id", "ticker", "event_day", "date", "ret", "ar", "sar"],
     "tests.csv": ["event_id", "group", "window", "test", "statistic", "pvalue", "distribution", "nobs"],
-    "day0.csv": ["event_id", "exchange", "announced_at_utc", "day0"],
+    "day0.csv": ["event_id", "exchange", "announced_at_utc", "day0", "rule"],
     "caar.csv": ["event_id", "group", "window", "nobs", "caar", "sd_car", "ci_low", "ci_high"],
     "aar.csv": ["event_id", "group", "event_day", "nobs", "aar", "caar", "sd_car", "ci_low", "ci_high"],
     "outcomes.csv": ["event_id", "ticker", "group", "exchange", "day0", "status", "reason"],
@@ -91,14 +91,15 @@ def test_mp_pentagon_deal_day0(run_dir):
     assert row.ar == pytest.approx(0.49, abs=0.015)
 
 
-def test_lynas_day0_after_beijing_friday(run_dir):
-    """The 2025-06-27 formalisation (a Beijing Friday) reaches the ASX on its next session, Monday 2025-06-30."""
+def test_lynas_day0_on_the_beijing_friday(run_dir):
+    """The 2025-06-27 formalisation (a date-only Beijing Friday statement) has day 0 on Friday 2025-06-27 on the
+    ASX, as everywhere (METHODS §1), and day0.csv names the rule."""
     fe = pd.read_csv(run_dir / "firm_events.csv")
     row = fe[(fe.event_id == "jun27_deal_formalised") & (fe.ticker == "LYC.AX")].iloc[0]
-    assert row.day0 == "2025-06-30"
+    assert row.day0 == "2025-06-27"
     d0 = pd.read_csv(run_dir / "day0.csv")
-    by_ex = d0[d0.event_id == "jun27_deal_formalised"].set_index("exchange")["day0"]
-    assert by_ex["XNYS"] == "2025-06-27" and by_ex["XASX"] == "2025-06-30"
+    deal = d0[d0.event_id == "jun27_deal_formalised"].set_index("exchange")
+    assert (deal["day0"] == "2025-06-27").all() and (deal["rule"] == "calendar_date").all()
 
 
 def test_usar_before_listing_is_pre_listing(run_dir):

@@ -188,7 +188,7 @@ def test_unadjusted_split_outside_every_event_window_warns() -> None:
 
 def test_large_move_inside_an_event_window_is_not_flagged() -> None:
     prices = synthetic_prices()
-    day0 = calendars.day0(pd.Timestamp("2025-01-15 23:59:59", tz="America/New_York"), "XNYS")
+    day0 = calendars.date_day0("2025-01-15", "XNYS")  # a date-only event: the session of its date
     prices.loc[prices.index >= pd.Timestamp(day0), "AAA"] *= 2.2  # the news itself
     res, notes = fit(prices)
     assert not any(n.startswith("AAA:") for n in notes)
