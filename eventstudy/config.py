@@ -15,7 +15,15 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["StudySpec", "DEFAULT_CAR_WINDOWS", "read_study", "window_label", "PRICES_DIR_ENV"]
+__all__ = [
+    "StudySpec",
+    "DEFAULT_CAR_WINDOWS",
+    "REPORT_WINDOWS",
+    "read_study",
+    "window_label",
+    "with_report_windows",
+    "PRICES_DIR_ENV",
+]
 
 PRICES_DIR_ENV = "EVENTSTUDY_PRICES_DIR"
 
@@ -85,6 +93,15 @@ class StudySpec:
 
     def __post_init__(self) -> None:
         check_windows(self.estimation_window, self.event_window, self.car_windows)
+        if not _is_int(self.min_estimation):
+            raise ConfigError(
+                f"study.toml:min_estimation: must be a whole number (got {self.min_estimation!r}); fix: use e.g. 120"
+            )
+        if isinstance(self.thin_trading_share, bool) or not isinstance(self.thin_trading_share, int | float):
+            raise ConfigError(
+                "study.toml:thin_trading_share: must be a number between 0 and 1 "
+                f"(got {self.thin_trading_share!r}); fix: use e.g. 0.2"
+            )
         if self.min_estimation < 3:
             raise ConfigError(
                 f"study.toml:min_estimation: must be at least 3 (got {self.min_estimation}); fix: use e.g. 120"
@@ -124,7 +141,13 @@ def check_windows(estimation: tuple[int, int], event: tuple[int, int], car_windo
         )
     if not car_windows:
         raise ConfigError("study.toml:car_windows: empty; fix: give at least one window such as [0, 0]")
+    seen: set[tuple[int, int]] = set()
     for a, b in car_windows:
+        if (a, b) in seen:
+            raise ConfigError(
+                f"study.toml:car_windows: the window [{a}, {b}] is listed twice; fix: list each window once"
+            )
+        seen.add((a, b))
         if a > b:
             raise ConfigError(
                 f"study.toml:car_windows: start > end (got [{a}, {b}]); fix: write [start, end] with start <= end"
@@ -139,22 +162,157 @@ def check_windows(estimation: tuple[int, int], event: tuple[int, int], car_windo
 _KEYS = {f.name for f in fields(StudySpec)} - {"extra"}
 _SECTIONS = {"study", "data"}
 
+#: Windows the report and the run summary read (day 0, [-1, 1], [0, 5], ...): computed whatever ``car_windows``
+#: says, whenever they fit inside the event window.
+REPORT_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (-2, 2), (0, 5))
+
+
+def with_report_windows(
+    car_windows: Sequence[tuple[int, int]], event_window: tuple[int, int]
+) -> tuple[tuple[int, int], ...]:
+    """``car_windows`` followed by the :data:`REPORT_WINDOWS` they lack that fit inside ``event_window``.
+
+    >>> with_report_windows([(0, 0)], (-1, 1))
+    ((0, 0), (0, 1), (-1, 1))
+    """
+    out = [tuple(w) for w in car_windows]
+    for w in REPORT_WINDOWS:
+        if w not in out and event_window[0] <= w[0] and w[1] <= event_window[1]:
+            out.append(w)
+    return tuple(out)  # type: ignore[return-value]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
 
 def _pair(where: str, value: Any) -> tuple[int, int]:
-    if (
-        not isinstance(value, list | tuple)
-        or len(value) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
+    if not isinstance(value, list | tuple) or len(value) != 2 or not all(_is_int(v) for v in value):
         raise ConfigError(f"{where}: must be a pair of whole numbers [start, end] (got {value!r}); fix: e.g. [0, 5]")
     return (int(value[0]), int(value[1]))
 
 
+def _text(loc: str, value: Any, example: str, *, empty_ok: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{loc}: must be text in quotes (got {value!r}); fix: e.g. {example}")
+    if not empty_ok and not value.strip():
+        raise ConfigError(f"{loc}: must not be empty (got {value!r}); fix: e.g. {example}")
+    return value
+
+
+def _names(loc: str, value: Any, example: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{loc}: must be a list of names (got {value!r}); fix: e.g. {example}")
+    if not value:
+        raise ConfigError(f"{loc}: the list is empty; fix: name at least one, e.g. {example}")
+    dup = [v for i, v in enumerate(value) if v in value[:i]]
+    if dup:
+        raise ConfigError(f"{loc}: {dup[0]!r} is listed twice; fix: list each name once")
+    return tuple(value)
+
+
+def _date_text(loc: str, value: Any) -> str:
+    import datetime as _dt
+
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    fix = "write an ISO date such as 2024-01-02 (quoted or not)"
+    if not isinstance(value, str):
+        raise ConfigError(f"{loc}: must be a date (got {value!r}); fix: {fix}")
+    try:
+        return _dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise ConfigError(f"{loc}: not a date (got {value!r}); fix: {fix}") from None
+
+
+def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
+    """One key of the study file, checked against its type and range; the value as :class:`StudySpec` holds it."""
+    from .paths import check_ticker, safe_name
+
+    if key in ("estimation_window", "event_window"):
+        return _pair(loc, value)
+    if key == "car_windows":
+        if not isinstance(value, list):
+            raise ConfigError(f"{loc}: must be a list of [start, end] pairs (got {value!r}); fix: e.g. [[0, 0]]")
+        pairs = tuple(_pair(loc, v) for v in value)
+        dup = [w for i, w in enumerate(pairs) if w in pairs[:i]]
+        if dup:
+            raise ConfigError(
+                f"{loc}: the window [{dup[0][0]}, {dup[0][1]}] is listed twice; fix: list each window once"
+            )
+        return pairs
+    if key == "groups":
+        return _names(loc, value, '["miners"]')
+    if key == "group_by":
+        return _names(loc, value, '["group"]')
+    if key == "tests":
+        return _names(loc, value, '["csect_t", "bmp_t"]')
+    if key in ("events", "universe", "out", "prices_dir", "cache", "factors"):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if key in ("events", "universe", "out"):
+                raise ConfigError(
+                    f"{loc}: the path is empty; fix: give a path relative to the study file, e.g. "
+                    f'{key} = "{getattr(StudySpec, key)}"'
+                )
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(f"{loc}: must be a path string (got {value!r}); fix: quote the path")
+        return base / value
+    if key == "min_estimation":
+        if not _is_int(value):
+            raise ConfigError(f"{loc}: must be a whole number (got {value!r}); fix: e.g. 120")
+        if value < 3:
+            raise ConfigError(f"{loc}: must be at least 3 (got {value}); fix: use e.g. 120")
+        return value
+    if key == "thin_trading_share":
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise ConfigError(f"{loc}: must be a number between 0 and 1 (got {value!r}); fix: use e.g. 0.2")
+        if not 0 <= value <= 1:
+            raise ConfigError(f"{loc}: must lie in [0, 1] (got {value}); fix: use e.g. 0.2")
+        return float(value)
+    if key in ("clean_estimation", "offline", "factors_percent"):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{loc}: must be true or false (got {value!r}); fix: write true or false")
+        return value
+    if key == "name":
+        return safe_name(_text(loc, value, '"rare_earth_2025"'), where=loc)
+    if key == "title":
+        return _text(loc, value, '"Rare earths 2025"')
+    if key == "model":
+        return _text(loc, value, '"market" (or constant_mean, market_adjusted, ...)')
+    if key == "return_kind":
+        if value not in ("simple", "log"):
+            raise ConfigError(f"{loc}: must be 'simple' or 'log' (got {value!r}); fix: pick one")
+        return value
+    if key == "source":
+        return _text(loc, value, '"yahoo" or "files"')
+    if key == "headline_event":
+        return _text(loc, value, '"jun27_deal"')
+    if key == "world_index":
+        return check_ticker(_text(loc, value, '"ACWI"'), where=loc)
+    if key in ("start", "end"):
+        return _date_text(loc, value)
+    return value
+
+
 def spec_from_mapping(data: Mapping[str, Any], *, base: Path, where: str = "study.toml") -> StudySpec:
-    """Build a :class:`StudySpec` from parsed TOML (sections ``[study]`` and ``[data]`` or flat keys)."""
+    """Build a :class:`StudySpec` from parsed TOML (sections ``[study]`` and ``[data]`` or flat keys).
+
+    Every key is checked against its type and range first (a ConfigError names the key, the value and the fix),
+    then the windows against each other.
+    """
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        if key in _SECTIONS and isinstance(value, Mapping):
+        if key in _SECTIONS:
+            if not isinstance(value, Mapping):
+                raise ConfigError(
+                    f"{where}:{key}: must be a section [{key}] of keys (got {value!r}); fix: write [{key}] on its "
+                    "own line followed by its keys"
+                )
             for k, v in value.items():
                 flat[k] = (v, f"{where}:{key}.{k}")
         else:
@@ -165,32 +323,11 @@ def spec_from_mapping(data: Mapping[str, Any], *, base: Path, where: str = "stud
             close = difflib.get_close_matches(key, sorted(_KEYS), n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"valid keys are: {', '.join(sorted(_KEYS))}"
             raise ConfigError(f"{loc}: unknown key {key!r}; fix: {hint}")
-        if key in ("estimation_window", "event_window"):
-            value = _pair(loc, value)
-        elif key == "car_windows":
-            if not isinstance(value, list):
-                raise ConfigError(f"{loc}: must be a list of [start, end] pairs (got {value!r}); fix: e.g. [[0, 0]]")
-            value = tuple(_pair(loc, v) for v in value)
-        elif key in ("groups", "group_by", "tests"):
-            if isinstance(value, str):
-                value = [value]
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f'{loc}: must be a list of names (got {value!r}); fix: e.g. ["miners"]')
-            value = tuple(value)
-        elif key in ("events", "universe", "out", "prices_dir", "cache", "factors"):
-            if value in ("", None):
-                value = None
-            else:
-                if not isinstance(value, str):
-                    raise ConfigError(f"{loc}: must be a path string (got {value!r}); fix: quote the path")
-                value = base / value
-        elif key in ("min_estimation",):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ConfigError(f"{loc}: must be a whole number (got {value!r}); fix: e.g. 120")
-        elif key in ("clean_estimation", "offline", "factors_percent"):
-            if not isinstance(value, bool):
-                raise ConfigError(f"{loc}: must be true or false (got {value!r}); fix: write true or false")
-        kwargs[key] = value
+        kwargs[key] = _check_value(key, value, loc, base)
+    if "start" in kwargs and "end" in kwargs and kwargs["start"] > kwargs["end"]:
+        raise ConfigError(
+            f"{flat['end'][1]}: end {kwargs['end']} is before start {kwargs['start']}; fix: swap start and end"
+        )
     for key in ("events", "universe", "out"):
         kwargs.setdefault(key, base / getattr(StudySpec, key))
     if "cache" not in kwargs:
@@ -213,8 +350,20 @@ def read_study(path: str | os.PathLike[str]) -> StudySpec:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: study file not found; fix: pass the path of a study TOML file")
+    raw = path.read_bytes()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark (Notepad's "Unicode")
+            text = raw.decode("utf-16")
+        else:
+            text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path.name}:{line}: the study file is not UTF-8 text (got {raw[exc.start : exc.start + 8]!r}); "
+            "fix: save it as UTF-8"
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: not valid TOML ({exc}); fix: correct the syntax at that line") from None
     return spec_from_mapping(data, base=path.resolve().parent, where=path.name)

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from .errors import EventsError, EventStudyError, located
+from .paths import check_identifier
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -522,6 +523,7 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
             raise EventsError(
                 located(at("event_id"), "the event_id is empty", fix="give every event a short unique id")
             )
+        check_identifier(event_id, what="event_id", where=at("event_id"), error=EventsError)
         if event_id in first_line:
             raise EventsError(
                 located(

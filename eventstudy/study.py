@@ -16,7 +16,15 @@ import pandas as pd
 
 from . import calendars
 from .abnormal import compute_abnormal
-from .config import DEFAULT_CAR_WINDOWS, DEFAULT_TESTS, PRICES_DIR_ENV, StudySpec, check_windows, window_label
+from .config import (
+    DEFAULT_CAR_WINDOWS,
+    DEFAULT_TESTS,
+    PRICES_DIR_ENV,
+    StudySpec,
+    check_windows,
+    window_label,
+    with_report_windows,
+)
 from .errors import CalendarError, ConfigError, DataWarning, EventsError, UniverseError, located
 from .events import EventTable, read_events
 from .inference import TESTS
@@ -63,6 +71,23 @@ def price_source_for(prices: Any) -> Any:
         f"prices: cannot use a {type(prices).__name__} as prices; fix: pass a folder of price files, a DataFrame, "
         "a PriceSource, or 'yahoo'"
     )
+
+
+def _source_name(name: str) -> str:
+    """The study file's ``source`` when no price folder is given: a registered source that needs no arguments."""
+    from .data.sources import SOURCES
+
+    canonical = SOURCES.canonical(name, where="source")  # an unknown name lists the valid ones
+    if canonical != "yahoo":
+        raise ConfigError(
+            located(
+                "source",
+                f"the price source {name!r} needs a folder of price files",
+                value=name,
+                fix="set prices_dir in the study file's [data] section, or pass --prices-dir",
+            )
+        )
+    return "yahoo"
 
 
 @dataclass(frozen=True)
@@ -178,6 +203,8 @@ class EventStudy:
         self.event_window = tuple(event_window)
         self.car_windows = tuple(tuple(w) for w in car_windows)
         check_windows(self.estimation_window, self.event_window, self.car_windows)  # type: ignore[arg-type]
+        # the windows the report and the summary read are computed whatever car_windows says
+        self.car_windows = with_report_windows(self.car_windows, self.event_window)  # type: ignore[arg-type]
         frame = self.universe.frame
         known_groups = list(pd.unique(frame["group"]))
         if groups is None:
@@ -213,8 +240,7 @@ class EventStudy:
         self.clean_estimation = bool(clean_estimation)
         self.cache = self._as_cache(cache)
         self.offline = bool(offline)
-        self.start = pd.Timestamp(start) if start else None
-        self.end = pd.Timestamp(end) if end else None
+        self.start, self.end = _data_span(start, end, self.events)
         if headline_event is not None and headline_event not in self.events.ids:
             raise ConfigError(
                 f"headline_event: {headline_event!r} is not an event id; fix: use one of {', '.join(self.events.ids)}"
@@ -271,7 +297,7 @@ class EventStudy:
             elif os.environ.get(PRICES_DIR_ENV):
                 prices = Path(os.environ[PRICES_DIR_ENV])
             else:
-                prices = spec.source
+                prices = _source_name(spec.source)
         local = not (isinstance(prices, str) and prices == "yahoo")
         return cls(
             spec.events,
@@ -609,6 +635,49 @@ class EventStudy:
             abnormal=abn,
             world_returns=getattr(loaded, "returns", {}).get(self.world_ticker) if self.world_ticker else None,
         )
+
+
+def _data_span(start: Any, end: Any, events: EventTable) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """``start`` and ``end`` as dates, checked against each other and the events: an ``end`` before every event (or
+    a ``start`` after every event) leaves nothing to study and is named as such."""
+    out = []
+    for key, value in (("start", start), ("end", end)):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            out.append(None)
+            continue
+        try:
+            ts = pd.Timestamp(value)
+        except (TypeError, ValueError):
+            ts = pd.NaT
+        if pd.isna(ts):
+            raise ConfigError(located(key, "not a date", value=value, fix="write an ISO date such as 2024-01-02"))
+        out.append(ts.tz_localize(None).normalize() if ts.tzinfo is not None else ts.normalize())
+    s, e = out
+    if s is not None and e is not None and e < s:
+        raise ConfigError(located("end", f"end is before start {s:%Y-%m-%d}", value=f"{e:%Y-%m-%d}", fix="swap them"))
+    days = pd.to_datetime(events.frame["announced_at"].astype(str).str.slice(0, 10), errors="coerce")  # local dates
+    if len(days):
+        first, last = days.min(), days.max()
+        if e is not None and e < first:
+            raise ConfigError(
+                located(
+                    "end",
+                    f"end is before every event (the first, {events.ids[int(days.argmin())]}, is on "
+                    f"{first:%Y-%m-%d})",
+                    value=f"{e:%Y-%m-%d}",
+                    fix="set end after the last event's window, or leave it out to derive it from the events",
+                )
+            )
+        if s is not None and s > last:
+            raise ConfigError(
+                located(
+                    "start",
+                    f"start is after every event (the last, {events.ids[int(days.argmax())]}, is on {last:%Y-%m-%d})",
+                    value=f"{s:%Y-%m-%d}",
+                    fix="set start before the first event's estimation window, or leave it out",
+                )
+            )
+    return s, e
 
 
 def _event_window_sessions(sess: pd.DatetimeIndex, day0: pd.Series, event_window: tuple[int, int]) -> pd.DatetimeIndex:

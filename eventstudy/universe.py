@@ -32,6 +32,7 @@ import pandas as pd
 from .calendars import SUPPORTED_EXCHANGES, calendar_name
 from .errors import CalendarError, UniverseError, located
 from .events import CsvCells, check_header, frame_cells, read_csv_cells
+from .paths import check_identifier, check_ticker
 
 __all__ = [
     "UNIVERSE_COLUMNS",
@@ -141,6 +142,10 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
                     fix="write the ticker as the price source spells it, e.g. MP, LYC.AX, 600111.SS",
                 )
             )
+        # a strict pattern before any file is opened: no path, no formula, nothing a price file name can't hold
+        check_ticker(ticker, where=at("ticker"), error=UniverseError)
+        if rec["benchmark"]:
+            check_ticker(rec["benchmark"], where=at("benchmark"), error=UniverseError)
         if ticker in line_of:
             raise UniverseError(
                 located(
@@ -160,8 +165,10 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
                     fix="name its group: miners, magnets, defense, peers, etf or benchmark",
                 )
             )
+        check_identifier(rec["group"], what="group", where=at("group"), error=UniverseError)
         if not rec["segment"]:
             rec["segment"] = rec["group"]
+        check_identifier(rec["segment"], what="segment", where=at("segment"), error=UniverseError)
 
         exchange = rec["exchange"]
         if not _is_known_exchange(exchange):

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .._registry import Registry
 from ..errors import ConfigError, PriceDataError, SourceError, located
+from ..paths import check_ticker
 
 __all__ = [
     "PRICE_COLUMNS",
@@ -669,7 +670,12 @@ class FileSource:
             )
 
     def path_of(self, ticker: str) -> Path | None:
-        """The file holding ``ticker`` (exact name first, then case-insensitive), or None."""
+        """The file holding ``ticker`` (exact name first, then case-insensitive), or None.
+
+        The ticker must match :data:`eventstudy.paths.TICKER_PATTERN` (no separator, no ``..``), and the file must
+        lie directly inside the folder: a symbolic link that leads elsewhere is refused.
+        """
+        check_ticker(ticker, where=f"{self.directory}: ticker", error=PriceDataError)
         found = []
         for ext in (".csv", ".parquet"):
             p = self.directory / f"{ticker}{ext}"
@@ -687,7 +693,19 @@ class FileSource:
                     fix="keep one file per ticker",
                 )
             )
-        return found[0] if found else None
+        if not found:
+            return None
+        path = found[0]
+        if path.resolve().parent != self.directory.resolve():
+            raise PriceDataError(
+                located(
+                    str(path),
+                    f"the price file of {ticker} is a link to a file outside {self.directory}",
+                    value=str(path.resolve()),
+                    fix="copy the file into the price folder instead of linking it",
+                )
+            )
+        return path
 
     def fetch(self, tickers: Sequence[str], start: Any = None, end: Any = None) -> FetchResult:
         """Read the files of ``tickers``, keeping the dates in ``[start, end]`` (inclusive)."""

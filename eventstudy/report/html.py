@@ -17,7 +17,7 @@ import pandas as pd
 from ..abnormal import OUTCOMES
 from ..results import EventStudyResults
 from .summary import safe_url
-from .tables import _safe_path
+from .tables import _safe_path, write_csv
 
 __all__ = [
     "render_report",
@@ -794,7 +794,7 @@ def render_report(
     written: list[Path] = []
     for name, frame in tables.items():
         path = _safe_path(out_dir, name)
-        frame.to_csv(path, index=False, float_format="%.10g")
+        write_csv(frame, path)  # text cells that a spreadsheet would run as formulas are neutralised
         written.append(path)
     all_files = [*files, *(p.name for p in written), "report.html", "report.pdf"]
     ctx = report_context(

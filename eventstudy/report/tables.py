@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..output import write_csv
 from ..results import EventStudyResults
 
-__all__ = ["write_tables", "OUTPUT_FILES"]
+__all__ = ["write_tables", "write_csv", "OUTPUT_FILES"]
 
 #: file name → what it holds
 OUTPUT_FILES: dict[str, str] = {
@@ -60,7 +61,7 @@ def write_tables(results: EventStudyResults, out: Path) -> list[Path]:
     frames.update(report_tables(results))
     for name, frame in frames.items():
         path = _safe_path(out, name)
-        frame.to_csv(path, index=False, float_format="%.10g")
+        write_csv(frame, path)  # text cells that a spreadsheet would run as formulas are neutralised
         written.append(path)
     path = _safe_path(out, "settings.json")
     path.write_text(json.dumps(results.settings, indent=2, default=str), encoding="utf-8")
