@@ -109,6 +109,9 @@ def run(
     ] = None,
     out: Annotated[Optional[str], typer.Option(help="Output folder (default reports/<study name>).")] = None,  # noqa: UP045
     offline: Annotated[bool, typer.Option(help="Use the cache only; never fetch.")] = False,
+    refresh: Annotated[
+        bool, typer.Option(help="Prices from Yahoo through the cache (fetching what it lacks), not the study's source.")
+    ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     """Run a study: fetch or read prices, map day 0, estimate, test, and write the outputs."""
@@ -123,7 +126,13 @@ def run(
     t0 = time.perf_counter()
     with _errors(debug):
         spec = read_study(study)
-        spec = spec.with_options(events=events, universe=universe, prices_dir=prices_dir, offline=offline or None)
+        spec = spec.with_options(
+            events=events,
+            universe=universe,
+            prices_dir=prices_dir,
+            offline=offline or None,
+            source="yahoo" if refresh else None,
+        )
         # the output folder, resolved once; the study's name is one safe file name inside spec.out
         out_dir = resolve_output(out) if out is not None else inside(resolve_output(spec.out, where="out"), spec.name)
         with err.status("starting", spinner="dots") as status, warnings.catch_warnings(record=True) as caught:

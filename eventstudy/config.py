@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 PRICES_DIR_ENV = "EVENTSTUDY_PRICES_DIR"
+SNAPSHOT_PATH = Path("data/prices.parquet")
+"""Where a study's snapshot lives when ``[data] source = "snapshot"`` names no ``snapshot`` file."""
 
 DEFAULT_CAR_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (-2, 2), (0, 5), (-5, 5), (-10, 10))
 DEFAULT_TESTS: tuple[str, ...] = (
@@ -84,6 +86,7 @@ class StudySpec:
     out: Path = Path("reports")
     # data
     source: str = "yahoo"
+    snapshot: Path | None = None
     prices_dir: Path | None = None
     cache: Path | None = Path(".eventstudy/cache.duckdb")
     offline: bool = False
@@ -251,7 +254,7 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
         return _names(loc, value, '["group"]')
     if key == "tests":
         return _names(loc, value, '["csect_t", "bmp_t"]')
-    if key in ("events", "universe", "out", "prices_dir", "cache", "factors"):
+    if key in ("events", "universe", "out", "prices_dir", "cache", "factors", "snapshot"):
         if value is None or (isinstance(value, str) and not value.strip()):
             if key in ("events", "universe", "out"):
                 raise ConfigError(
@@ -289,7 +292,7 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
             raise ConfigError(f"{loc}: must be 'simple' or 'log' (got {value!r}); fix: pick one")
         return value
     if key == "source":
-        return _text(loc, value, '"yahoo" or "files"')
+        return _text(loc, value, '"snapshot", "yahoo" or "files"')
     if key == "headline_event":
         return _text(loc, value, '"jun27_deal"')
     if key == "world_index":
@@ -332,6 +335,8 @@ def spec_from_mapping(data: Mapping[str, Any], *, base: Path, where: str = "stud
         kwargs.setdefault(key, base / getattr(StudySpec, key))
     if "cache" not in kwargs:
         kwargs["cache"] = base / StudySpec.cache  # type: ignore[operator]
+    if kwargs.get("source") == "snapshot" and kwargs.get("snapshot") is None:
+        kwargs["snapshot"] = base / SNAPSHOT_PATH
     try:
         return StudySpec(**kwargs)
     except TypeError as exc:  # a wrong type that slipped through, e.g. a string where a number belongs

@@ -56,7 +56,8 @@ def _as_universe(universe: Universe | pd.DataFrame | str | os.PathLike[str]) -> 
 
 
 def price_source_for(prices: Any) -> Any:
-    """A price source from what a caller passed: a source, a DataFrame, a folder of price files, or ``"yahoo"``."""
+    """A price source from what a caller passed: a source, a DataFrame, a folder of price files, a snapshot
+    (``.parquet`` file with its ``.sha256`` beside it), or ``"yahoo"``."""
     from .data import sources
 
     if isinstance(prices, pd.DataFrame):
@@ -64,6 +65,8 @@ def price_source_for(prices: Any) -> Any:
     if isinstance(prices, str | os.PathLike):
         if str(prices) == "yahoo":
             return sources.YahooSource()
+        if Path(prices).suffix.lower() == ".parquet" and not Path(prices).is_dir():
+            return sources.get_source("snapshot", Path(prices))
         return sources.FileSource(Path(prices))
     if hasattr(prices, "fetch"):
         return prices
@@ -289,13 +292,18 @@ class EventStudy:
         """Build a study from a :class:`~eventstudy.config.StudySpec` (the study file).
 
         The prices come from ``prices`` if given, else from ``spec.prices_dir``, else from the folder named by the
-        ``EVENTSTUDY_PRICES_DIR`` environment variable, else from ``spec.source`` (Yahoo by default).
+        ``EVENTSTUDY_PRICES_DIR`` environment variable, else from ``spec.source``: the snapshot file
+        ``spec.snapshot`` read in place for ``"snapshot"``, Yahoo through the cache for ``"yahoo"`` (the default).
         """
         if prices is None:
             if spec.prices_dir is not None:
                 prices = spec.prices_dir
             elif os.environ.get(PRICES_DIR_ENV):
                 prices = Path(os.environ[PRICES_DIR_ENV])
+            elif spec.source == "snapshot":
+                from .data.sources import get_source
+
+                prices = get_source("snapshot", spec.snapshot)
             else:
                 prices = _source_name(spec.source)
         local = not (isinstance(prices, str) and prices == "yahoo")
@@ -315,7 +323,7 @@ class EventStudy:
             return_kind=spec.return_kind,
             clean_estimation=spec.clean_estimation,
             cache=None if local else spec.cache,
-            offline=spec.offline,
+            offline=spec.offline and not local,  # a local source never goes online
             start=spec.start,
             end=spec.end,
             headline_event=spec.headline_event,
@@ -627,6 +635,7 @@ class EventStudy:
                 "early_release": self.early_release,
                 "headline_event": self.headline_event,
                 "source": getattr(self.source, "name", type(self.source).__name__),
+                **({"source_sha256": self.source.sha256} if hasattr(self.source, "sha256") else {}),
                 "data_start": str(loaded.start.date()),
                 "data_end": str(loaded.end.date()),
                 **(settings or {}),

@@ -1,31 +1,23 @@
-"""Shared fixtures: where the real data lives.
+"""Shared fixtures: the repository's own data.
 
-The real price files are never part of the repository. They are found through ``EVENTSTUDY_SHARED_DIR`` (the
-folder holding ``data/`` and ``reference/``) or, by default, ``../shared`` beside the repository. When they are
-missing, tests that need them are skipped locally and fail under CI, where they must exist.
+Everything the tests read ships with the repository: the study's price snapshot (``data/prices.parquet`` with its
+``MANIFEST.csv``), small fixtures under ``tests/data/`` (raw vendor files, the estudy2 reference case, the golden
+tables). Nothing outside the checkout is needed.
+
+One end-to-end run of the study (the command line on the snapshot, every output written) and one fit of it are
+shared by every test file through the session fixtures ``run_dir`` and ``real_results``.
 """
 
 from __future__ import annotations
 
-import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _shared_dir() -> Path:
-    env = os.environ.get("EVENTSTUDY_SHARED_DIR")
-    return Path(env) if env else REPO.parent / "shared"
-
-
-def _need(path: Path) -> Path:
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing: CI must have ../shared beside the checkout")
-        pytest.skip(f"{path} is not available")
-    return path
+DATA = REPO / "tests" / "data"
+SNAPSHOT = REPO / "data" / "prices.parquet"
 
 
 @pytest.fixture(scope="session")
@@ -34,15 +26,77 @@ def repo_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    return _need(_shared_dir())
+def test_data_dir() -> Path:
+    """``tests/data``: small fixtures kept with the tests (see its README)."""
+    return DATA
 
 
 @pytest.fixture(scope="session")
-def prices_dir(shared_dir: Path) -> Path:
-    return _need(shared_dir / "data" / "prices")
+def snapshot_path() -> Path:
+    """The study's price snapshot."""
+    return SNAPSHOT
 
 
 @pytest.fixture(scope="session")
-def estudy2_dir(shared_dir: Path) -> Path:
-    return _need(shared_dir / "reference" / "estudy2")
+def snapshot(snapshot_path: Path):
+    """The snapshot as a price source (checked against its checksum)."""
+    from eventstudy.data.snapshot import SnapshotSource
+
+    return SnapshotSource(snapshot_path)
+
+
+@pytest.fixture(scope="session")
+def prices_dir(tmp_path_factory: pytest.TempPathFactory, snapshot, snapshot_path: Path) -> Path:
+    """The snapshot written out as a folder of per-ticker CSV files plus its ``MANIFEST.csv``.
+
+    The closes are written with 17 significant digits, so a :class:`~eventstudy.data.FileSource` on this folder
+    reads back exactly the snapshot's numbers (the same floats as the original files).
+    """
+    folder = tmp_path_factory.mktemp("prices")
+    frame = snapshot.frame()
+    for ticker, rows in frame.groupby("ticker", sort=True):
+        rows[["date", "open", "high", "low", "close", "volume"]].to_csv(
+            folder / f"{ticker}.csv", index=False, float_format="%.17g", date_format="%Y-%m-%d"
+        )
+    shutil.copyfile(snapshot_path.parent / "MANIFEST.csv", folder / "MANIFEST.csv")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def raw_dir() -> Path:
+    """Raw vendor files as collected (``tests/data/raw/<source>/``)."""
+    return DATA / "raw"
+
+
+@pytest.fixture(scope="session")
+def estudy2_dir() -> Path:
+    """The estudy2 reference case (``tests/data/estudy2``)."""
+    return DATA / "estudy2"
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The study's main job, ``eventstudy run study.toml``, on the shipped snapshot: its output folder."""
+    from typer.testing import CliRunner
+
+    from eventstudy.cli import app
+
+    out = tmp_path_factory.mktemp("run")
+    # the study file's own source (the snapshot), whatever the environment says
+    result = CliRunner().invoke(
+        app, ["run", str(REPO / "study.toml"), "--out", str(out)], env={"EVENTSTUDY_PRICES_DIR": None}
+    )
+    assert result.exit_code == 0, result.output + str(result.exception)
+    assert str(out) in result.output.replace("\n", "")
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_results():
+    """One fit of the study on the shipped snapshot (the study file's own settings)."""
+    from eventstudy.config import read_study
+    from eventstudy.data.snapshot import SnapshotSource
+    from eventstudy.study import EventStudy
+
+    spec = read_study(REPO / "study.toml")
+    return EventStudy.from_spec(spec, prices=SnapshotSource(spec.snapshot)).fit()

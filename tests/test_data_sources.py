@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from eventstudy.data import (
     YahooSource,
     get_source,
     read_price_file,
+    write_snapshot,
 )
 from eventstudy.errors import ConfigError, EventStudyError, PriceDataError
 
@@ -27,13 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _manifest_tickers() -> list[str]:
-    """The tickers of shared/data/prices/MANIFEST.csv, read at collection time (empty when it is absent)."""
-    env = os.environ.get("EVENTSTUDY_SHARED_DIR")
-    shared = Path(env) if env else REPO.parent / "shared"
-    manifest = shared / "data" / "prices" / "MANIFEST.csv"
-    if not manifest.is_file():
-        return []
-    return pd.read_csv(manifest, dtype=str)["ticker"].tolist()
+    """The tickers of the snapshot's data/MANIFEST.csv, read at collection time."""
+    return pd.read_csv(REPO / "data" / "MANIFEST.csv", dtype=str)["ticker"].tolist()
 
 
 MANIFEST_TICKERS = _manifest_tickers()
@@ -139,9 +134,7 @@ def test_parquet_file(tmp_path: Path) -> None:
 
 
 def test_parquet_errors_name_the_row(tmp_path: Path) -> None:
-    pd.DataFrame({"date": ["2025-02-03", "2025-02-04"], "close": [1.5, 0.0]}).to_parquet(
-        tmp_path / "Q.parquet"
-    )
+    pd.DataFrame({"date": ["2025-02-03", "2025-02-04"], "close": [1.5, 0.0]}).to_parquet(tmp_path / "Q.parquet")
     with pytest.raises(PriceDataError) as err:
         FileSource(tmp_path).fetch(["Q"])
     assert f"{tmp_path / 'Q.parquet'}:row 2:close" in str(err.value)
@@ -155,9 +148,7 @@ def test_start_end_inclusive_and_missing_file(tmp_path: Path) -> None:
     none = FileSource(tmp_path).fetch(["A"], start="2026-01-01", end="2026-02-01")
     assert none.prices.empty
     assert_canonical(none.prices)
-    assert none.failures["A"] == (
-        "no rows in 2026-01-01..2026-02-01 in A.csv (the file covers 2025-01-02..2025-01-07)"
-    )
+    assert none.failures["A"] == ("no rows in 2026-01-01..2026-02-01 in A.csv (the file covers 2025-01-02..2025-01-07)")
 
 
 def test_missing_directory(tmp_path: Path) -> None:
@@ -184,9 +175,7 @@ BAD_FILES = [
         ["no 'date' or 'close' column", "columns found: Day, Price"],
         id="missing-date-and-close",
     ),
-    pytest.param(
-        "date,open\n2025-01-02,1\n", ":1", ["no 'close' column", "columns found: date, open"], id="no-close"
-    ),
+    pytest.param("date,open\n2025-01-02,1\n", ":1", ["no 'close' column", "columns found: date, open"], id="no-close"),
     pytest.param(
         "date,close\n2025-01-02,1\n2025-13-01,2\n",
         ":3:date",
@@ -199,9 +188,7 @@ BAD_FILES = [
         ["not a number", "'lots'"],
         id="non-numeric-volume",
     ),
-    pytest.param(
-        "date,open,close\n2025-01-02,#VALUE!,1\n", ":2:open", ["not a number", "'#VALUE!'"], id="excel-error"
-    ),
+    pytest.param("date,open,close\n2025-01-02,#VALUE!,1\n", ":2:open", ["not a number", "'#VALUE!'"], id="excel-error"),
     pytest.param(
         "date;close\n2025-01-02;1,5\n",
         ":2:close",
@@ -217,9 +204,7 @@ BAD_FILES = [
     pytest.param(
         "date,close\n2025-01-02,-2.5\n", ":2:close", ["close must be positive", "'-2.5'"], id="negative-close"
     ),
-    pytest.param(
-        "date,close\n2025-01-02,inf\n", ":2:close", ["infinite value", "'inf'"], id="infinite-close"
-    ),
+    pytest.param("date,close\n2025-01-02,inf\n", ":2:close", ["infinite value", "'inf'"], id="infinite-close"),
     pytest.param("date,close\n2025-01-02,1\n2025-01-03,\n", ":3:close", ["empty close"], id="empty-close"),
     pytest.param(
         "date,close\n2025-01-02,1\n2025-01-03,2\n2025-01-03,3\n",
@@ -275,7 +260,7 @@ def test_misuse_raises(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------------------------
-# The real files in shared/data/prices
+# The real price files (the snapshot written out as files by the prices_dir fixture) and raw vendor files
 # ------------------------------------------------------------------------------------------------------------
 
 
@@ -312,7 +297,7 @@ def test_real_lyc_placement_halt_removed(prices_dir: Path) -> None:
     assert p["date"].tolist() == [ts("2025-08-27"), ts("2025-08-29")]
 
 
-@pytest.mark.parametrize("ticker", MANIFEST_TICKERS or ["<manifest missing>"])
+@pytest.mark.parametrize("ticker", MANIFEST_TICKERS)
 def test_every_shared_file_reads(prices_dir: Path, ticker: str) -> None:
     source = FileSource(prices_dir)
     row = source.manifest().set_index("ticker").loc[ticker]
@@ -341,18 +326,18 @@ def test_real_irx_negative_yields_are_kept(prices_dir: Path) -> None:
     assert p["close"].iloc[0] == pytest.approx(-0.028, abs=1e-9)
 
 
-def test_real_raw_yfinance_file(shared_dir: Path) -> None:
+def test_real_raw_yfinance_file(raw_dir: Path) -> None:
     """naveenf's ASX files are yfinance ``history()`` output with +10:00/+11:00 suffixes and halt rows."""
-    source = FileSource(shared_dir / "data" / "raw" / "naveenf_asxscreener")
+    source = FileSource(raw_dir / "naveenf_asxscreener")
     p = source.fetch(["ARU.AX"], "2025-10-27", "2025-10-29").prices
     assert p["date"].tolist() == [ts("2025-10-27"), ts("2025-10-28"), ts("2025-10-29")]
     assert p["close"].iloc[0] == pytest.approx(0.375, abs=1e-9)
     assert p["volume"].iloc[1] == 0.0  # the halt row is still there: returns treat it as missing
 
 
-def test_real_raw_excel_error_is_located(shared_dir: Path) -> None:
+def test_real_raw_excel_error_is_located(raw_dir: Path) -> None:
     """keroppa's TSE files hold ``#VALUE!`` on 2020-10-01 (the TSE outage): an error that names line 3804."""
-    folder = shared_dir / "data" / "raw" / "keroppa_chart0"
+    folder = raw_dir / "keroppa_chart0"
     with pytest.raises(PriceDataError) as err:
         FileSource(folder).fetch(["1306"])
     assert str(err.value).startswith(f"{folder / '1306.csv'}:3804:Open: not a number (got '#VALUE!')")
@@ -510,9 +495,7 @@ class FakeDownload:
 
 def quiet_yahoo(download: Callable, **kwargs) -> tuple[YahooSource, list[float]]:
     sleeps: list[float] = []
-    src = YahooSource(
-        download=download, progress=False, sleep=sleeps.append, rng=np.random.default_rng(7), **kwargs
-    )
+    src = YahooSource(download=download, progress=False, sleep=sleeps.append, rng=np.random.default_rng(7), **kwargs)
     return src, sleeps
 
 
@@ -553,9 +536,7 @@ def test_yahoo_single_ticker_multiindex_and_flat() -> None:
     src, _ = quiet_yahoo(lambda **kw: flat)
     p = src.fetch(["MP"]).prices
     assert p["close"].tolist() == [29.0, 30.03, 45.23, 44.0]
-    assert p["open"].tolist() == pytest.approx(
-        [29.0 * 0.99, 30.03 * 0.99, 45.23 * 0.99, 44.0 * 0.99], rel=1e-15
-    )
+    assert p["open"].tolist() == pytest.approx([29.0 * 0.99, 30.03 * 0.99, 45.23 * 0.99, 44.0 * 0.99], rel=1e-15)
 
 
 def test_yahoo_open_start_asks_for_max_period() -> None:
@@ -631,9 +612,7 @@ def test_yahoo_bad_rows_are_dropped_and_noted() -> None:
     src, _ = quiet_yahoo(FakeDownload(history))
     result = src.fetch(["MP"])
     assert result.prices["close"].tolist() == [29.0, 45.23]
-    assert result.notes == {
-        "MP": "1 row(s) with a zero, negative or infinite close dropped (first 2025-07-09)"
-    }
+    assert result.notes == {"MP": "1 row(s) with a zero, negative or infinite close dropped (first 2025-07-09)"}
 
 
 def test_yahoo_rejects_bad_settings() -> None:
@@ -664,15 +643,17 @@ def build_source(name: str, tmp_path: Path) -> PriceSource:
         return get_source("frame", pd.DataFrame(rows, columns=["ticker", "date", "close"]))
     if name == "yahoo":
         history = {t: yf_history(*v) for t, v in CONFORMANCE.items()}
-        return get_source(
-            "yahoo", download=FakeDownload(history), progress=False, sleep=lambda s: None, retries=0
-        )
+        return get_source("yahoo", download=FakeDownload(history), progress=False, sleep=lambda s: None, retries=0)
+    if name == "snapshot":
+        rows = [(t, d, c) for t, (ds, cs) in CONFORMANCE.items() for d, c in zip(ds, cs, strict=True)]
+        frame = pd.DataFrame(rows, columns=["ticker", "date", "close"]).assign(source="test", adjustment="none")
+        return get_source("snapshot", write_snapshot(frame, tmp_path / "p.parquet", snapshot_date="2025-08-01"))
     raise AssertionError(f"no conformance builder for source {name!r}")
 
 
 def test_registry_names() -> None:
-    assert SOURCES.names() == ["yahoo", "files", "frame"]
-    with pytest.raises(ConfigError, match="valid price sources are: yahoo, files, frame"):
+    assert SOURCES.names() == ["yahoo", "files", "frame", "snapshot"]
+    with pytest.raises(ConfigError, match="valid price sources are: yahoo, files, frame, snapshot"):
         get_source("yahooo")
 
 

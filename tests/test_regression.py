@@ -261,16 +261,7 @@ def test_mean_zero_holds_size_under_cross_correlation():
     assert 1 <= rejections <= 11, rejections
 
 
-# ------------------------------------------------------------------ the real study
-@pytest.fixture(scope="module")
-def real_results(prices_dir, repo_dir):
-    from eventstudy.config import read_study
-    from eventstudy.study import EventStudy
-
-    spec = read_study(repo_dir / "study.toml")
-    return EventStudy.from_spec(spec, prices=prices_dir).fit()
-
-
+# ------------------------------------------------------------------ the real study (real_results: conftest.py)
 @pytest.fixture(scope="module")
 def real_mvrm(real_results):
     return real_results.mvrm()

@@ -6,27 +6,13 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from eventstudy.cli import app
 from eventstudy.report.html import REPORT_TABLES, SECTIONS, fmt_pct, render_html, report_context
 
 HEAD = "jun27_deal_formalised"
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, repo_dir, prices_dir) -> Path:
-    out = tmp_path_factory.mktemp("report_run")
-    result = CliRunner().invoke(
-        app, ["run", str(repo_dir / "study.toml"), "--prices-dir", str(prices_dir), "--out", str(out)]
-    )
-    assert result.exit_code == 0, result.output + str(result.exception)
-    assert "report.html" in result.output.replace("\n", "")
-    return out
 
 
 @pytest.fixture(scope="module")

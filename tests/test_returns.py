@@ -73,12 +73,8 @@ def test_multi_day_spans_the_gap() -> None:
 
 
 def test_halt_row_is_missing_and_recorded() -> None:
-    close = series(
-        {"2025-07-07": 10.0, "2025-07-08": 11.0, "2025-07-09": 11.0, "2025-07-10": 11.0, "2025-07-11": 12.1}
-    )
-    volume = series(
-        {"2025-07-07": 5.0, "2025-07-08": 6.0, "2025-07-09": 0.0, "2025-07-10": 0.0, "2025-07-11": 7.0}
-    )
+    close = series({"2025-07-07": 10.0, "2025-07-08": 11.0, "2025-07-09": 11.0, "2025-07-10": 11.0, "2025-07-11": 12.1})
+    volume = series({"2025-07-07": 5.0, "2025-07-08": 6.0, "2025-07-09": 0.0, "2025-07-10": 0.0, "2025-07-11": 7.0})
     r = to_returns(close, SESSIONS, volume=volume)
     assert_same(rets(r), [math.nan, 0.1, math.nan, math.nan, math.nan])
     assert r.dates("halt").tolist() == [pd.Timestamp("2025-07-09"), pd.Timestamp("2025-07-10")]
@@ -168,11 +164,11 @@ def test_complete_series_equals_pct_change(prices: list[float]) -> None:
 
 # exchange_calendars itself triggers this pandas deprecation
 @pytest.mark.filterwarnings("ignore:Series.values returning an ndarray:DeprecationWarning")
-def test_real_aru_halts(shared_dir: Path) -> None:
+def test_real_aru_halts(raw_dir: Path) -> None:
     """The raw yfinance ARU.AX file keeps its halts (2025-08-18/19) as zero-volume flat rows."""
     xcals = pytest.importorskip("exchange_calendars")
     sessions = xcals.get_calendar("XASX", start="2024-01-02", end="2026-01-02").sessions
-    p = FileSource(shared_dir / "data" / "raw" / "naveenf_asxscreener").fetch(["ARU.AX"]).prices
+    p = FileSource(raw_dir / "naveenf_asxscreener").fetch(["ARU.AX"]).prices
     r = to_returns(p.set_index("date")["close"], sessions, volume=p.set_index("date")["volume"])
     assert r.dates("halt").strftime("%Y-%m-%d").tolist() == [
         "2024-07-24",

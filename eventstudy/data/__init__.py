@@ -2,6 +2,7 @@
 
 * :mod:`.sources`: :class:`YahooSource`, :class:`FileSource`, :class:`FrameSource`, all returning a
   :class:`FetchResult` with the canonical price frame;
+* :mod:`.snapshot`: :class:`SnapshotSource`, a checksummed Parquet snapshot read in place;
 * :mod:`.cache`: :class:`PriceCache` (an embedded DuckDB file) and :func:`load_prices`;
 * :mod:`.returns`: :func:`to_returns` on an exchange's sessions.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from .cache import SCHEMA_VERSION, PriceCache, load_prices
 from .returns import NOTE_REASONS, RETURN_KINDS, ReturnsFrame, to_returns
+from .snapshot import SnapshotSource, write_snapshot
 from .sources import (
     COLUMNS,
     PRICE_COLUMNS,
@@ -38,6 +40,8 @@ __all__ = [
     "empty_prices",
     "get_source",
     "read_price_file",
+    "SnapshotSource",
+    "write_snapshot",
     "SCHEMA_VERSION",
     "PriceCache",
     "load_prices",
