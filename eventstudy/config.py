@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .groups import parse_group_tables
 
 __all__ = [
     "StudySpec",
@@ -67,8 +68,10 @@ class StudySpec:
     title: str = "Event study"
     events: Path = Path("events.csv")
     universe: Path = Path("universe.csv")
-    groups: tuple[str, ...] = ("miners", "magnets", "defense")
+    groups: tuple[str, ...] | None = None  # None: every group of the universe but benchmark
     group_by: tuple[str, ...] = ("group",)
+    group_labels: Mapping[str, str] = field(default_factory=dict)
+    group_colours: Mapping[str, str] = field(default_factory=dict)
     model: str = "market"
     estimation_window: tuple[int, int] = (-250, -11)
     event_window: tuple[int, int] = (-10, 10)
@@ -162,7 +165,7 @@ def check_windows(estimation: tuple[int, int], event: tuple[int, int], car_windo
             )
 
 
-_KEYS = {f.name for f in fields(StudySpec)} - {"extra"}
+_KEYS = {f.name for f in fields(StudySpec)} - {"extra", "group_labels", "group_colours"}
 _SECTIONS = {"study", "data"}
 
 #: Windows the report and the run summary read (day 0, [-1, 1], [0, 5], ...): computed whatever ``car_windows``
@@ -309,8 +312,12 @@ def spec_from_mapping(data: Mapping[str, Any], *, base: Path, where: str = "stud
     then the windows against each other.
     """
     flat: dict[str, Any] = {}
+    shown: dict[str, Any] = {}
     for key, value in data.items():
-        if key in _SECTIONS:
+        if key == "groups" and isinstance(value, Mapping):  # [groups.<name>] tables: labels and colours
+            labels, colours = parse_group_tables(value, where=f"{where}:groups")
+            shown = {"group_labels": labels, "group_colours": colours}
+        elif key in _SECTIONS:
             if not isinstance(value, Mapping):
                 raise ConfigError(
                     f"{where}:{key}: must be a section [{key}] of keys (got {value!r}); fix: write [{key}] on its "
@@ -337,6 +344,7 @@ def spec_from_mapping(data: Mapping[str, Any], *, base: Path, where: str = "stud
         kwargs["cache"] = base / StudySpec.cache  # type: ignore[operator]
     if kwargs.get("source") == "snapshot" and kwargs.get("snapshot") is None:
         kwargs["snapshot"] = base / SNAPSHOT_PATH
+    kwargs.update(shown)
     try:
         return StudySpec(**kwargs)
     except TypeError as exc:  # a wrong type that slipped through, e.g. a string where a number belongs

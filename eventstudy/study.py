@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from .config import (
 )
 from .errors import CalendarError, ConfigError, DataWarning, EventsError, UniverseError, located
 from .events import EventTable, read_events
+from .groups import group_display
 from .inference import TESTS
 from .inference.runner import aar_table, caar_table, run_tests
 from .models import FactorModel, MarketModel, NormalReturnModel, get_model, world_model
@@ -121,6 +122,10 @@ class EventStudy:
         The universe groups whose securities are studied (default: every group but ``benchmark``).
     group_by
         Universe columns whose labels define the test groups (e.g. ``("group", "segment")``).
+    group_labels, group_colours
+        How the report shows the test groups: label and colour (hex or a colour name) per group, in the order they
+        are shown; groups left out come after them, labelled by their own names, in Okabe–Ito colours (see
+        :mod:`eventstudy.groups`).
     tests
         Registry names of the tests to run.
     cache
@@ -168,6 +173,8 @@ class EventStudy:
         factors_percent: bool = False,
         date_rule: str = "calendar_date",
         early_release: bool = False,
+        group_labels: Mapping[str, str] | None = None,
+        group_colours: Mapping[str, str] | None = None,
     ) -> None:
         self.events = _as_events(events)
         if date_rule not in calendars.DATE_RULES:
@@ -224,6 +231,13 @@ class EventStudy:
                     f"group_by: {col!r} is not a universe column; fix: use one of {', '.join(frame.columns)}"
                 )
         self.group_by = tuple(group_by)
+        present = [v for col in self.group_by for v in pd.unique(self.securities()[col].astype(str))]
+        self.group_display = group_display(present, group_labels, group_colours)
+        # firm-specific events name studied securities; those without a time zone take their exchange's
+        studied_secs = self.securities()
+        self.events.check_scope(studied_secs, frame)
+        zones = {ex: str(calendars.get_calendar(ex).tz) for ex in pd.unique(studied_secs["exchange"])}
+        self.events = self.events.for_universe(studied_secs, zones)
         self.tests = tuple(TESTS.canonical(t, where="tests") for t in tests)
         if min_estimation < self.model.df_loss + 3:
             raise ConfigError(
@@ -331,21 +345,22 @@ class EventStudy:
             factors=spec.factors,
             factors_percent=spec.factors_percent,
             date_rule=spec.date_rule,
+            group_labels=spec.group_labels,
+            group_colours=spec.group_colours,
         )
 
     # ------------------------------------------------------------------ steps
     def firm_events(
         self, secs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, progress: Progress
     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DatetimeIndex]]:
-        """Day 0 per event and exchange, the firm-event table (events × securities), and each exchange's sessions
-        covering the data span and every window."""
+        """Day 0 per event and exchange, the firm-event table (each market-wide event with every security, each
+        firm-specific event with the securities it names), and each exchange's sessions covering the data span and
+        every window."""
         exchanges = list(pd.unique(secs["exchange"]))
         progress(f"mapping day 0 for {len(self.events)} events on {len(exchanges)} exchanges")
         day0 = calendars.day0_table(self._timing(), exchanges, date_rule=self.date_rule)
-        fe = (
-            self.events.frame[["event_id"]]
-            .merge(secs, how="cross")
-            .merge(day0[["event_id", "exchange", "day0"]], on=["event_id", "exchange"], how="left")
+        fe = self.events.firm_events(secs).merge(
+            day0[["event_id", "exchange", "day0"]], on=["event_id", "exchange"], how="left"
         )
         lo = min(self.estimation_window[0], self.event_window[0])
         hi = max(self.estimation_window[1], self.event_window[1])
@@ -638,6 +653,7 @@ class EventStudy:
                 **({"source_sha256": self.source.sha256} if hasattr(self.source, "sha256") else {}),
                 "data_start": str(loaded.start.date()),
                 "data_end": str(loaded.end.date()),
+                **self.group_display,
                 **(settings or {}),
             },
             panel=panel,
@@ -671,8 +687,7 @@ def _data_span(start: Any, end: Any, events: EventTable) -> tuple[pd.Timestamp |
             raise ConfigError(
                 located(
                     "end",
-                    f"end is before every event (the first, {events.ids[int(days.argmin())]}, is on "
-                    f"{first:%Y-%m-%d})",
+                    f"end is before every event (the first, {events.ids[int(days.argmin())]}, is on {first:%Y-%m-%d})",
                     value=f"{e:%Y-%m-%d}",
                     fix="set end after the last event's window, or leave it out to derive it from the events",
                 )

@@ -83,8 +83,8 @@ def _message(exc_type: type[EventStudyError], func, *args) -> str:
 
 EVENT_FILE_CASES = [
     pytest.param(
-        lambda f: f.drop(columns=["timezone"]),
-        ["events.csv:1:timezone", "missing required column(s): timezone", "fix: the events table needs"],
+        lambda f: f.drop(columns=["event_id"]),
+        ["events.csv:1:event_id", "missing required column(s): event_id", "fix: the events table needs"],
         id="events-missing-column",
     ),
     pytest.param(

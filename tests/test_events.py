@@ -14,16 +14,20 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from eventstudy.errors import EventsError
+from eventstudy.errors import DataWarning, EventsError
 from eventstudy.events import (
     ALL_EVENT_COLUMNS,
-    DIRECTIONS,
     EVENT_COLUMNS,
-    SIGN_COLUMNS,
     SIGN_VALUES,
     EventTable,
     read_events,
 )
+
+#: The rare-earth study's expected-sign columns and directions (data of that study, not of the library).
+SIGN_COLUMNS = ("sign_miners_ex_china", "sign_china_rare_earths", "sign_defense")
+DIRECTIONS = ("escalation", "deescalation", "industrial_policy", "allied_framework")
+#: The columns of a normalised frame built from :func:`_row` (the signs follow ``timezone``).
+ROW_COLUMNS = [*ALL_EVENT_COLUMNS[:9], *SIGN_COLUMNS, *ALL_EVENT_COLUMNS[9:], "announced_at_utc"]
 
 HEADLINE_RESEARCH_IDS = {"E05", "E10", "E14", "E15", "E17", "E22", "E31"}
 FIRM_SPECIFIC_RESEARCH_IDS = {"E09", "E14b", "E21", "E25", "E36"}
@@ -78,8 +82,7 @@ def _error(path: Path) -> str:
 
 
 def test_real_file_validates(table: EventTable, events_path: Path) -> None:
-    header = events_path.read_text(encoding="utf-8").splitlines()[0].split(",")
-    assert header == list(ALL_EVENT_COLUMNS)
+    assert list(table.frame.columns) == ROW_COLUMNS
     assert table.name == "events.csv"
     assert 30 <= len(table) <= 34
     assert len(set(table.ids)) == len(table)
@@ -206,7 +209,7 @@ def test_line_numbers_count_physical_lines(tmp_path: Path) -> None:
 def test_only_required_columns_and_some_optional_ones(tmp_path: Path) -> None:
     rows = [_row("a", description="d", confounders="")]
     table = read_events(_write(tmp_path / "ev.csv", rows))
-    assert list(table.frame.columns) == [*ALL_EVENT_COLUMNS, "announced_at_utc"]
+    assert list(table.frame.columns) == ROW_COLUMNS
     assert table.frame.loc[0, "source_url"] == ""
     assert table.frame.loc[0, "description"] == "d"
 
@@ -253,10 +256,23 @@ def test_header_without_rows(tmp_path: Path) -> None:
 
 
 def test_missing_required_column(tmp_path: Path) -> None:
-    columns = [c for c in EVENT_COLUMNS if c != "timezone"]
+    columns = [c for c in _row() if c != "event_id"]
     message = _error(_write(tmp_path / "events.csv", [_row()], columns))
-    assert message.startswith("events.csv:1:timezone: missing required column(s): timezone")
+    assert message.startswith("events.csv:1:event_id: missing required column(s): event_id")
     assert ", ".join(EVENT_COLUMNS) in message
+
+
+def test_missing_announcement_column_names_the_alias(tmp_path: Path) -> None:
+    columns = [c for c in _row() if c != "announced_at"]
+    message = _error(_write(tmp_path / "events.csv", [_row()], columns))
+    assert message.startswith("events.csv:1:announced_at: missing required column: announced_at")
+    assert "(or date)" in message
+
+
+def test_two_announcement_columns(tmp_path: Path) -> None:
+    row = _row(date="2025-04-02")
+    message = _error(_write(tmp_path / "events.csv", [row]))
+    assert message.startswith("events.csv:1:date: two columns give the announcement date: announced_at, date")
 
 
 def test_unknown_column_suggests_the_nearest(tmp_path: Path) -> None:
@@ -271,7 +287,7 @@ def test_unknown_column_suggests_the_nearest(tmp_path: Path) -> None:
 
 def test_duplicate_column(tmp_path: Path) -> None:
     path = tmp_path / "events.csv"
-    header = ",".join([*EVENT_COLUMNS, "title"])
+    header = ",".join([*_row(), "title"])
     values = ",".join([*_row().values(), "x"])
     path.write_text(f"{header}\n{values}\n")
     assert "appears twice" in _error(path)
@@ -287,9 +303,7 @@ def test_empty_event_id(tmp_path: Path) -> None:
     assert _error(_write(tmp_path / "events.csv", [_row("")])).startswith("events.csv:2:event_id:")
 
 
-@pytest.mark.parametrize(
-    "value", ["yesterday", "2025-13-45", "2025/04/02", "2025-04-02T25:00", "20250402", ""]
-)
+@pytest.mark.parametrize("value", ["yesterday", "2025-13-45", "2025/04/02", "2025-04-02T25:00", "20250402", ""])
 def test_unparseable_announced_at(tmp_path: Path, value: str) -> None:
     message = _error(_write(tmp_path / "events.csv", [_row(), _row("b", announced_at=value)]))
     assert message.startswith("events.csv:3:announced_at: cannot read the announcement time")
@@ -309,7 +323,7 @@ def test_unknown_timezone(tmp_path: Path) -> None:
     assert "did you mean 'America/New_York'?" in message
 
 
-@pytest.mark.parametrize("zone", ["", "EDT", "../etc/passwd"])
+@pytest.mark.parametrize("zone", ["EDT", "../etc/passwd"])
 def test_bad_timezone_names(tmp_path: Path, zone: str) -> None:
     assert _error(_write(tmp_path / "events.csv", [_row(timezone=zone)])).startswith("events.csv:2:timezone:")
 
@@ -335,9 +349,7 @@ def test_exact_precision_with_a_date_only(tmp_path: Path) -> None:
 
 def test_offset_must_match_the_timezone(tmp_path: Path) -> None:
     message = _error(_write(tmp_path / "events.csv", [_row(announced_at="2025-04-02T16:00:00-05:00")]))
-    assert message.startswith(
-        "events.csv:2:announced_at: the UTC offset -05:00 is not the offset of America/New_York"
-    )
+    assert message.startswith("events.csv:2:announced_at: the UTC offset -05:00 is not the offset of America/New_York")
     assert "(-04:00)" in message
 
 
@@ -349,13 +361,13 @@ def test_approx_naive_time_in_a_dst_change(tmp_path: Path, local: str) -> None:
 
 
 @pytest.mark.parametrize("column", SIGN_COLUMNS)
-@pytest.mark.parametrize("value", ["++", "positive", "", "+-"])
+@pytest.mark.parametrize("value", ["++", "positive", "+-"])
 def test_bad_sign(tmp_path: Path, column: str, value: str) -> None:
     message = _error(_write(tmp_path / "events.csv", [_row(**{column: value})]))
     assert message.startswith(f"events.csv:2:{column}: unknown expected sign (got {value!r})")
 
 
-@pytest.mark.parametrize("value", ["maybe", "", "y"])
+@pytest.mark.parametrize("value", ["maybe", "y"])
 def test_bad_headline(tmp_path: Path, value: str) -> None:
     message = _error(_write(tmp_path / "events.csv", [_row(headline=value)]))
     assert message.startswith(f"events.csv:2:headline: headline must be a boolean word (got {value!r})")
@@ -364,15 +376,12 @@ def test_bad_headline(tmp_path: Path, value: str) -> None:
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "www.example.com", "javascript:alert(1)", "https://"])
 def test_bad_source_url(tmp_path: Path, url: str) -> None:
     message = _error(_write(tmp_path / "events.csv", [_row(source_url=url)]))
-    assert message.startswith(
-        f"events.csv:2:source_url: the source URL is not an http(s) address (got {url!r})"
-    )
+    assert message.startswith(f"events.csv:2:source_url: the source URL is not an http(s) address (got {url!r})")
 
 
-def test_bad_direction(tmp_path: Path) -> None:
-    message = _error(_write(tmp_path / "events.csv", [_row(direction="escalaton")]))
-    assert message.startswith("events.csv:2:direction: unknown direction (got 'escalaton')")
-    assert "did you mean 'escalation'?" in message
+def test_direction_is_any_label_of_the_study(tmp_path: Path) -> None:
+    table = read_events(_write(tmp_path / "events.csv", [_row(direction="beat"), _row("b", direction="miss")]))
+    assert list(table.frame["direction"]) == ["beat", "miss"]
 
 
 def test_row_with_too_many_cells(tmp_path: Path) -> None:
@@ -411,9 +420,7 @@ ZONES = ["America/New_York", "Asia/Shanghai", "Europe/London", "Europe/Zurich", 
 @st.composite
 def event_rows(draw: st.DrawFn) -> list[dict[str, str]]:
     n = draw(st.integers(min_value=1, max_value=6))
-    ids = draw(
-        st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True), min_size=n, max_size=n, unique=True)
-    )
+    ids = draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True), min_size=n, max_size=n, unique=True))
     rows = []
     for event_id in ids:
         zone = draw(st.sampled_from(ZONES))
@@ -465,7 +472,7 @@ def test_valid_rows_round_trip(rows: list[dict[str, str]], delimiter: str) -> No
         for i, row in enumerate(rows):
             assert table.frame.loc[i, "announced_at_utc"] == _expected_instant(row)
             assert bool(table.frame.loc[i, "headline"]) is (row["headline"] in ("true", "yes", "1"))
-            assert table.frame.loc[i, "title"] == row["title"]
+            assert table.frame.loc[i, "title"] == (row["title"] or row["event_id"])
         # written back and read again: the same table
         back = table.frame.drop(columns="announced_at_utc")
         back["headline"] = back["headline"].map({True: "true", False: "false"})
@@ -491,9 +498,7 @@ def test_garbage_announced_at_raises_events_error(garbage: str, precision: str) 
 @given(
     text=st.one_of(
         st.text(max_size=40),
-        st.from_regex(
-            r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?.{0,8}", fullmatch=True
-        ),
+        st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?.{0,8}", fullmatch=True),
     ),
     precision=st.sampled_from(["exact", "approx", "day"]),
     zone=st.sampled_from([*ZONES, "Pacific/Chatham", "Australia/Lord_Howe"]),
@@ -506,3 +511,145 @@ def test_any_announced_at_either_parses_or_raises_events_error(text: str, precis
         assert str(exc).startswith("<frame>:2:announced_at: ")
     else:
         assert table.frame.loc[0, "announced_at_utc"].tz is not None
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Minimal tables, defaults and firm-specific events
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_event_id_and_date_are_enough(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("event_id,date\nfed_cut,2025-09-17\n")
+    with pytest.warns(DataWarning, match=r"events\.csv: 1 event\(s\) have no timezone and are read in UTC.*fed_cut"):
+        table = read_events(path)
+    row = table.frame.iloc[0]
+    assert row["announced_at"] == "2025-09-17"
+    assert row["time_precision"] == "day"
+    assert row["timezone"] == "UTC"
+    assert row["title"] == "fed_cut"
+    assert bool(row["headline"]) is False
+    assert row["announced_at_utc"] == pd.Timestamp("2025-09-17 23:59:59", tz="UTC")
+    assert table.default_zone == ("fed_cut",)
+    assert table.signs.shape == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("value", "precision", "utc"),
+    [
+        ("2025-04-02T16:00:00-04:00", "exact", "2025-04-02 20:00"),
+        ("2025-04-02T16:00", "approx", "2025-04-02 20:00"),
+        ("2025-04-02", "day", "2025-04-03 03:59:59"),
+    ],
+)
+def test_time_precision_defaults_from_the_form(value: str, precision: str, utc: str) -> None:
+    frame = pd.DataFrame({"event_id": ["e"], "announced_at": [value], "timezone": ["America/New_York"]})
+    table = EventTable.from_frame(frame)
+    assert table.frame.loc[0, "time_precision"] == precision
+    assert table.frame.loc[0, "announced_at_utc"] == pd.Timestamp(utc, tz="UTC")
+
+
+def test_an_offset_without_a_timezone_fixes_the_instant() -> None:
+    frame = pd.DataFrame({"event_id": ["e"], "announced_at": ["2025-04-04T18:00:00+08:00"]})
+    table = EventTable.from_frame(frame)  # no warning: the instant is known
+    assert table.frame.loc[0, "announced_at_utc"] == pd.Timestamp("2025-04-04 10:00", tz="UTC")
+    assert table.default_zone == ()
+    again = EventTable.from_frame(table.frame)
+    pd.testing.assert_frame_equal(again.frame, table.frame)
+
+
+def test_sign_columns_for_any_group(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "event_id": ["a", "b"],
+            "announced_at": ["2025-01-02", "2025-01-03"],
+            "timezone": ["UTC", "UTC"],
+            "sign_banks": ["+", ""],
+            "sign_insurers": ["-", "+/-"],
+        }
+    )
+    table = EventTable.from_frame(frame)
+    assert list(table.signs.columns) == ["banks", "insurers"]
+    assert table.signs.loc["a"].tolist() == ["+", "-"]
+    assert table.signs.loc["b", "banks"] == ""
+    bad = frame.assign(sign_banks=["+", "up"])
+    with pytest.raises(EventsError, match=r"^<frame>:3:sign_banks: unknown expected sign \(got 'up'\)"):
+        EventTable.from_frame(bad)
+
+
+SECS = pd.DataFrame(
+    {
+        "ticker": ["MP", "LYC.AX", "7203.T", "LMT"],
+        "group": ["miners", "miners", "autos", "defense"],
+        "exchange": ["XNYS", "XASX", "XTKS", "XNYS"],
+    }
+)
+ZONES_OF = {"XNYS": "America/New_York", "XASX": "Australia/Sydney", "XTKS": "Asia/Tokyo"}
+
+
+def test_ticker_and_event_date_make_firm_specific_events(tmp_path: Path) -> None:
+    path = tmp_path / "earnings.csv"
+    path.write_text("ticker,event_date\nMP,2025-08-07\n7203.T,2025-08-07\nMP,2025-11-06\n")
+    table = read_events(path)  # firm-specific: the zone waits for the universe, no warning yet
+    assert table.ids == ("MP_2025-08-07", "7203.T_2025-08-07", "MP_2025-11-06")
+    assert table.firm_specific == table.ids
+    fe = table.firm_events(SECS)
+    assert fe[["event_id", "ticker"]].values.tolist() == [
+        ["MP_2025-08-07", "MP"],
+        ["7203.T_2025-08-07", "7203.T"],
+        ["MP_2025-11-06", "MP"],
+    ]
+    assert list(fe.columns) == ["event_id", *SECS.columns]
+    local = table.for_universe(SECS, ZONES_OF)
+    assert list(local.frame["timezone"]) == ["America/New_York", "Asia/Tokyo", "America/New_York"]
+    assert local.instants["7203.T_2025-08-07"] == pd.Timestamp("2025-08-07 14:59:59", tz="UTC")
+    assert local.instants["MP_2025-08-07"] == pd.Timestamp("2025-08-08 03:59:59", tz="UTC")
+
+
+def test_market_wide_and_scoped_events_mix() -> None:
+    frame = pd.DataFrame(
+        {
+            "event_id": ["policy", "deal", "sector"],
+            "announced_at": ["2025-01-02", "2025-01-03", "2025-01-06"],
+            "timezone": ["UTC", "America/New_York", ""],
+            "tickers": ["", "MP; LMT", ""],
+            "group": ["", "", "miners"],
+        }
+    )
+    with pytest.warns(DataWarning, match="sector"):  # its securities trade in two zones: UTC, with a warning
+        table = EventTable.from_frame(frame).for_universe(SECS, ZONES_OF)
+    assert table.frame.loc[2, "timezone"] == "UTC"
+    fe = table.firm_events(SECS)
+    assert fe.groupby("event_id", sort=False)["ticker"].apply(list).to_dict() == {
+        "policy": ["MP", "LYC.AX", "7203.T", "LMT"],
+        "deal": ["MP", "LMT"],
+        "sector": ["MP", "LYC.AX"],
+    }
+    table.check_scope(SECS)
+
+
+def test_market_wide_firm_events_are_the_cross_product() -> None:
+    frame = pd.DataFrame({"event_id": ["a", "b"], "announced_at": ["2025-01-02"] * 2, "timezone": ["UTC"] * 2})
+    fe = EventTable.from_frame(frame).firm_events(SECS)
+    pd.testing.assert_frame_equal(fe, frame[["event_id"]].merge(SECS, how="cross"))
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("tickers", "MPP", r"^<frame>:2:tickers: the ticker is not in the universe \(got 'MPP'\); fix: did you mean"),
+        ("tickers", "LMT", r"^<frame>:2:tickers: the ticker is in group 'defense', which the study leaves out"),
+        ("group", "defence", r"^<frame>:2:group: the group is not a group of the universe \(got 'defence'\)"),
+    ],
+)
+def test_scope_names_a_studied_security(column: str, value: str, message: str) -> None:
+    frame = pd.DataFrame({"event_id": ["e"], "announced_at": ["2025-01-02"], "timezone": ["UTC"], column: [value]})
+    studied = SECS[SECS["group"] != "defense"]
+    with pytest.raises(EventsError, match=message):
+        EventTable.from_frame(frame).check_scope(studied, SECS)
+
+
+def test_one_ticker_per_row_in_the_ticker_column() -> None:
+    frame = pd.DataFrame({"ticker": ["MP LMT"], "date": ["2025-01-02"], "timezone": ["UTC"]})
+    with pytest.raises(EventsError, match=r"^<frame>:2:ticker: several tickers in the ticker column"):
+        EventTable.from_frame(frame)

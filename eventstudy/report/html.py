@@ -25,7 +25,6 @@ __all__ = [
     "build_tables",
     "REPORT_TABLES",
     "SECTIONS",
-    "GROUP_LABELS",
     "ROBUST_TEST_LABELS",
     "fmt_pct",
     "fmt_p",
@@ -57,19 +56,6 @@ REPORT_TABLES: dict[str, str] = {
     "report_data_appendix.csv": "per ticker: source, span, adjustment note, share of missing and zero returns",
 }
 
-GROUP_LABELS: dict[str, str] = {
-    "miners_ex_china": "Ex-China miners",
-    "miners_china": "China-listed rare earths",
-    "miners": "All miners",
-    "magnets": "Magnet makers",
-    "magnets_china": "Magnet makers (China)",
-    "magnets_japan": "Magnet makers (Japan)",
-    "defense": "Defense primes",
-    "defense_us": "US defense primes",
-}
-
-#: the executive summary's groups, in order (those present in the results are shown)
-SUMMARY_GROUPS = ["miners_ex_china", "miners_china", "magnets", "magnets_china", "magnets_japan", "defense"]
 SUMMARY_WINDOWS = ["0_0", "m1_1", "0_5"]
 #: groups smaller than this are shown but never bolded or summarised as a finding
 MIN_NOBS_FOR_FINDINGS = 5
@@ -182,15 +168,17 @@ def window_text(label: str) -> str:
     return f"[{_minus(a.replace('m', '-'))}, {_minus(b.replace('m', '-'))}]"
 
 
-def group_label(g: str) -> str:
-    return GROUP_LABELS.get(g, g.replace("_", " "))
+def group_label(g: str, labels: dict[str, str] | None = None) -> str:
+    """The label of a group: the study's (``settings["group_labels"]``), else its own name."""
+    return (labels or {}).get(g, g)
 
 
 # ------------------------------------------------------------------ tables (numbers from results, no statistics)
 def _present_groups(results: EventStudyResults) -> list[str]:
-    present = list(pd.unique(results.caar_table["group"]))
-    chosen = [g for g in SUMMARY_GROUPS if g in present]
-    return chosen or present
+    """Every group of the results, in the study's order (``settings["group_order"]``), then any others."""
+    present = [str(g) for g in pd.unique(results.caar_table["group"])]
+    order = [g for g in results.settings.get("group_order") or [] if g in present]
+    return order + [g for g in present if g not in order]
 
 
 def _headline_ids(results: EventStudyResults) -> list[str]:
@@ -437,6 +425,7 @@ def report_context(
     ids = _headline_ids(results)
     head_id = ids[0]
     groups = _present_groups(results)
+    labels = dict(results.settings.get("group_labels") or {})
     regressions = regressions or {}
     tables = build_tables(results, robustness, universe, regressions)
     tests = _robust_tests(results)
@@ -451,7 +440,7 @@ def report_context(
         sub = summ[summ["event_id"] == e]
         rows = [
             {
-                "group": group_label(r["group"]),
+                "group": group_label(r["group"], labels),
                 "window": window_text(r["window"]),
                 "nobs": int(r["nobs"]),
                 "caar": fmt_pct(r["caar"]),
@@ -476,7 +465,7 @@ def report_context(
             else:
                 gs = gs.iloc[0:0]
             if len(gs):
-                sentences.append(finding_sentence(gs, group_label(g), tests))
+                sentences.append(finding_sentence(gs, group_label(g, labels), tests))
         if not sentences:
             sentences = [
                 f"No group's CAAR is significant at 5 % under {ROBUST_TEST_LABELS[tests[0]]} over [0, 0], [−1, 1] "
@@ -524,7 +513,7 @@ def report_context(
                 "title": ev_by_id.loc[e, "title"],
                 "rows": [
                     {
-                        "group": group_label(r["group"]),
+                        "group": group_label(r["group"], labels),
                         "nobs": int(r["nobs"]),
                         "caar": fmt_pct(r["caar"]),
                         "ci": f"{fmt_pct(r['ci_low'])} to {fmt_pct(r['ci_high'])}",
@@ -542,7 +531,7 @@ def report_context(
         {
             "ticker": r["ticker"],
             "name": r.get("name", ""),
-            "group": group_label(str(r.get("segment", r["group"]))),
+            "group": group_label(str(r.get("segment", r["group"])), labels),
             "status": r["status"],
             "cells": [
                 (
@@ -589,7 +578,7 @@ def report_context(
                     else:
                         vals.append("")
                 if any_val:
-                    rob_rows.append({"group": group_label(g), "window": window_text(w), "values": vals})
+                    rob_rows.append({"group": group_label(g, labels), "window": window_text(w), "values": vals})
 
     # data appendix
     da = tables["report_data_appendix.csv"]
@@ -620,7 +609,14 @@ def report_context(
                 "title": ev_by_id.loc[e, "title"],
                 "uri": plots.data_uri(
                     plots.to_png(
-                        plots.caar_paths(results.aar_table, results.caar_table, e, groups, labels=GROUP_LABELS)
+                        plots.caar_paths(
+                            results.aar_table,
+                            results.caar_table,
+                            e,
+                            groups,
+                            labels=labels,
+                            colours=results.settings.get("group_colours"),
+                        )
                     )
                 ),
             }

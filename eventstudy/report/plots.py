@@ -114,7 +114,9 @@ def timeline(events: pd.DataFrame, *, headline_event: str | None = None) -> Any:
     return fig
 
 
-def caar_paths(aar: pd.DataFrame, caar: pd.DataFrame, event_id: str, groups: list[str], *, labels=None) -> Any:
+def caar_paths(
+    aar: pd.DataFrame, caar: pd.DataFrame, event_id: str, groups: list[str], *, labels=None, colours=None
+) -> Any:
     """CAAR paths over the event window, one panel per group, with the 95 % band of the cumulated CAAR.
 
     The path and its band are ``aar_table``'s ``caar``, ``ci_low`` and ``ci_high`` (cumulated from the window's
@@ -122,6 +124,7 @@ def caar_paths(aar: pd.DataFrame, caar: pd.DataFrame, event_id: str, groups: lis
     """
     plt = _plt()
     labels = labels or {}
+    colours = colours or {}
     a = aar[aar["event_id"] == event_id]
     groups = [g for g in groups if g in set(a["group"])]
     with plt.rc_context(_RC):
@@ -136,9 +139,16 @@ def caar_paths(aar: pd.DataFrame, caar: pd.DataFrame, event_id: str, groups: lis
             ax.axvline(0, color="#999999", lw=0.6, ls=":")
             if {"ci_low", "ci_high"} <= set(p.columns):
                 ax.fill_between(
-                    p["event_day"], p["ci_low"] * 100, p["ci_high"] * 100, color=OKABE_ITO["sky"], alpha=0.35, lw=0
+                    p["event_day"],
+                    p["ci_low"] * 100,
+                    p["ci_high"] * 100,
+                    color=colours.get(g, OKABE_ITO["sky"]),
+                    alpha=0.25,
+                    lw=0,
                 )
-            ax.plot(p["event_day"], p["caar"] * 100, color=OKABE_ITO["blue"], lw=1.6, marker="o", ms=2.5)
+            ax.plot(
+                p["event_day"], p["caar"] * 100, color=colours.get(g, OKABE_ITO["blue"]), lw=1.6, marker="o", ms=2.5
+            )
             n = int(p["nobs"].iloc[0]) if len(p) else 0
             ax.set_title(f"{labels.get(g, g)} (N = {n})")
             ax.set_ylabel("CAAR, %")
@@ -177,12 +187,20 @@ PLOT_KINDS = ("caar", "heatmap", "timeline")
 
 def figure(results: Any, kind: str = "caar", *, event_id: str | None = None) -> Any:
     """One figure of the report from ``results``: ``"caar"``, ``"heatmap"`` or ``"timeline"``."""
-    from .html import GROUP_LABELS, _present_groups, heatmap_table
+    from .html import _present_groups, heatmap_table
 
     event_id = event_id or results.settings.get("headline_event") or str(results.events["event_id"].iloc[0])
     if kind == "caar":
         groups = _present_groups(results)
-        return caar_paths(results.aar_table, results.caar_table, event_id, groups, labels=GROUP_LABELS)
+        settings = results.settings
+        return caar_paths(
+            results.aar_table,
+            results.caar_table,
+            event_id,
+            groups,
+            labels=settings.get("group_labels"),
+            colours=settings.get("group_colours"),
+        )
     if kind == "heatmap":
         return car_heatmap(heatmap_table(results))
     if kind == "timeline":
