@@ -409,7 +409,9 @@ def _closed_form(
             var_car[r, w] = np.where(ok, s2 * (length + quad), np.nan)
     scar = car / np.sqrt(var_car)
 
-    status = _status(panel, nobs, fit_ok_all, zero_share, complete, min_estimation, thin_trading_share, sigma2=sigma2)
+    status = _status(
+        panel, nobs, fit_ok_all, zero_share, complete, min_estimation, thin_trading_share, sigma2=sigma2
+    )
     bad = ~np.isin(status, ("ok", "missing_event_window"))
     if bad.any():
         rows = np.flatnonzero(bad)

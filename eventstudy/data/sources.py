@@ -142,7 +142,9 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
         return empty_prices()
     out = pd.DataFrame(index=range(len(frame)))
     ticker = frame["ticker"]
-    out["ticker"] = ticker.to_numpy() if pd.api.types.is_string_dtype(ticker.dtype) else ticker.astype(str).to_numpy()
+    out["ticker"] = (
+        ticker.to_numpy() if pd.api.types.is_string_dtype(ticker.dtype) else ticker.astype(str).to_numpy()
+    )
     out["ticker"] = out["ticker"].astype(str)
     out["date"] = pd.DatetimeIndex(frame["date"]).astype("datetime64[ns]")
     for col in PRICE_COLUMNS:
@@ -180,7 +182,9 @@ def _check_range(start: Any, end: Any) -> tuple[pd.Timestamp | None, pd.Timestam
     e = to_timestamp(end, where="end")
     if s is not None and e is not None and s > e:
         raise ConfigError(
-            located("start", f"start is after end {e:%Y-%m-%d}", value=f"{s:%Y-%m-%d}", fix="swap start and end")
+            located(
+                "start", f"start is after end {e:%Y-%m-%d}", value=f"{s:%Y-%m-%d}", fix="swap start and end"
+            )
         )
     return s, e
 
@@ -268,7 +272,9 @@ def _parse_dates(raw: pd.Series) -> pd.Series:
     if not pd.api.types.is_string_dtype(raw.dtype) or raw.isna().any():
         raw = raw.astype(object).where(raw.notna(), "").astype(str)
     text = raw.str.strip().str.slice(0, 10)
-    return pd.Series(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"), index=raw.index).astype("datetime64[ns]")
+    return pd.Series(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"), index=raw.index).astype(
+        "datetime64[ns]"
+    )
 
 
 def _date_like(value: Any) -> str:
@@ -410,7 +416,9 @@ def _map_headers(columns: Sequence[Hashable], *, where: str) -> tuple[dict[str, 
             continue
         if canon in found:
             raise PriceDataError(
-                located(where, f"columns {found[canon]!r} and {col!r} both mean {canon!r}", fix="keep one of them")
+                located(
+                    where, f"columns {found[canon]!r} and {col!r} both mean {canon!r}", fix="keep one of them"
+                )
             )
         found[canon] = str(col)
     return found, [str(c) for c in columns]
@@ -424,7 +432,8 @@ def _require_columns(found: Mapping[str, str], names: Sequence[str], *, where: s
                 where,
                 f"no {' or '.join(repr(m) for m in missing)} column (columns found: "
                 f"{', '.join(names) if names else 'none'})",
-                fix="name the columns date and close (or Date and Adj Close); open, high, low and volume are optional",
+                fix="name the columns date and close (or Date and Adj Close); open, high, low and volume "
+                "are optional",
             )
         )
 
@@ -443,7 +452,9 @@ def _price_columns(found: Mapping[str, str]) -> tuple[dict[str, str], bool]:
     return use, rescale
 
 
-def _adjust_ohl(checked: pd.DataFrame, raw_close: pd.Series, *, where: Callable[[int, str], str], column: str) -> None:
+def _adjust_ohl(
+    checked: pd.DataFrame, raw_close: pd.Series, *, where: Callable[[int, str], str], column: str
+) -> None:
     """Put open/high/low on the adjusted basis: multiply by adjusted close / raw close (in place)."""
     raw = raw_close.reset_index(drop=True)
     values, _, bad = _to_float(raw)
@@ -570,12 +581,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
         ) from None
     except OSError as exc:
         raise PriceDataError(
-            located(str(path), f"cannot read the file: {exc.strerror}", fix="check the path and its permissions")
+            located(
+                str(path), f"cannot read the file: {exc.strerror}", fix="check the path and its permissions"
+            )
         ) from None
     header = text.split("\n", 1)[0]
     if not header.strip():
         raise PriceDataError(
-            located(f"{path}:1", "empty file or empty header line", fix="start the file with a header: date,close")
+            located(
+                f"{path}:1", "empty file or empty header line", fix="start the file with a header: date,close"
+            )
         )
     sep = max((",", ";", "\t"), key=header.count)
     try:
@@ -703,7 +718,9 @@ class FileSource:
             if path is None:
                 failures[ticker] = f"no price file {ticker}.csv or .parquet in {self.directory}"
                 continue
-            frame = read_price_file(path, ticker=ticker, allow_nonpositive=ticker.upper() in self.yield_tickers)
+            frame = read_price_file(
+                path, ticker=ticker, allow_nonpositive=ticker.upper() in self.yield_tickers
+            )
             kept = _between(frame, s, e)
             if kept.empty:
                 have = (
@@ -770,7 +787,9 @@ class FrameSource:
     def _long(self, frame: pd.DataFrame) -> pd.DataFrame:
         idx_name = str(frame.index.name or "").strip().lower()
         has_date_col = any(_HEADER_ALIASES.get(str(c).strip().lower()) == "date" for c in frame.columns)
-        if not has_date_col and (isinstance(frame.index, pd.DatetimeIndex) or idx_name in ("date", "datetime")):
+        if not has_date_col and (
+            isinstance(frame.index, pd.DatetimeIndex) or idx_name in ("date", "datetime")
+        ):
             frame = frame.rename_axis(frame.index.name or "date").reset_index()
         found, names = _map_headers(frame.columns, where="frame")
         tcol = next(c for c in frame.columns if str(c).strip().lower() == "ticker")
@@ -781,7 +800,9 @@ class FrameSource:
         bad = tickers.isna() | (tickers.astype(object).astype(str).str.strip() == "")
         if bad.any():
             label = frame.index[np.flatnonzero(bad.to_numpy())[0]]
-            raise PriceDataError(located(f"frame[row {label!r}]:{tcol}", "empty ticker", fix="give every row a ticker"))
+            raise PriceDataError(
+                located(f"frame[row {label!r}]:{tcol}", "empty ticker", fix="give every row a ticker")
+            )
         frames = []
         for ticker, rows in frame.groupby(tickers.astype(str), sort=True):
             dates = rows[found["date"]]
@@ -851,7 +872,9 @@ class FrameSource:
         for t in wanted:
             if t in present:
                 continue
-            failures[t] = f"no rows in {_span(s, e)} in the frame" if t in in_frame else f"{t} is not in the frame"
+            failures[t] = (
+                f"no rows in {_span(s, e)} in the frame" if t in in_frame else f"{t} is not in the frame"
+            )
         return FetchResult(prices=_finish(kept), failures=failures, source=self.name)
 
 
@@ -919,12 +942,16 @@ class YahooSource:
         yield_tickers: Collection[str] = YIELD_TICKERS,
     ) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ConfigError(located("batch_size", "must be a positive integer", value=batch_size, fix="use e.g. 50"))
+            raise ConfigError(
+                located("batch_size", "must be a positive integer", value=batch_size, fix="use e.g. 50")
+            )
         if not isinstance(retries, int) or retries < 0:
             raise ConfigError(located("retries", "must be an integer >= 0", value=retries, fix="use e.g. 4"))
         if not (backoff >= 0 and math.isfinite(backoff)):
             raise ConfigError(
-                located("backoff", "must be a finite number >= 0", value=backoff, fix="use e.g. 1.0 (seconds)")
+                located(
+                    "backoff", "must be a finite number >= 0", value=backoff, fix="use e.g. 1.0 (seconds)"
+                )
             )
         self.batch_size = batch_size
         self.retries = retries
@@ -1116,7 +1143,8 @@ def _clean_yahoo(rows: pd.DataFrame | None, *, allow_nonpositive: bool) -> tuple
     if bad.any():
         first = rows["date"].iloc[int(np.flatnonzero(bad)[0])]
         parts.append(
-            f"{int(bad.sum())} row(s) with a zero, negative or infinite close dropped (first {first:%Y-%m-%d})"
+            f"{int(bad.sum())} row(s) with a zero, negative or infinite close dropped "
+            f"(first {first:%Y-%m-%d})"
         )
     if dup.any():
         first = rows["date"].iloc[int(np.flatnonzero(dup)[0])]
