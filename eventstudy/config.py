@@ -285,7 +285,7 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
             raise ConfigError(f"{loc}: must be true or false (got {value!r}); fix: write true or false")
         return value
     if key == "name":
-        return safe_name(_text(loc, value, '"rare_earth_2025"'), where=loc)
+        return safe_name(_text(loc, value, '"bank_mergers_2024"'), where=loc)
     if key == "title":
         return _text(loc, value, '"Rare earths 2025"')
     if key == "model":
@@ -297,7 +297,7 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
     if key == "source":
         return _text(loc, value, '"snapshot", "yahoo" or "files"')
     if key == "headline_event":
-        return _text(loc, value, '"jun27_deal"')
+        return _text(loc, value, '"deal_signed"')
     if key == "world_index":
         return check_ticker(_text(loc, value, '"ACWI"'), where=loc)
     if key in ("start", "end"):

@@ -65,15 +65,15 @@ def safe_name(text: object, *, where: str = "name", error: type[EventStudyError]
     or a name starting with ``.``; control and invisible format characters (newline, NUL, RTL override, ...);
     surrounding spaces; names Windows reserves (``CON``, ``NUL``, ``COM1``, ...); more than 100 characters.
 
-    >>> safe_name("rare_earth_2025")
-    'rare_earth_2025'
+    >>> safe_name("bank_mergers_2024")
+    'bank_mergers_2024'
     >>> try:
     ...     safe_name("../../x", where="study.toml:name")
     ... except ConfigError as exc:
     ...     print(str(exc).split(";")[0])
     study.toml:name: not usable as a file name: it holds a path separator (got '../../x')
     """
-    fix = "use letters, digits, '_', '-' and '.' only, e.g. rare_earth_2025"
+    fix = "use letters, digits, '_', '-' and '.' only, e.g. bank_mergers_2024"
 
     def refuse(problem: str) -> EventStudyError:
         return error(located(where, f"not usable as a file name: {problem}", value=text, fix=fix))
@@ -126,8 +126,8 @@ def check_ticker(ticker: object, *, where: str = "ticker", error: type[EventStud
 def check_identifier(value: object, *, what: str, where: str, error: type[EventStudyError] = ConfigError) -> str:
     """``value`` if it matches :data:`ID_PATTERN` (an event id, a group label), else an error naming ``where``.
 
-    >>> check_identifier("jun27_deal", what="event_id", where="events.csv:2:event_id")
-    'jun27_deal'
+    >>> check_identifier("deal_signed", what="event_id", where="events.csv:2:event_id")
+    'deal_signed'
     """
     if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
         extra = f" (names starting with {RESERVED_PREFIX!r} are reserved)" if str(value).startswith("pooled") else ""
