@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +23,7 @@ from .config import (
     window_label,
     with_report_windows,
 )
-from .errors import CalendarError, ConfigError, DataWarning, EventsError, UniverseError, located
+from .errors import CalendarError, ConfigError, EventsError, located
 from .events import EventTable, read_events
 from .groups import group_display
 from .inference import TESTS
@@ -34,6 +32,9 @@ from .models import FactorModel, MarketModel, NormalReturnModel, get_model, worl
 from .results import EventStudyResults
 from .universe import Universe, read_universe
 from .windows import build_panel, clean_estimation_mask
+
+if TYPE_CHECKING:
+    from .data.load import Loaded
 
 __all__ = ["EventStudy", "price_source_for"]
 
@@ -92,14 +93,6 @@ def _source_name(name: str) -> str:
             )
         )
     return "yahoo"
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    returns: dict[str, pd.Series]
-    notes: pd.DataFrame
-    start: pd.Timestamp
-    end: pd.Timestamp
 
 
 class EventStudy:
@@ -383,7 +376,7 @@ class EventStudy:
                 out[f"pooled:{direction}"] = list(sub["event_id"])
         return out
 
-    def _resolve_model(self, loaded: _Loaded) -> NormalReturnModel:
+    def _resolve_model(self, loaded: Loaded) -> NormalReturnModel:
         if not self.world_index:
             return self.model
         world = loaded.returns.get(self.world_index)
@@ -409,124 +402,30 @@ class EventStudy:
         end = self.end or last + pd.Timedelta(days=math.ceil(max(hi, 0) * 7 / 5) + 21)
         return start, end
 
-    def _load(self, secs: pd.DataFrame, progress: Progress) -> _Loaded:
-        from .data.cache import load_prices
-        from .data.returns import check_returns, suspect_splits, to_returns
+    def _load(self, secs: pd.DataFrame, progress: Progress) -> Loaded:
+        """Returns of ``secs``, their benchmarks and the world index (:func:`~eventstudy.data.load.load_returns`)."""
+        from .data.load import load_returns
 
         start, end = self._span()
         frame = self.universe.frame.set_index("ticker")
-        extra = [self.world_ticker] if self.world_ticker else []
-        tickers = list(dict.fromkeys([*secs["ticker"], *secs["benchmark"].dropna(), *extra]))
-        missing_bench = [t for t in tickers if t not in frame.index]
-        if missing_bench:
-            raise UniverseError(
-                f"{self.universe.name}:benchmark: {missing_bench[0]!r} is not a ticker of the universe; "
-                "fix: add it as a row with group benchmark"
-            )
-        progress(f"loading prices for {len(tickers)} tickers, {start.date()} to {end.date()}")
-        fetched = load_prices(
-            tickers, start.date(), end.date(), source=self.source, cache=self.cache, offline=self.offline
+        exchanges = pd.unique(frame.loc[frame.index.intersection(secs["ticker"]), "exchange"])
+        benchmarks = [t for t in [*secs["benchmark"].dropna(), self.world_ticker] if t and t in frame.index]
+        exchanges = list(dict.fromkeys([*exchanges, *frame.loc[benchmarks, "exchange"]]))
+        day0 = calendars.day0_table(self._timing(), exchanges, date_rule=self.date_rule)
+        return load_returns(
+            self.universe,
+            secs,
+            day0,
+            source=self.source,
+            start=start,
+            end=end,
+            event_window=self.event_window,
+            return_kind=self.return_kind,
+            cache=self.cache,
+            offline=self.offline,
+            extra=[self.world_ticker] if self.world_ticker else [],
+            progress=progress,
         )
-        prices = fetched.prices
-        returns: dict[str, pd.Series] = {}
-        notes = []
-        by_ticker = dict(tuple(prices.groupby("ticker", sort=False)))
-        day0 = calendars.day0_table(
-            self._timing(), list(pd.unique(frame.loc[tickers, "exchange"])), date_rule=self.date_rule
-        )
-        event_days: dict[str, pd.DatetimeIndex] = {}
-        for tk in tickers:
-            row = frame.loc[tk]
-            if tk not in by_ticker:
-                failure = fetched.failures.get(tk, "no rows in the requested span")
-                warnings.warn(
-                    f"{tk}: no prices ({failure}); its firm-events get the outcome no_data", DataWarning, stacklevel=3
-                )
-                notes.append(
-                    {
-                        "ticker": tk,
-                        "exchange": row["exchange"],
-                        "source": fetched.source,
-                        "failure": failure,
-                    }
-                )
-                continue
-            p = by_ticker[tk].set_index("date").sort_index()
-            first_valid = row.get("first_valid_date")
-            dropped_pre = 0
-            if isinstance(first_valid, pd.Timestamp) and not pd.isna(first_valid):
-                dropped_pre = int((p.index < first_valid).sum())
-                p = p[p.index >= first_valid]
-            sess = calendars.sessions(row["exchange"], start.date(), end.date())
-            rf = to_returns(p["close"], sess, kind=self.return_kind, volume=p["volume"])
-            check_returns(rf, p["close"], sess, where=tk)
-            ret = rf.frame["ret"]
-            returns[tk] = ret
-            note = _returns_notes(rf)
-            # a large overnight move outside every study event's window: probably an unadjusted split
-            if row["exchange"] not in event_days:
-                event_days[row["exchange"]] = _event_window_sessions(
-                    sess, day0.loc[day0["exchange"] == row["exchange"], "day0"].dropna(), self.event_window
-                )
-            jumps = suspect_splits(rf, exclude=event_days[row["exchange"]])
-            for j in jumps.itertuples():
-                warnings.warn(
-                    f"{tk}: the close moved x{j.ratio:.3g} on {j.date:%Y-%m-%d} outside every event window; "
-                    "possibly an unadjusted split; check that the prices are split-adjusted",
-                    DataWarning,
-                    stacklevel=3,
-                )
-            note["suspect_splits"] = "; ".join(f"{j.date:%Y-%m-%d} x{j.ratio:.3g}" for j in jumps.itertuples())
-            notes.append(
-                {
-                    "ticker": tk,
-                    "exchange": row["exchange"],
-                    "source": fetched.source,
-                    "first_date": p.index.min(),
-                    "last_date": p.index.max(),
-                    "price_rows": len(p),
-                    "sessions": len(rf.frame),
-                    "returns": int(ret.notna().sum()),
-                    "missing_returns": int(ret.isna().sum()) - 1 if len(ret) else 0,
-                    "zero_returns": int((ret == 0).sum()),
-                    "rows_before_first_valid_date": dropped_pre,
-                    **note,
-                    "failure": "",
-                }
-            )
-        from .data.returns import NOTE_REASONS
-
-        table = pd.DataFrame(notes)
-        for reason in NOTE_REASONS:
-            col = f"rows_{reason}"
-            table[col] = table[col].fillna(0).astype(int) if col in table.columns else 0
-        if "suspect_splits" not in table.columns:
-            table["suspect_splits"] = ""
-        table["suspect_splits"] = table.pop("suspect_splits").fillna("")
-        failure = table.pop("failure").fillna("")
-        table["failure"] = failure
-        # an event outside the span of every price of an exchange: its firm-events there cannot be used
-        studied = secs[secs["ticker"].isin(list(returns))]
-        for ex, tks in studied.groupby("exchange", sort=False)["ticker"]:
-            spans = [(returns[t].index.min(), returns[t].index.max()) for t in tks if len(returns[t])]
-            if not spans:
-                continue
-            first, last = min(s[0] for s in spans), max(s[1] for s in spans)
-            for d in day0.loc[day0["exchange"] == ex].itertuples():
-                if d.day0 > last or d.day0 < first:
-                    side, code = (
-                        ("after the last", "no_data")
-                        if d.day0 > last
-                        else ("before the first", "pre_listing (no_data where the benchmark has no price either)")
-                    )
-                    warnings.warn(
-                        f"event {d.event_id}: day 0 {d.day0:%Y-%m-%d} on {ex} lies {side} price of every "
-                        f"security there ({first:%Y-%m-%d} to {last:%Y-%m-%d}); its firm-events on {ex} get "
-                        f"the outcome {code}",
-                        DataWarning,
-                        stacklevel=3,
-                    )
-        return _Loaded(returns, table, start, end)
 
     def fit(self, *, progress: Progress | None = None, backend: Any = "numpy", client: Any = None) -> EventStudyResults:
         """Run the study; returns a new, immutable :class:`~eventstudy.results.EventStudyResults`.
@@ -704,14 +603,6 @@ def _data_span(start: Any, end: Any, events: EventTable) -> tuple[pd.Timestamp |
     return s, e
 
 
-def _event_window_sessions(sess: pd.DatetimeIndex, day0: pd.Series, event_window: tuple[int, int]) -> pd.DatetimeIndex:
-    """The sessions of ``sess`` inside the event window of any of the ``day0`` dates."""
-    pos = sess.searchsorted(pd.DatetimeIndex(day0)).astype(np.int64)
-    offsets = np.arange(event_window[0], event_window[1] + 1)
-    at = (pos[:, None] + offsets[None, :]).ravel()
-    return sess[np.unique(at[(at >= 0) & (at < len(sess))])]
-
-
 def _clip_sessions(exchange: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
     cal = calendars.get_calendar(exchange)
     lo = max(first, pd.Timestamp(cal.first_session))
@@ -723,20 +614,6 @@ def _with_excluded(panel: Any, excluded: np.ndarray) -> Any:
     from dataclasses import replace
 
     return replace(panel, excluded=excluded)
-
-
-def _returns_notes(rf: Any) -> dict[str, Any]:
-    notes = getattr(rf, "notes", None)
-    if notes is None:
-        return {}
-    if isinstance(notes, pd.DataFrame):
-        if notes.empty or "reason" not in notes.columns:
-            return {}
-        counts = notes["reason"].value_counts()
-        return {f"rows_{k}": int(v) for k, v in counts.items()}
-    if isinstance(notes, dict):
-        return {f"rows_{k}": (len(v) if hasattr(v, "__len__") else v) for k, v in notes.items()}
-    return {}
 
 
 def _firm_event_table(panel: Any, abn: Any, model: NormalReturnModel) -> pd.DataFrame:

@@ -93,21 +93,24 @@ def build_panel(
         rows = np.asarray(rows)
         sess = sessions[exchange]
         tickers = pd.unique(pd.concat([keys.loc[rows, "ticker"], keys.loc[rows, "benchmark"]]).dropna())
-        wide = pd.DataFrame({tk: returns[tk] for tk in tickers if tk in returns}, index=sess, dtype=float)
-        cols = {tk: j for j, tk in enumerate(wide.columns)}
+        tickers = [tk for tk in tickers if tk in returns]
         # last column: no data; last row: outside the sessions
-        mat = np.full((len(sess) + 1, wide.shape[1] + 1), np.nan)
-        mat[:-1, :-1] = wide.to_numpy()
+        mat = np.full((len(sess) + 1, len(tickers) + 1), np.nan)
+        if hasattr(returns, "on_sessions"):  # returns held as matrices: one gather, no Series per ticker
+            returns.on_sessions(tickers, sess, out=mat[:-1, :-1])
+        else:
+            mat[:-1, :-1] = pd.DataFrame({tk: returns[tk] for tk in tickers}, index=sess, dtype=float).to_numpy()
         nodata, outside = mat.shape[1] - 1, mat.shape[0] - 1
         valid = ~np.isnan(mat[:-1])
         any_valid = valid.any(axis=0)
         first_pos = np.where(any_valid, valid.argmax(axis=0), -1)
         last_pos = np.where(any_valid, len(sess) - 1 - valid[::-1].argmax(axis=0), -1)
 
-        sec = np.array([cols.get(tk, nodata) for tk in keys.loc[rows, "ticker"]])
-        bench = np.array(
-            [cols.get(tk, nodata) if isinstance(tk, str) else nodata for tk in keys.loc[rows, "benchmark"]]
-        )
+        col_of = pd.Index(tickers, dtype=object)
+        sec = col_of.get_indexer(keys.loc[rows, "ticker"].to_numpy(dtype=object))
+        sec[sec < 0] = nodata
+        bench = col_of.get_indexer(keys.loc[rows, "benchmark"].to_numpy(dtype=object))
+        bench[bench < 0] = nodata
         pos0 = sess.get_indexer(pd.DatetimeIndex(keys.loc[rows, "day0"]))
         sess_values = np.append(sess.values.astype("datetime64[ns]"), np.datetime64("NaT"))
         # blocks of rows, so that the position arrays stay small next to the panel itself

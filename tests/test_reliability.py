@@ -146,14 +146,17 @@ def test_returns_misaligned_with_their_prices_are_caught(monkeypatch: pytest.Mon
     from eventstudy.data import returns as returns_module
     from eventstudy.errors import PriceDataError
 
-    real = returns_module.to_returns
+    from dataclasses import replace
+
+    real = returns_module.returns_matrix
 
     def shifted(*args, **kwargs):
-        rf = real(*args, **kwargs)
-        frame = rf.frame.assign(ret=rf.frame["ret"].shift(1))  # a one-session positional slip
-        return returns_module.ReturnsFrame(frame=frame, notes=rf.notes, kind=rf.kind, multi_day=rf.multi_day)
+        sr = real(*args, **kwargs)
+        ret = np.full_like(sr.ret, np.nan)
+        ret[1:] = sr.ret[:-1]  # a one-session positional slip
+        return replace(sr, ret=ret)
 
-    monkeypatch.setattr(returns_module, "to_returns", shifted)
+    monkeypatch.setattr(returns_module, "returns_matrix", shifted)
     pattern = r"^AAA\[\d{4}-\d{2}-\d{2}\]: the return .* does not match the closes .* on "
     with pytest.raises(PriceDataError, match=pattern):
         fit()

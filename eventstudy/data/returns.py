@@ -320,3 +320,180 @@ def suspect_splits(
     if exclude is not None and len(exclude):
         hit &= ~dates.isin(exclude)
     return pd.DataFrame({"date": dates[hit], "ratio": ratio[hit]})
+
+
+@dataclass(frozen=True)
+class SessionReturns:
+    """Returns of several securities of one exchange on its sessions: one column per ticker.
+
+    Column ``j`` holds what :func:`to_returns` gives for ticker ``j`` on the same sessions, placed on the full
+    session grid (NaN outside the span from its first usable price to its last).
+
+    Attributes
+    ----------
+    sessions
+        ``(T,)`` session dates (``datetime64[ns]``).
+    tickers
+        ``(N,)`` ticker names.
+    close, ret
+        ``(T, N)`` the prices used (NaN on a session without a usable price) and the returns.
+    first, last
+        ``(N,)`` positions of the first and last session with a usable price (−1 when there is none).
+    reasons
+        Key of :data:`NOTE_REASONS` → ``(N,)`` count of each ticker's rows not used for that reason.
+    volume
+        ``(T, N)`` volumes on the sessions, or None when the source has none.
+    """
+
+    sessions: np.ndarray
+    tickers: np.ndarray
+    close: np.ndarray
+    ret: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    reasons: dict[str, np.ndarray]
+    kind: str = "simple"
+    volume: np.ndarray | None = None
+
+    def frame(self, j: int) -> ReturnsFrame:
+        """Column ``j`` as the :class:`ReturnsFrame` of :func:`to_returns` (its ``notes`` left empty)."""
+        lo, hi = int(self.first[j]), int(self.last[j])
+        span = slice(lo, hi + 1) if lo >= 0 else slice(0, 0)
+        frame = pd.DataFrame(
+            {"close": self.close[span, j], "ret": self.ret[span, j]},
+            index=pd.DatetimeIndex(self.sessions[span], name="date"),
+        )
+        notes = pd.DataFrame({"date": pd.DatetimeIndex([]), "reason": [], "close": [], "volume": []})
+        return ReturnsFrame(frame=frame, notes=notes, kind=self.kind)
+
+
+def returns_matrix(
+    dates: np.ndarray,
+    close: np.ndarray,
+    sessions: np.ndarray,
+    *,
+    kind: str = "simple",
+    present: np.ndarray | None = None,
+    volume: np.ndarray | None = None,
+    tickers: np.ndarray | None = None,
+) -> SessionReturns:
+    """:func:`to_returns` for many securities of one exchange at once, on a date × ticker matrix.
+
+    Parameters
+    ----------
+    dates
+        ``(D,)`` sorted, unique ``datetime64[ns]`` midnights, the rows of ``close``.
+    close
+        ``(D, N)`` closes, positive where present (the caller has checked them; NaN: an empty close).
+    sessions
+        ``(T,)`` the exchange's sessions, sorted and unique.
+    present
+        ``(D, N)`` the cells that are rows of the price data (default: the cells with a close).
+    volume
+        ``(D, N)`` volumes: with them, a zero-volume row that repeats the previous usable close is a halt.
+
+    Notes
+    -----
+    The same rules as :func:`to_returns` (without ``multi_day``), for every column in one pass of array
+    operations: rows off the calendar or outside the sessions' span, empty closes and halts are counted per
+    ticker by reason, and a session without a usable price leaves its return and the next one missing.
+    """
+    if kind not in RETURN_KINDS:
+        raise ConfigError(
+            located("kind", "unknown return kind", value=kind, fix=f"use one of {', '.join(RETURN_KINDS)}")
+        )
+    d, n = close.shape
+    sess = np.asarray(sessions, dtype="datetime64[ns]")
+    t = sess.size
+    nan = np.isnan(close)
+    present = ~nan if present is None else present
+    pos = np.searchsorted(sess, dates)
+    on_cal = (pos < t) & (sess[np.minimum(pos, max(t - 1, 0))] == dates) if t else np.zeros(d, dtype=bool)
+    in_span = (dates >= sess[0]) & (dates <= sess[-1]) if t else np.zeros(d, dtype=bool)
+    used = present & ~nan & on_cal[:, None]
+    reasons = {
+        "off_calendar": np.count_nonzero(present & (in_span & ~on_cal)[:, None], axis=0),
+        "outside_sessions": np.count_nonzero(present & ~in_span[:, None], axis=0),
+        "halt": np.zeros(n, dtype=np.int64),
+        "missing_close": np.count_nonzero(present & nan & on_cal[:, None], axis=0),
+    }
+    if volume is not None:
+        # halt rows: zero volume and the close of the previous usable row of the same ticker
+        last_used = np.where(used, np.arange(d)[:, None], -1)
+        np.maximum.accumulate(last_used, axis=0, out=last_used)
+        prev_row = np.full((d, n), -1)
+        prev_row[1:] = last_used[:-1]
+        prev_close = np.where(prev_row >= 0, np.take_along_axis(close, np.maximum(prev_row, 0), axis=0), np.nan)
+        halt = used & (volume == 0) & (close == prev_close)
+        reasons["halt"] = np.count_nonzero(halt, axis=0)
+        used &= ~halt
+    rows = np.flatnonzero(on_cal)
+    if rows.size == t == d:  # the price dates are the sessions themselves
+        px = np.where(used, close, np.nan)
+    else:
+        px = np.full((t, n), np.nan)
+        px[pos[rows]] = np.where(used[rows], close[rows], np.nan)
+    vol = None
+    if volume is not None:
+        vol = np.full((t, n), np.nan)
+        vol[pos[rows]] = np.where(present[rows], volume[rows], np.nan)
+    valid = ~np.isnan(px)
+    has = valid.any(axis=0)
+    first = np.where(has, valid.argmax(axis=0), -1)
+    last = np.where(has, t - 1 - valid[::-1].argmax(axis=0), -1)
+    ret = np.empty((t, n))
+    if t:
+        ret[0] = np.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(px[1:], px[:-1], out=ret[1:])
+            if kind == "simple":  # in place: no temporary the size of the matrix
+                ret[1:] -= 1.0
+            elif kind == "log":
+                np.log(ret[1:], out=ret[1:])
+            else:
+                ret[1:] = RETURN_KINDS[kind](ret[1:])
+    names = np.asarray(tickers, dtype=object) if tickers is not None else np.arange(n).astype(str).astype(object)
+    return SessionReturns(
+        sessions=sess,
+        tickers=names,
+        close=px,
+        ret=ret,
+        first=first,
+        last=last,
+        reasons=reasons,
+        kind=kind,
+        volume=vol,
+    )
+
+
+def mismatched_returns(
+    sr: SessionReturns, dates: np.ndarray, close: np.ndarray, *, rtol: float = 1e-10, block: int = 64
+) -> np.ndarray:
+    """:func:`check_returns` for every column of ``sr`` at once: a ``(N,)`` mask of the tickers with a return
+    that the closes on its session and on the session before, both looked up **by date** in the price rows
+    (``dates``, ``close`` as given to :func:`returns_matrix`, NaN where there is no row), do not give again.
+
+    Works through the sessions in blocks of ``block``, so that its temporaries stay small."""
+    sess = sr.sessions
+    t, n = sr.ret.shape
+    if t == 0:
+        return np.zeros(n, dtype=bool)
+    pos = np.searchsorted(sess, dates)
+    on_cal = (pos < t) & (sess[np.minimum(pos, t - 1)] == dates)
+    row_of = np.full(t, -1, dtype=np.int64)  # the price row dated on each session, -1 for none
+    row_of[pos[on_cal]] = np.flatnonzero(on_cal)
+    got = sr.ret
+    bad = ~np.isnan(got[0])  # a return on the first session has no session before it
+    func = RETURN_KINDS[sr.kind]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for lo in range(1, t, block):
+            hi = min(t, lo + block)
+            now = close[np.maximum(row_of[lo:hi], 0)]
+            now[row_of[lo:hi] < 0] = np.nan
+            prev = close[np.maximum(row_of[lo - 1 : hi - 1], 0)]
+            prev[row_of[lo - 1 : hi - 1] < 0] = np.nan
+            expected = func(now / prev)
+            g = got[lo:hi]
+            off = ~(np.abs(g - expected) <= 1e-14 + rtol * np.abs(expected)) & ~np.isnan(g)
+            bad |= off.any(axis=0)
+    return bad

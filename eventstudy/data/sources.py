@@ -32,6 +32,7 @@ __all__ = [
     "COLUMNS",
     "YIELD_TICKERS",
     "FetchResult",
+    "PriceMatrix",
     "PriceSource",
     "FileSource",
     "FrameSource",
@@ -105,6 +106,97 @@ class FetchResult:
         return list(pd.unique(self.prices["ticker"]))
 
 
+@dataclass(frozen=True)
+class PriceMatrix:
+    """Prices of many tickers as one date × ticker matrix per field: the shape loading works on.
+
+    Attributes
+    ----------
+    dates
+        ``(D,)`` sorted, unique ``datetime64[ns]`` midnights: every date on which some ticker has a row.
+    tickers
+        ``(N,)`` ticker names, one per column.
+    fields
+        Canonical column name (``close`` always; ``volume``, ``open``, ``high``, ``low`` when known) → ``(D, N)``
+        float64 matrix, NaN where there is no value.
+    present
+        ``(D, N)`` mask of the cells that are a row of the source (a row may hold an empty close); ``None``
+        means the cells with a close.
+    failures, source, notes
+        As in :class:`FetchResult`.
+    """
+
+    dates: np.ndarray
+    tickers: np.ndarray
+    fields: Mapping[str, np.ndarray]
+    present: np.ndarray | None = None
+    failures: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def close(self) -> np.ndarray:
+        return self.fields["close"]
+
+    def rows(self) -> np.ndarray:
+        """The ``present`` mask, computed from the closes when the source gave none."""
+        return ~np.isnan(self.close) if self.present is None else self.present
+
+    @classmethod
+    def from_long(cls, fetched: FetchResult) -> PriceMatrix:
+        """The matrix of a canonical long frame, in one pass (no per-ticker work).
+
+        Raises
+        ------
+        PriceDataError
+            When a ticker has two rows on one date (``close[DATE]: duplicated date``, as :func:`to_returns` says).
+        """
+        prices = fetched.prices
+        codes, tickers = pd.factorize(prices["ticker"].to_numpy(), sort=True)
+        stamps = prices["date"].to_numpy(dtype="datetime64[ns]")
+        dates, dpos = np.unique(stamps, return_inverse=True)
+        d, n = dates.size, len(tickers)
+        flat = codes.astype(np.int64) * d + dpos.astype(np.int64)
+        counts = np.bincount(flat, minlength=d * n)
+        if d * n and counts.max() > 1:
+            i = int(np.flatnonzero(counts[flat] > 1)[0])
+            raise PriceDataError(
+                located(f"close[{pd.Timestamp(stamps[i]):%Y-%m-%d}]", "duplicated date", fix="keep one row per date")
+            )
+        present = (counts > 0).reshape(n, d).T.copy()
+        fields = {}
+        for col in PRICE_COLUMNS:
+            values = prices[col].to_numpy(dtype="float64", na_value=np.nan) if col in prices else None
+            if values is None or (col != "close" and np.isnan(values).all()):
+                continue
+            mat = np.full((d, n), np.nan)
+            mat[dpos, codes] = values
+            fields[col] = mat
+        return cls(
+            dates=dates,
+            tickers=np.asarray(tickers, dtype=object),
+            fields=fields,
+            present=present,
+            failures=dict(fetched.failures),
+            source=fetched.source,
+            notes=dict(fetched.notes),
+        )
+
+    def to_long(self) -> pd.DataFrame:
+        """The canonical long frame of the matrix (rows sorted by ticker and date)."""
+        order = np.argsort(self.tickers.astype(str), kind="stable")
+        present = self.rows()[:, order]
+        cols, rows = np.nonzero(present.T)
+        if rows.size == 0:
+            return empty_prices()
+        out = pd.DataFrame({"ticker": self.tickers[order][cols].astype(str), "date": self.dates[rows]})
+        for col in PRICE_COLUMNS:
+            mat = self.fields.get(col)
+            out[col] = mat[:, order][rows, cols] if mat is not None else np.nan
+        out["ticker"] = out["ticker"].astype(str)
+        return out
+
+
 @runtime_checkable
 class PriceSource(Protocol):
     """Anything that delivers canonical prices for a list of tickers.
@@ -142,9 +234,7 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
         return empty_prices()
     out = pd.DataFrame(index=range(len(frame)))
     ticker = frame["ticker"]
-    out["ticker"] = (
-        ticker.to_numpy() if pd.api.types.is_string_dtype(ticker.dtype) else ticker.astype(str).to_numpy()
-    )
+    out["ticker"] = ticker.to_numpy() if pd.api.types.is_string_dtype(ticker.dtype) else ticker.astype(str).to_numpy()
     out["ticker"] = out["ticker"].astype(str)
     out["date"] = pd.DatetimeIndex(frame["date"]).astype("datetime64[ns]")
     for col in PRICE_COLUMNS:
@@ -182,9 +272,7 @@ def _check_range(start: Any, end: Any) -> tuple[pd.Timestamp | None, pd.Timestam
     e = to_timestamp(end, where="end")
     if s is not None and e is not None and s > e:
         raise ConfigError(
-            located(
-                "start", f"start is after end {e:%Y-%m-%d}", value=f"{s:%Y-%m-%d}", fix="swap start and end"
-            )
+            located("start", f"start is after end {e:%Y-%m-%d}", value=f"{s:%Y-%m-%d}", fix="swap start and end")
         )
     return s, e
 
@@ -272,9 +360,7 @@ def _parse_dates(raw: pd.Series) -> pd.Series:
     if not pd.api.types.is_string_dtype(raw.dtype) or raw.isna().any():
         raw = raw.astype(object).where(raw.notna(), "").astype(str)
     text = raw.str.strip().str.slice(0, 10)
-    return pd.Series(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"), index=raw.index).astype(
-        "datetime64[ns]"
-    )
+    return pd.Series(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"), index=raw.index).astype("datetime64[ns]")
 
 
 def _date_like(value: Any) -> str:
@@ -416,9 +502,7 @@ def _map_headers(columns: Sequence[Hashable], *, where: str) -> tuple[dict[str, 
             continue
         if canon in found:
             raise PriceDataError(
-                located(
-                    where, f"columns {found[canon]!r} and {col!r} both mean {canon!r}", fix="keep one of them"
-                )
+                located(where, f"columns {found[canon]!r} and {col!r} both mean {canon!r}", fix="keep one of them")
             )
         found[canon] = str(col)
     return found, [str(c) for c in columns]
@@ -432,8 +516,7 @@ def _require_columns(found: Mapping[str, str], names: Sequence[str], *, where: s
                 where,
                 f"no {' or '.join(repr(m) for m in missing)} column (columns found: "
                 f"{', '.join(names) if names else 'none'})",
-                fix="name the columns date and close (or Date and Adj Close); open, high, low and volume "
-                "are optional",
+                fix="name the columns date and close (or Date and Adj Close); open, high, low and volume are optional",
             )
         )
 
@@ -452,9 +535,7 @@ def _price_columns(found: Mapping[str, str]) -> tuple[dict[str, str], bool]:
     return use, rescale
 
 
-def _adjust_ohl(
-    checked: pd.DataFrame, raw_close: pd.Series, *, where: Callable[[int, str], str], column: str
-) -> None:
+def _adjust_ohl(checked: pd.DataFrame, raw_close: pd.Series, *, where: Callable[[int, str], str], column: str) -> None:
     """Put open/high/low on the adjusted basis: multiply by adjusted close / raw close (in place)."""
     raw = raw_close.reset_index(drop=True)
     values, _, bad = _to_float(raw)
@@ -581,16 +662,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
         ) from None
     except OSError as exc:
         raise PriceDataError(
-            located(
-                str(path), f"cannot read the file: {exc.strerror}", fix="check the path and its permissions"
-            )
+            located(str(path), f"cannot read the file: {exc.strerror}", fix="check the path and its permissions")
         ) from None
     header = text.split("\n", 1)[0]
     if not header.strip():
         raise PriceDataError(
-            located(
-                f"{path}:1", "empty file or empty header line", fix="start the file with a header: date,close"
-            )
+            located(f"{path}:1", "empty file or empty header line", fix="start the file with a header: date,close")
         )
     sep = max((",", ";", "\t"), key=header.count)
     try:
@@ -718,9 +795,7 @@ class FileSource:
             if path is None:
                 failures[ticker] = f"no price file {ticker}.csv or .parquet in {self.directory}"
                 continue
-            frame = read_price_file(
-                path, ticker=ticker, allow_nonpositive=ticker.upper() in self.yield_tickers
-            )
+            frame = read_price_file(path, ticker=ticker, allow_nonpositive=ticker.upper() in self.yield_tickers)
             kept = _between(frame, s, e)
             if kept.empty:
                 have = (
@@ -758,6 +833,10 @@ class FrameSource:
 
     The frame is validated when the source is built, with the checks of :func:`read_price_file`; errors name
     the row by ticker and date, and the column. Rows need not be sorted.
+
+    The source keeps the prices as one date × ticker matrix (:class:`PriceMatrix`, see :meth:`fetch_matrix`);
+    the checks run on whole columns at once, and only when one fails are the rows checked ticker by ticker, to
+    name the first offending row exactly.
     """
 
     def __init__(
@@ -779,30 +858,98 @@ class FrameSource:
         self.name = name
         self.yield_tickers = frozenset(t.upper() for t in yield_tickers)
         lowered = {str(c).strip().lower() for c in frame.columns}
-        self.prices = self._long(frame) if "ticker" in lowered else self._wide(frame)
+        self._matrix = self._long(frame) if "ticker" in lowered else self._wide(frame)
+        self._prices: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
-        return f"FrameSource(<{self.prices['ticker'].nunique()} tickers>, name={self.name!r})"
+        return f"FrameSource(<{len(self._matrix.tickers)} tickers>, name={self.name!r})"
 
-    def _long(self, frame: pd.DataFrame) -> pd.DataFrame:
+    @property
+    def prices(self) -> pd.DataFrame:
+        """The validated prices as the canonical long frame (built on first use)."""
+        if self._prices is None:
+            self._prices = self._matrix.to_long()
+        return self._prices
+
+    def _matrix_of(self, frame: pd.DataFrame) -> PriceMatrix:
+        return PriceMatrix.from_long(FetchResult(prices=frame, failures={}, source=self.name))
+
+    def _long(self, frame: pd.DataFrame) -> PriceMatrix:
         idx_name = str(frame.index.name or "").strip().lower()
         has_date_col = any(_HEADER_ALIASES.get(str(c).strip().lower()) == "date" for c in frame.columns)
-        if not has_date_col and (
-            isinstance(frame.index, pd.DatetimeIndex) or idx_name in ("date", "datetime")
-        ):
+        if not has_date_col and (isinstance(frame.index, pd.DatetimeIndex) or idx_name in ("date", "datetime")):
             frame = frame.rename_axis(frame.index.name or "date").reset_index()
         found, names = _map_headers(frame.columns, where="frame")
         tcol = next(c for c in frame.columns if str(c).strip().lower() == "ticker")
         _require_columns(found, names, where="frame")
         use, rescale = _price_columns(found)
+        fast = self._long_fast(frame, tcol, found, use, rescale)
+        if fast is not None:
+            return fast
+        return self._matrix_of(self._long_rows(frame, tcol, found, use, rescale))
+
+    def _long_fast(
+        self, frame: pd.DataFrame, tcol: Hashable, found: Mapping[str, str], use: Mapping[str, str], rescale: bool
+    ) -> PriceMatrix | None:
+        """The matrix of a long frame with every check run on whole columns; None when any check fails (the
+        ticker-by-ticker path then names the first offending row)."""
+        codes, uniques = pd.factorize(frame[tcol].to_numpy(), use_na_sentinel=True)
+        labels = np.array([str(u) for u in uniques], dtype=object)
+        if (codes < 0).any() or any(not u.strip() for u in labels) or len(set(labels)) < len(labels):
+            return None
+        dates = _parse_dates(frame[found["date"]].reset_index(drop=True))
+        if dates.isna().any():
+            return None
+        fields = {}
+        for col, src in use.items():
+            values, missing, bad = _to_float(frame[src].reset_index(drop=True))
+            if bad.any() or np.isinf(values).any():
+                return None
+            if col == "close":
+                if missing.any():
+                    return None
+                allowed = np.array([u.upper() in self.yield_tickers for u in labels], dtype=bool)
+                if (~allowed[codes] & (values <= 0)).any():
+                    return None
+            fields[col] = values
+        if rescale:
+            raw, _, bad = _to_float(frame[found["close"]].reset_index(drop=True))
+            if bad.any():
+                return None
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = fields["close"] / raw
+            ratio[~np.isfinite(ratio)] = np.nan
+            for col in ("open", "high", "low"):
+                if col in fields:
+                    fields[col] = fields[col] * ratio
+        order = np.argsort(labels.astype(str), kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        codes = rank[codes]
+        uniq, dpos = np.unique(dates.to_numpy(dtype="datetime64[ns]"), return_inverse=True)
+        d, n = uniq.size, labels.size
+        flat = codes.astype(np.int64) * d + dpos.astype(np.int64)
+        counts = np.bincount(flat, minlength=d * n)
+        if d * n and counts.max() > 1:
+            return None  # a duplicated date: named by the row-by-row path
+        out = {}
+        for col, values in fields.items():
+            mat = np.full((d, n), np.nan)
+            mat[dpos, codes] = values
+            out[col] = mat
+        return PriceMatrix(dates=uniq, tickers=labels[order], fields=out, source=self.name)
+
+    def _long_rows(
+        self, frame: pd.DataFrame, tcol: Hashable, found: Mapping[str, str], use: Mapping[str, str], rescale: bool
+    ) -> pd.DataFrame:
+        """The long frame checked ticker by ticker: slow, but it names the first offending row of the first
+        ticker (in sorted order) exactly."""
         display = {"date": found["date"], **use}
         tickers = frame[tcol]
         bad = tickers.isna() | (tickers.astype(object).astype(str).str.strip() == "")
         if bad.any():
             label = frame.index[np.flatnonzero(bad.to_numpy())[0]]
-            raise PriceDataError(
-                located(f"frame[row {label!r}]:{tcol}", "empty ticker", fix="give every row a ticker")
-            )
+            raise PriceDataError(located(f"frame[row {label!r}]:{tcol}", "empty ticker", fix="give every row a ticker"))
         frames = []
         for ticker, rows in frame.groupby(tickers.astype(str), sort=True):
             dates = rows[found["date"]]
@@ -824,7 +971,7 @@ class FrameSource:
             frames.append(checked)
         return _concat(frames)
 
-    def _wide(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _wide(self, frame: pd.DataFrame) -> PriceMatrix:
         index = pd.Series(frame.index, index=range(len(frame)))
         dates = _parse_dates(index)
         if dates.isna().any():
@@ -838,6 +985,36 @@ class FrameSource:
                     "pass a long frame with ticker, date and close columns",
                 )
             )
+        fast = self._wide_fast(frame, dates)
+        if fast is not None:
+            return fast
+        return self._matrix_of(self._wide_rows(frame, index, dates))
+
+    def _wide_fast(self, frame: pd.DataFrame, dates: pd.Series) -> PriceMatrix | None:
+        """The matrix of a wide frame of numbers with every check run on the whole matrix; None when a check
+        fails or the frame needs the column-by-column path (repeated dates or tickers, cells that are not
+        numbers)."""
+        labels = np.array([str(c) for c in frame.columns], dtype=object)
+        if len(set(labels)) < labels.size or dates.duplicated().any():
+            return None
+        if not all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes):
+            return None
+        values = frame.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        if np.isinf(values).any():
+            return None
+        allowed = np.array([u.upper() in self.yield_tickers for u in labels], dtype=bool)
+        with np.errstate(invalid="ignore"):
+            if ((values <= 0) & ~allowed[None, :]).any():
+                return None
+        stamps = dates.to_numpy(dtype="datetime64[ns]")
+        order = np.argsort(stamps, kind="stable")
+        cols = np.argsort(labels.astype(str), kind="stable")
+        if not (np.all(order == np.arange(order.size)) and np.all(cols == np.arange(cols.size))):
+            values = values[np.ix_(order, cols)]
+        return PriceMatrix(dates=stamps[order], tickers=labels[cols], fields={"close": values}, source=self.name)
+
+    def _wide_rows(self, frame: pd.DataFrame, index: pd.Series, dates: pd.Series) -> pd.DataFrame:
+        """The wide frame checked column by column (names the first offending cell exactly)."""
         frames = []
         for col in frame.columns:
             raw = frame[col].reset_index(drop=True)
@@ -860,22 +1037,43 @@ class FrameSource:
             frames.append(checked)
         return _concat(frames)
 
-    def fetch(self, tickers: Sequence[str], start: Any = None, end: Any = None) -> FetchResult:
-        """The rows of ``tickers`` with dates in ``[start, end]`` (inclusive)."""
+    def fetch_matrix(self, tickers: Sequence[str], start: Any = None, end: Any = None) -> PriceMatrix:
+        """The prices of ``tickers`` with dates in ``[start, end]`` (inclusive) as a :class:`PriceMatrix`, one
+        column per requested ticker that has a row there (the others in ``failures``, as :meth:`fetch` says)."""
         wanted = _check_tickers(tickers)
         s, e = _check_range(start, end)
-        have = self.prices[self.prices["ticker"].isin(wanted)]
-        kept = _between(have, s, e)
-        present = set(pd.unique(kept["ticker"]))
-        in_frame = set(pd.unique(have["ticker"]))
-        failures = {}
-        for t in wanted:
-            if t in present:
-                continue
-            failures[t] = (
-                f"no rows in {_span(s, e)} in the frame" if t in in_frame else f"{t} is not in the frame"
-            )
-        return FetchResult(prices=_finish(kept), failures=failures, source=self.name)
+        m = self._matrix
+        keep = np.ones(m.dates.size, dtype=bool)
+        if s is not None:
+            keep &= m.dates >= np.datetime64(s, "ns")
+        if e is not None:
+            keep &= m.dates <= np.datetime64(e, "ns")
+        at = pd.Index(m.tickers).get_indexer(wanted)
+        rows = np.flatnonzero(keep)
+        present = m.rows()
+        failures, cols, names = {}, [], []
+        for t, j in zip(wanted, at, strict=True):
+            if j < 0:
+                failures[t] = f"{t} is not in the frame"
+            elif not present[rows, j].any():
+                failures[t] = f"no rows in {_span(s, e)} in the frame"
+            else:
+                cols.append(j)
+                names.append(t)
+        sub = np.ix_(rows, np.asarray(cols, dtype=np.int64))
+        return PriceMatrix(
+            dates=m.dates[rows],
+            tickers=np.asarray(names, dtype=object),
+            fields={k: v[sub] for k, v in m.fields.items()},
+            present=None if m.present is None else m.present[sub],
+            failures=failures,
+            source=self.name,
+        )
+
+    def fetch(self, tickers: Sequence[str], start: Any = None, end: Any = None) -> FetchResult:
+        """The rows of ``tickers`` with dates in ``[start, end]`` (inclusive)."""
+        got = self.fetch_matrix(tickers, start, end)
+        return FetchResult(prices=got.to_long(), failures=got.failures, source=self.name)
 
 
 def _date_label(value: Any) -> str:
@@ -942,16 +1140,12 @@ class YahooSource:
         yield_tickers: Collection[str] = YIELD_TICKERS,
     ) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ConfigError(
-                located("batch_size", "must be a positive integer", value=batch_size, fix="use e.g. 50")
-            )
+            raise ConfigError(located("batch_size", "must be a positive integer", value=batch_size, fix="use e.g. 50"))
         if not isinstance(retries, int) or retries < 0:
             raise ConfigError(located("retries", "must be an integer >= 0", value=retries, fix="use e.g. 4"))
         if not (backoff >= 0 and math.isfinite(backoff)):
             raise ConfigError(
-                located(
-                    "backoff", "must be a finite number >= 0", value=backoff, fix="use e.g. 1.0 (seconds)"
-                )
+                located("backoff", "must be a finite number >= 0", value=backoff, fix="use e.g. 1.0 (seconds)")
             )
         self.batch_size = batch_size
         self.retries = retries
@@ -1143,8 +1337,7 @@ def _clean_yahoo(rows: pd.DataFrame | None, *, allow_nonpositive: bool) -> tuple
     if bad.any():
         first = rows["date"].iloc[int(np.flatnonzero(bad)[0])]
         parts.append(
-            f"{int(bad.sum())} row(s) with a zero, negative or infinite close dropped "
-            f"(first {first:%Y-%m-%d})"
+            f"{int(bad.sum())} row(s) with a zero, negative or infinite close dropped (first {first:%Y-%m-%d})"
         )
     if dup.any():
         first = rows["date"].iloc[int(np.flatnonzero(dup)[0])]
