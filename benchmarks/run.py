@@ -1,171 +1,55 @@
-"""Benchmarks on workload B1 (synthetic, seeded): 2 000 securities × 2 500 sessions, 50 event dates shared by every
-security, 100 000 firm-events, estimation window [−250, −11], event window [−10, 10], the seven default CAR
-windows and the market model.
+"""What the user runs, timed beside two baselines in the same process and run.
 
-Prints wall time, µs per firm-event and peak memory of (i) the engine, (ii) the whole test battery of the
-registry's defaults, (iii) the end-to-end ``EventStudy.fit()`` from a long price table; the same firm-events
-through a per-firm-event statsmodels OLS loop and a straightforward numpy loop (a subsample); the engine at 10k,
-100k and 1M firm-events; the cache load of 500 tickers × 20 years into a returns panel; and 1M firm-events on a
-2-worker Dask ``LocalCluster`` fed from a Parquet dataset partitioned by ticker.
+Workload B1 (synthetic, seeded): ``--securities`` (2 000) securities on XNYS × ``--sessions`` (2 500) sessions of
+closes, 1 % of them missing, one market index; ``--events`` (50) event dates shared by every security, so
+100 000 firm-events; estimation window [−250, −11], event window [−10, 10], the seven default CAR windows, the
+market model.
 
-    python benchmarks/run.py [--baseline 300] [--dask-events 500] [--skip-fit]
+Timed, each as the median of ``--rounds`` interleaved rounds:
+
+* ``EventStudy(events, universe, prices).fit()`` end to end (building the study, which validates the prices,
+  then loading, alignment, estimation and the test battery; the analyse stage is left out) from a **wide
+  DataFrame** of closes, with the default battery and with ``tests=()``; with ``tests=()`` also from a **long
+  DataFrame** (ticker, date, close) and from a **folder** of one CSV file per ticker; and at 2 000 securities ×
+  5 events (10 000 firm-events) from the wide frame, the fixed cost per security;
+* the engine alone (``compute_abnormal`` on the fitted panel);
+* a per-firm-event **statsmodels** OLS loop (on ``--baseline`` firm-events) and a **vectorised numpy baseline**
+  from the closes (every firm-event), both computing the same AR, CAR and exact Var(CAR); the numpy baseline's
+  numbers are checked against the engine's.
+
+Peak memory is the VmHWM of a fresh process (``--only rss``) that builds the data, resets its peak mark, then
+fits; it is measured at ``--events`` and at 3 × ``--events`` for the growth per firm-event. ``--million`` fits
+1M firm-events in memory (500 events) in a fresh process; ``--only dask`` runs them on a 2-worker Dask cluster.
+
+    python benchmarks/run.py [--rounds 3] [--baseline 300] [--million] [--dask]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
-import resource
+import subprocess
+import sys
+import tempfile
 import time
-import tracemalloc
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from eventstudy.abnormal import compute_abnormal
-from eventstudy.config import DEFAULT_CAR_WINDOWS, DEFAULT_TESTS
-from eventstudy.inference.runner import run_tests
-from eventstudy.models import MarketModel
-from eventstudy.windows import Panel
+from eventstudy.config import DEFAULT_CAR_WINDOWS
+
+ESTIMATION = (-250, -11)
+EVENT = (-10, 10)
+MIN_ESTIMATION = 120
 
 
-def synthetic_panel(n: int, rng: np.random.Generator, groups: int = 50) -> Panel:
-    rel = np.arange(-250, 11)
-    t = rel.size
-    mret = rng.normal(0.0003, 0.01, (n, t))
-    beta = rng.uniform(0.5, 1.5, (n, 1))
-    ret = 0.0002 + beta * mret + rng.normal(0, 0.02, (n, t))
-    ret[rng.random((n, t)) < 0.01] = np.nan
-    dates = np.array(pd.bdate_range("2015-01-01", periods=t).values, dtype="datetime64[ns]")
-    keys = pd.DataFrame(
-        {
-            "event_id": [f"e{i % (n // groups or 1)}" for i in range(n)],
-            "ticker": [f"S{i}" for i in range(n)],
-            "group": [f"g{i % 3}" for i in range(n)],
-            "exchange": "XNYS",
-            "day0": pd.Timestamp(dates[250]),
-            "first_return": pd.Timestamp(dates[0]),
-            "last_return": pd.Timestamp(dates[-1]),
-        }
-    )
-    return Panel(
-        keys,
-        rel,
-        np.broadcast_to(dates, (n, t)),
-        ret,
-        mret,
-        (rel >= -250) & (rel <= -11),
-        (rel >= -10) & (rel <= 10),
-        np.zeros((n, t), dtype=bool),
-    )
-
-
-def timed(func, repeat: int = 1):
-    """Best wall time of ``repeat`` runs (no tracing), then one traced run for the peak of Python allocations."""
-    best = float("inf")
-    out = None
-    for _ in range(repeat):
-        out = None
-        t0 = time.perf_counter()
-        out = func()
-        best = min(best, time.perf_counter() - t0)
-    out = None
-    tracemalloc.start()
-    out = func()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return out, best, peak / 2**20
-
-
-def maxrss_mib() -> float:
-    """This process's peak resident memory (VmHWM; ru_maxrss would carry the parent's peak across exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def b1_panel(n_secs: int, n_sessions: int, n_events: int, rng: np.random.Generator) -> Panel:
-    """B1: a long-format returns table of ``n_secs`` securities × ``n_sessions`` sessions, ``n_events`` event
-    dates shared by every security, aligned in event time with :func:`build_panel`."""
-    from eventstudy.windows import build_panel
-
-    dates = pd.bdate_range("2014-01-02", periods=n_sessions)
-    mkt = rng.normal(0.0003, 0.01, n_sessions)
-    beta = rng.uniform(0.5, 1.5, n_secs)
-    ret = 0.0002 + beta[:, None] * mkt[None, :] + rng.normal(0, 0.02, (n_secs, n_sessions))
-    ret[rng.random(ret.shape) < 0.01] = np.nan
-    tickers = [f"S{i:04d}" for i in range(n_secs)]
-    long = pd.DataFrame({"ticker": np.repeat(tickers, n_sessions), "date": np.tile(dates, n_secs), "ret": ret.ravel()})
-    long = pd.concat([long, pd.DataFrame({"ticker": "MKT", "date": dates, "ret": mkt})], ignore_index=True)
-    returns = {
-        tk: pd.Series(g["ret"].to_numpy(), index=pd.DatetimeIndex(g["date"])) for tk, g in long.groupby("ticker")
-    }
-    day0 = np.sort(rng.choice(np.arange(260, n_sessions - 15), n_events, replace=False))
-    fe = pd.DataFrame(
-        {
-            "event_id": np.repeat([f"e{i:03d}" for i in range(n_events)], n_secs),
-            "ticker": np.tile(tickers, n_events),
-            "group": np.tile([f"g{i % 4}" for i in range(n_secs)], n_events),
-            "exchange": "XNYS",
-            "benchmark": "MKT",
-            "day0": np.repeat(dates[day0], n_secs),
-        }
-    )
-    return build_panel(fe, returns, {"XNYS": dates}, estimation_window=(-250, -11), event_window=(-10, 10))
-
-
-def rows_of(panel: Panel, rows) -> Panel:
-    return Panel(
-        panel.keys.iloc[rows].reset_index(drop=True),
-        panel.rel,
-        panel.dates[rows],
-        panel.ret[rows],
-        panel.mret[rows],
-        panel.estimation,
-        panel.event,
-        panel.excluded[rows],
-    )
-
-
-def statsmodels_loop(panel: Panel, rows: np.ndarray) -> None:
-    import statsmodels.api as sm
-
-    ev = np.flatnonzero(panel.event)
-    for i in rows:
-        y, x = panel.ret[i], panel.mret[i]
-        est = panel.estimation & np.isfinite(y)
-        fit = sm.OLS(y[est], sm.add_constant(x[est])).fit()
-        xs = np.column_stack([np.ones(ev.size), x[ev]])
-        ar = y[ev] - xs @ fit.params
-        cov = fit.cov_params()
-        for a, b in DEFAULT_CAR_WINDOWS:
-            sel = (panel.rel[ev] >= a) & (panel.rel[ev] <= b)
-            g = xs[sel].sum(axis=0)
-            _ = ar[sel].sum(), fit.scale * sel.sum() + g @ cov @ g
-
-
-def numpy_loop(panel: Panel, rows: np.ndarray) -> None:
-    ev = np.flatnonzero(panel.event)
-    for i in rows:
-        y, x = panel.ret[i], panel.mret[i]
-        est = panel.estimation & np.isfinite(y)
-        xe = np.column_stack([np.ones(est.sum()), x[est]])
-        xtx_inv = np.linalg.inv(xe.T @ xe)
-        b = xtx_inv @ xe.T @ y[est]
-        e = y[est] - xe @ b
-        s2 = e @ e / (est.sum() - 2)
-        xs = np.column_stack([np.ones(ev.size), x[ev]])
-        ar = y[ev] - xs @ b
-        for a, bb in DEFAULT_CAR_WINDOWS:
-            sel = (panel.rel[ev] >= a) & (panel.rel[ev] <= bb)
-            g = xs[sel].sum(axis=0)
-            _ = ar[sel].sum(), s2 * (sel.sum() + g @ xtx_inv @ g)
+# ------------------------------------------------------------------------------------------------------------
+# Data
+# ------------------------------------------------------------------------------------------------------------
 
 
 def b1_study_frames(
@@ -207,59 +91,307 @@ def b1_study_frames(
             "announced_at": [f"{d:%Y-%m-%d}" for d in dates[announced]],
             "time_precision": "day",
             "timezone": "America/New_York",
-            "sign_miners_ex_china": "0",
-            "sign_china_rare_earths": "0",
-            "sign_defense": "0",
             "headline": "false",
         }
     )
+    from eventstudy import events as events_module
+
+    for col in getattr(events_module, "SIGN_COLUMNS", ()):  # sign columns, where the events table asks for them
+        events[col] = "0"
     return events, universe, prices
 
 
+def wide_of(prices: pd.DataFrame) -> pd.DataFrame:
+    """The long price table as a wide frame: dates × tickers, NaN where a price is missing."""
+    return prices.pivot(index="date", columns="ticker", values="close")
+
+
+def write_folder(prices: pd.DataFrame, folder: Path) -> None:
+    """One ``<TICKER>.csv`` (``date,close``) per ticker."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for tk, rows in prices.groupby("ticker", sort=False):
+        rows[["date", "close"]].to_csv(folder / f"{tk}.csv", index=False, date_format="%Y-%m-%d")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Baselines: the same AR, CAR and exact Var(CAR)
+# ------------------------------------------------------------------------------------------------------------
+
+
+def statsmodels_loop(panel, rows: np.ndarray) -> None:
+    """Per firm-event: statsmodels OLS of the security on the market over the estimation window, AR on the
+    event days, and for each CAR window its sum and exact variance σ̂²L + g'Cov(b)g."""
+    import statsmodels.api as sm
+
+    ev = np.flatnonzero(panel.event)
+    rel = panel.rel[ev]
+    for i in rows:
+        y, x = panel.ret[i], panel.mret[i]
+        est = panel.estimation & np.isfinite(y) & np.isfinite(x)
+        fit = sm.OLS(y[est], sm.add_constant(x[est])).fit()
+        xs = np.column_stack([np.ones(ev.size), x[ev]])
+        ar = y[ev] - xs @ fit.params
+        cov = fit.cov_params()
+        for a, b in DEFAULT_CAR_WINDOWS:
+            sel = (rel >= a) & (rel <= b)
+            g = xs[sel].sum(axis=0)
+            _ = ar[sel].sum(), fit.scale * sel.sum() + g @ cov @ g
+
+
+def numpy_baseline(close: np.ndarray, market: np.ndarray, day0: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A straightforward vectorised numpy market model from the closes: returns of every security, then per
+    event (vectorised over securities) masked OLS sums, AR, CAR and the exact Var(CAR).
+
+    ``close`` is sessions × securities, ``market`` the market's closes, ``day0`` each event's session position.
+    Returns ``ar`` (events, 21, securities), ``car`` and ``var_car`` (events, windows, securities)."""
+    ret = np.full(close.shape, np.nan)
+    ret[1:] = close[1:] / close[:-1] - 1
+    mret = np.full(market.shape, np.nan)
+    mret[1:] = market[1:] / market[:-1] - 1
+    ars, cars, vars_ = [], [], []
+    for p in day0:
+        y = ret[p + ESTIMATION[0] : p + ESTIMATION[1] + 1]
+        x = mret[p + ESTIMATION[0] : p + ESTIMATION[1] + 1, None]
+        ok = np.isfinite(y) & np.isfinite(x)
+        m = ok.sum(axis=0)
+        xbar = np.where(ok, x, 0).sum(axis=0) / m
+        ybar = np.where(ok, y, 0).sum(axis=0) / m
+        dx = np.where(ok, x - xbar, 0)
+        dy = np.where(ok, y - ybar, 0)
+        sxx = (dx * dx).sum(axis=0)
+        beta = (dx * dy).sum(axis=0) / sxx
+        alpha = ybar - beta * xbar
+        s2 = ((dy - beta * dx) ** 2).sum(axis=0) / (m - 2)
+        ye = ret[p + EVENT[0] : p + EVENT[1] + 1]
+        xe = mret[p + EVENT[0] : p + EVENT[1] + 1, None]
+        ar = ye - alpha - beta * xe
+        car, var = [], []
+        for a, b in DEFAULT_CAR_WINDOWS:
+            seg = slice(a - EVENT[0], b - EVENT[0] + 1)
+            length = b - a + 1
+            car.append(ar[seg].sum(axis=0))
+            var.append(s2 * (length + length**2 / m + (xe[seg].sum() - length * xbar) ** 2 / sxx))
+        ars.append(ar)
+        cars.append(car)
+        vars_.append(var)
+    return np.array(ars), np.array(cars), np.array(vars_)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Timing
+# ------------------------------------------------------------------------------------------------------------
+
+
+def maxrss_mib() -> float:
+    """This process's peak resident memory (VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def reset_peak() -> None:
-    """Reset this process's VmHWM to its current RSS (Linux ``/proc/self/clear_refs``), so that the next
-    :func:`maxrss_mib` is the peak of what follows, not of the whole run (elsewhere the mark is left as it is)."""
+    """Reset VmHWM to the current RSS (``/proc/self/clear_refs``), so that the next :func:`maxrss_mib` is the
+    peak of what follows."""
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
         pass
 
 
-def run_fit(args: argparse.Namespace) -> None:
-    """(iii) ``EventStudy.fit()`` end to end on B1 from a long price table: returns per security on its exchange's
-    sessions, day 0, alignment, engine, the battery, the CAAR and AAR tables and the results object."""
-    import warnings
-
+def fit(events, universe, prices, **options):
+    """``EventStudy(...).fit()`` as a user calls it (warnings silenced: B1's missing prices warn)."""
     from eventstudy import EventStudy
 
-    rng = np.random.default_rng(args.seed + 1)
-    events, universe, prices = b1_study_frames(args.securities, args.sessions, args.events, rng)
-    reset_peak()
-    rss0 = maxrss_mib()
-    t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = EventStudy(events, universe, prices, start="2013-01-01", end="2026-12-31")
-        res = study.fit()
-    wall = time.perf_counter() - t0
+        study = EventStudy(events, universe, prices, start="2013-01-01", end="2026-12-31", **options)
+        return study.fit(**FIT_OPTIONS)
+
+
+FIT_OPTIONS: dict = {}
+
+
+def clock(func) -> tuple[object, float]:
+    t0 = time.perf_counter()
+    out = func()
+    return out, time.perf_counter() - t0
+
+
+def blas_info() -> str:
+    env = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
+    try:
+        from threadpoolctl import threadpool_info
+
+        pools = ", ".join(
+            f"{p['internal_api']} {p.get('version')} {p['num_threads']} threads" for p in threadpool_info()
+        )
+    except ImportError:
+        pools = "threadpoolctl not installed"
+    return f"OPENBLAS_NUM_THREADS={env}; BLAS pools: {pools}"
+
+
+def run_rounds(args: argparse.Namespace) -> None:
+    from eventstudy.abnormal import compute_abnormal
+    from eventstudy.models import MarketModel
+
+    rng = np.random.default_rng(args.seed)
+    events, universe, prices = b1_study_frames(args.securities, args.sessions, args.events, rng)
+    wide = wide_of(prices)
+    small_events = events.iloc[:: max(1, len(events) // 5)].iloc[:5]
+    tmp = tempfile.TemporaryDirectory()
+    folder = Path(tmp.name) / "prices"
+    write_folder(prices, folder)
+
+    # the first fit gives the panel the baselines and the engine use, and checks the numpy baseline
+    res = fit(events, universe, wide, tests=())
     n = len(res.firm_events)
-    print(f"\n## (iii) EventStudy.fit() end to end on B1 from a long price table ({len(prices):,} price rows)")
-    print("| firm-events | wall s | µs/fe | process peak RSS MiB (before → after) | tests rows | ok firm-events |")
-    print("|---|---|---|---|---|---|")
+    panel = res.panel
+    sess = wide.index.values.astype("datetime64[ns]")
+    day0 = np.searchsorted(sess, pd.DatetimeIndex(events_day0(res)).values)
+    secs = [c for c in wide.columns if c != "MKT"]
+    close, market = wide[secs].to_numpy(), wide["MKT"].to_numpy()
+    ar_np, car_np, var_np = numpy_baseline(close, market, day0)
+    check_baseline(res, secs, car_np, var_np)
+    model = MarketModel()
+    subsample = np.arange(min(args.baseline, n))
+
+    steps = {
+        "fit, default battery (wide DataFrame)": lambda: fit(events, universe, wide),
+        "fit, tests=() (wide DataFrame)": lambda: fit(events, universe, wide, tests=()),
+        "fit, tests=() (long DataFrame)": lambda: fit(events, universe, prices, tests=()),
+        "fit, tests=() (folder of CSV files)": lambda: fit(events, universe, folder, tests=()),
+        "fit, tests=(), 5 events (wide DataFrame)": lambda: fit(small_events, universe, wide, tests=()),
+        "engine alone (compute_abnormal)": lambda: compute_abnormal(
+            panel, model, DEFAULT_CAR_WINDOWS, min_estimation=MIN_ESTIMATION
+        ),
+        "baseline: vectorised numpy from the closes": lambda: numpy_baseline(close, market, day0),
+        f"baseline: statsmodels OLS loop ({subsample.size} firm-events)": lambda: statsmodels_loop(panel, subsample),
+    }
+    counts = {name: n for name in steps}
+    counts["fit, tests=(), 5 events (wide DataFrame)"] = len(small_events) * args.securities
+    counts[f"baseline: statsmodels OLS loop ({subsample.size} firm-events)"] = subsample.size
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for r in range(args.rounds):
+        for name, func in steps.items():
+            if name.startswith("fit, default") and r >= args.battery_rounds:
+                continue
+            out, seconds = clock(func)
+            del out
+            times[name].append(seconds)
+        print(f"round {r + 1} of {args.rounds} done (load average {os.getloadavg()[0]:.1f})", file=sys.stderr)
+    tmp.cleanup()
+
+    med = {name: float(np.median(v)) for name, v in times.items()}
+    us = {name: med[name] / counts[name] * 1e6 for name in steps}
+    sm_name = f"baseline: statsmodels OLS loop ({subsample.size} firm-events)"
+    np_name = "baseline: vectorised numpy from the closes"
     print(
-        f"| {n:,} | {wall:.1f} | {wall / n * 1e6:.0f} | {rss0:.0f} → {maxrss_mib():.0f} | {len(res.test_table):,} | "
-        f"{int((res.firm_events['status'] == 'ok').sum()):,} |"
+        f"\n## B1: {args.securities} securities × {args.sessions} sessions, {args.events} events = {n:,} firm-events; "
+        f"median of {args.rounds} interleaved rounds (the default battery: {min(args.rounds, args.battery_rounds)})"
+    )
+    print("| what | firm-events | median s | µs per firm-event | × the statsmodels loop | × the numpy baseline |")
+    print("|---|---|---|---|---|---|")
+    for name in steps:
+        print(
+            f"| {name} | {counts[name]:,} | {med[name]:.3f} | {us[name]:.2f} | {us[sm_name] / us[name]:.1f} | "
+            f"{us[np_name] / us[name]:.2f} |"
+        )
+    spread = {name: (min(v), max(v)) for name, v in times.items()}
+    print("\nper-round spread (min–max s): " + "; ".join(f"{k}: {a:.2f}–{b:.2f}" for k, (a, b) in spread.items()))
+
+
+def events_day0(res) -> pd.Series:
+    """Day 0 of each event, in event order (from the fitted results)."""
+    d0 = res.firm_events.drop_duplicates("event_id").set_index("event_id")["day0"]
+    return pd.to_datetime(d0)
+
+
+def check_baseline(res, secs: list[str], car_np: np.ndarray, var_np: np.ndarray) -> None:
+    """The numpy baseline computes what the engine does: compare CAR and Var(CAR) of the usable firm-events."""
+    fe = res.firm_events
+    ev_index = {e: i for i, e in enumerate(pd.unique(fe["event_id"]))}
+    sec_index = {s: i for i, s in enumerate(secs)}
+    e = fe["event_id"].map(ev_index).to_numpy()
+    s = fe["ticker"].map(sec_index).to_numpy()
+    worst = 0.0
+    for w, window in enumerate(DEFAULT_CAR_WINDOWS):
+        lab = f"{'m' if window[0] < 0 else ''}{abs(window[0])}_{'m' if window[1] < 0 else ''}{abs(window[1])}"
+        got = fe[f"car_{lab}"].to_numpy()
+        ok = np.isfinite(got)
+        worst = max(worst, float(np.max(np.abs(got[ok] - car_np[e[ok], w, s[ok]]))))
+        got_v = fe[f"var_car_{lab}"].to_numpy()
+        worst = max(worst, float(np.max(np.abs(got_v[ok] - var_np[e[ok], w, s[ok]]) / got_v[ok])))
+    print(f"numpy baseline vs the engine: largest difference of CAR (absolute) and Var(CAR) (relative): {worst:.1e}")
+    if worst > 1e-9:
+        raise SystemExit("the numpy baseline does not compute what the engine does")
+
+
+def run_rss(args: argparse.Namespace) -> None:
+    """In this (fresh) process: build the data, reset the peak mark, fit, print one JSON line."""
+    rng = np.random.default_rng(args.seed)
+    events, universe, prices = b1_study_frames(args.securities, args.sessions, args.events, rng)
+    prices = wide_of(prices) if args.input == "wide" else prices
+    options = {"tests": ()} if args.no_tests else {}
+    reset_peak()
+    before = rss_mib()
+    res, seconds = clock(lambda: fit(events, universe, prices, **options))
+    print(
+        json.dumps(
+            {
+                "firm_events": len(res.firm_events),
+                "seconds": seconds,
+                "rss_before_mib": before,
+                "peak_mib": maxrss_mib(),
+                "tests": len(res.test_table),
+            }
+        )
     )
 
 
-def run_dask(args: argparse.Namespace) -> None:
-    """1M firm-events (``--dask-events`` events × the B1 securities) on a 2-worker LocalCluster: the prices are
-    written once to a Parquet dataset partitioned by ticker; each task reads every security's partition, aligns
-    its events' firm-events, runs the engine and the test battery (``split="events"``); the client receives the
-    tables. The long AR table is not sent back (``keep_ar=False``)."""
-    import tempfile
-    import warnings
+def fresh(args: argparse.Namespace, events: int, *extra: str) -> dict:
+    cmd = [sys.executable, __file__, "--only", "rss", "--events", str(events), "--securities", str(args.securities)]
+    cmd += ["--sessions", str(args.sessions), "--seed", str(args.seed), *extra]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    return json.loads(out)
 
+
+def run_memory(args: argparse.Namespace) -> None:
+    print("\n## Peak memory of fit() in a fresh process (VmHWM; the data built first, then the mark reset)")
+    print("| fit | firm-events | wall s | RSS before fit MiB | peak RSS MiB | peak − before MiB |")
+    print("|---|---|---|---|---|---|")
+    rows = {}
+    plan = [
+        ("default battery, wide DataFrame", args.events, ()),
+        ("default battery, wide DataFrame", 3 * args.events, ()),
+        ("tests=(), long DataFrame", args.events, ("--input", "long", "--no-tests")),
+    ]
+    if args.million:
+        plan.append(("default battery, wide DataFrame", 500, ()))
+    for label, events, extra in plan:
+        got = fresh(args, events, *extra)
+        rows[(label, events)] = got
+        print(
+            f"| {label} | {got['firm_events']:,} | {got['seconds']:.1f} | {got['rss_before_mib']:.0f} | "
+            f"{got['peak_mib']:.0f} | {got['peak_mib'] - got['rss_before_mib']:.0f} |"
+        )
+    a = rows[("default battery, wide DataFrame", args.events)]
+    b = rows[("default battery, wide DataFrame", 3 * args.events)]
+    growth = (b["peak_mib"] - a["peak_mib"]) * 1024 / (b["firm_events"] - a["firm_events"])
+    span = f"{a['firm_events']:,} and {b['firm_events']:,}"
+    print(f"\ngrowth of the peak per firm-event between {span}: {growth:.1f} KiB")
+
+
+def run_dask(args: argparse.Namespace) -> None:
+    """1M firm-events (``--dask-events`` events × the B1 securities) on a 2-worker LocalCluster fed from a
+    Parquet dataset partitioned by ticker (``split="events"``); the client receives the tables only."""
     from distributed import Client, LocalCluster
 
     from eventstudy import EventStudy
@@ -271,11 +403,8 @@ def run_dask(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         full = prices.assign(open=np.nan, high=np.nan, low=np.nan, volume=np.nan)
-        t0 = time.perf_counter()
         write_parquet_partitions(full, Path(tmp) / "prices")
-        t_write = time.perf_counter() - t0
-        n_rows = len(full)
-        del prices, full  # from here on the client knows the prices only as the dataset on disk
+        del prices, full
         source = ParquetPriceSource(str(Path(tmp) / "prices"))
         study = EventStudy(events, universe, source, start="2013-01-01", end="2026-12-31")
         backend = DaskBackend(dataset=Path(tmp) / "prices", chunk_size=args.dask_chunk, split="events", keep_ar=False)
@@ -286,63 +415,19 @@ def run_dask(args: argparse.Namespace) -> None:
             Client(cluster) as client,
         ):
             reset_peak()
-            rss0 = maxrss_mib()
             t0 = time.perf_counter()
-            res = study.fit(backend=backend, client=client)
+            res = study.fit(backend=backend, client=client, **FIT_OPTIONS)
             wall = time.perf_counter() - t0
             peaks = client.run(maxrss_mib)
-        n = len(res.firm_events)
-    print(
-        f"\n## Dask: {n:,} firm-events ({args.dask_events} events × {args.securities} securities) on a 2-worker "
-        f"LocalCluster (1 thread each), {args.dask_chunk:,} firm-events per task, fed from a Parquet dataset"
-    )
-    print("| firm-events | wall s | µs/fe (wall) | peak RSS per worker MiB | client peak RSS MiB | tests rows |")
-    print("|---|---|---|---|---|---|")
+    n = len(res.firm_events)
+    print(f"\n## Dask: {n:,} firm-events on a 2-worker LocalCluster (1 thread each), {args.dask_chunk:,} per task")
+    print("| firm-events | wall s | µs/fe | peak RSS per worker MiB | client peak MiB |")
+    print("|---|---|---|---|---|")
     print(
         f"| {n:,} | {wall:.1f} | {wall / n * 1e6:.1f} | "
         + ", ".join(f"{v:.0f}" for v in peaks.values())
-        + f" | {rss0:.0f} → {maxrss_mib():.0f} | {len(res.test_table):,} |"
+        + f" | {maxrss_mib():.0f} |"
     )
-    print(f"writing the Parquet dataset ({n_rows:,} rows, {args.securities + 1} tickers): {t_write:.1f} s")
-
-
-def bench_cache(n_tickers: int = 500, years: int = 20) -> None:
-    import tempfile
-
-    from eventstudy import calendars
-    from eventstudy.data.cache import PriceCache
-
-    rng = np.random.default_rng(7)
-    dates = calendars.sessions("XNYS", "2005-01-03", "2026-12-31")[: 252 * years]
-    closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, (n_tickers, dates.size)), axis=1))
-    tickers = [f"T{i:03d}" for i in range(n_tickers)]
-    frame = pd.DataFrame(
-        {
-            "ticker": np.repeat(tickers, dates.size),
-            "date": np.tile(dates, n_tickers),
-            "open": closes.ravel(),
-            "high": closes.ravel(),
-            "low": closes.ravel(),
-            "close": closes.ravel(),
-            "volume": 1e6,
-        }
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        cache = PriceCache(Path(tmp) / "cache.duckdb")
-        cache.write(frame, source="synthetic")
-
-        def load():
-            # closes on the exchange's sessions; a missing price leaves that return and the next one missing
-            wide = cache.read_wide(tickers).reindex(dates)
-            return wide.pct_change(fill_method=None)
-
-        panel, t, peak = timed(load, repeat=3)
-        _, t_long, _ = timed(lambda: cache.read(tickers).pivot(index="date", columns="ticker", values="close"), 1)
-    print(f"\n## Cache: {n_tickers} tickers × {years} years ({len(frame):,} rows) → returns panel {panel.shape}")
-    print("| step | wall s | peak MiB (traced) |")
-    print("|---|---|---|")
-    print(f"| read_wide + sessions + returns | {t:.2f} | {peak:.0f} |")
-    print(f"| for comparison: read (long canonical frame) + pivot | {t_long:.2f} | |")
 
 
 def main() -> None:
@@ -350,107 +435,36 @@ def main() -> None:
     ap.add_argument("--securities", type=int, default=2_000)
     ap.add_argument("--sessions", type=int, default=2_500)
     ap.add_argument("--events", type=int, default=50, help="event dates shared by every security")
-    ap.add_argument("--baseline", type=int, default=300, help="subsample size for the slow loops")
-    ap.add_argument("--scale-chunks", type=int, default=10, help="chunks of B1 for the 1M point")
-    ap.add_argument("--dask-events", type=int, default=500, help="events of the Dask run (0: skip)")
-    ap.add_argument("--dask-chunk", type=int, default=50_000, help="firm-events per Dask task")
-    ap.add_argument("--skip-fit", action="store_true", help="skip the end-to-end fit()")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--battery-rounds", type=int, default=3, help="rounds that include the default battery")
+    ap.add_argument("--baseline", type=int, default=300, help="firm-events of the statsmodels loop")
+    ap.add_argument("--million", action="store_true", help="also fit 1M firm-events in memory (fresh process)")
+    ap.add_argument("--dask", action="store_true", help="also run 1M firm-events on Dask")
+    ap.add_argument("--dask-events", type=int, default=500)
+    ap.add_argument("--dask-chunk", type=int, default=50_000)
+    ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--seed", type=int, default=1985)
-    ap.add_argument(
-        "--only",
-        choices=("fit", "dask"),
-        help="run only the end-to-end fit() or only the Dask run, in a fresh process (its own peak memory)",
-    )
+    ap.add_argument("--only", choices=("rounds", "memory", "rss", "dask"))
+    ap.add_argument("--input", choices=("wide", "long"), default="wide", help="with --only rss")
+    ap.add_argument("--no-tests", action="store_true", help="with --only rss: tests=()")
     args = ap.parse_args()
-    if args.only == "fit":
-        run_fit(args)
+    if args.only == "rss":
+        run_rss(args)
         return
-    if args.only == "dask":
-        run_dask(args)
-        return
-    rng = np.random.default_rng(args.seed)
     import scipy
     import statsmodels
 
     print(
-        f"machine: {platform.machine()} {platform.processor()}, {os.cpu_count()} cores, "
-        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, "
-        f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, scipy "
-        f"{scipy.__version__}, statsmodels {statsmodels.__version__}; load average {os.getloadavg()[0]:.1f}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, python "
+        f"{platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, scipy {scipy.__version__}, "
+        f"statsmodels {statsmodels.__version__}; load average {os.getloadavg()[0]:.1f}\n{blas_info()}"
     )
-    t0 = time.perf_counter()
-    panel = b1_panel(args.securities, args.sessions, args.events, rng)
-    t_panel = time.perf_counter() - t0
-    n = panel.n
-    model = MarketModel()
-    engine = lambda p=panel: compute_abnormal(p, model, DEFAULT_CAR_WINDOWS, min_estimation=120)  # noqa: E731
-    abn, t_engine, mem_engine = timed(engine, repeat=3)
-    rows = np.arange(min(args.baseline, n))
-    t0 = time.perf_counter()
-    statsmodels_loop(panel, rows)
-    t_sm = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    numpy_loop(panel, rows)
-    t_np = time.perf_counter() - t0
-
-    battery = lambda p=panel, a=abn: run_tests(  # noqa: E731
-        p, a, DEFAULT_TESTS, ("group",), model=model, min_estimation=120
-    )
-    table, t_tests, mem_tests = timed(battery, repeat=2)
-    cells = table.groupby(["event_id", "group"]).ngroups
-
-    us = lambda seconds, count: seconds / count * 1e6  # noqa: E731
-    print(f"\n## B1: {args.securities} securities × {args.sessions} sessions, {n:,} firm-events, market model")
-    print("| step | firm-events | wall s | µs/fe | peak MiB (traced) |")
-    print("|---|---|---|---|---|")
-    print(f"| align: long returns → panel (build_panel) | {n:,} | {t_panel:.2f} | {us(t_panel, n):.1f} | |")
-    print(
-        f"| (i) engine (AR, CAR, exact Var, SAR, SCAR), best of 3 | {n:,} | {t_engine:.2f} | {us(t_engine, n):.2f} | "
-        f"{mem_engine:.0f} |"
-    )
-    print(
-        f"| (ii) test battery ({len(DEFAULT_TESTS)} tests × {cells} event-group cells × 7 windows = "
-        f"{len(table):,} results), best of 2 | {n:,} | {t_tests:.2f} | {us(t_tests, n):.1f} | {mem_tests:.0f} |"
-    )
-    print(f"| baseline: statsmodels OLS per firm-event | {rows.size} | {t_sm:.2f} | {us(t_sm, rows.size):.1f} | |")
-    print(f"| baseline: numpy per firm-event | {rows.size} | {t_np:.2f} | {us(t_np, rows.size):.1f} | |")
-    print(f"\nprocess peak RSS so far: {maxrss_mib():.0f} MiB")
-    print(
-        f"engine speed-up per firm-event: {us(t_sm, rows.size) / us(t_engine, n):.0f}x vs statsmodels, "
-        f"{us(t_np, rows.size) / us(t_engine, n):.0f}x vs numpy loop"
-    )
-
-    import cProfile
-    import pstats
-
-    prof = cProfile.Profile()
-    prof.enable()
-    battery()
-    prof.disable()
-    print("\n## Test battery profile (top functions by own time)")
-    pstats.Stats(prof).sort_stats("tottime").print_stats(10)
-
-    print("\n## Scaling (B1 firm-events; 1M = chunks of 100k)")
-    print("| firm-events | engine wall s | engine µs/fe | battery wall s | battery µs/fe |")
-    print("|---|---|---|---|---|")
-    small = rows_of(panel, np.arange(min(10_000, n)))
-    small_abn, t10, _ = timed(lambda s=small: compute_abnormal(s, model, DEFAULT_CAR_WINDOWS, min_estimation=120), 3)
-    _, b10, _ = timed(
-        lambda s=small, a=small_abn: run_tests(s, a, DEFAULT_TESTS, ("group",), model=model, min_estimation=120)
-    )
-    print(f"| {small.n:,} | {t10:.3f} | {us(t10, small.n):.2f} | {b10:.2f} | {us(b10, small.n):.1f} |")
-    print(f"| {n:,} | {t_engine:.3f} | {us(t_engine, n):.2f} | {t_tests:.2f} | {us(t_tests, n):.1f} |")
-    t0 = time.perf_counter()
-    for _ in range(args.scale_chunks):
-        engine()
-    t1m = time.perf_counter() - t0
-    print(f"| {n * args.scale_chunks:,} | {t1m:.3f} | {us(t1m, n * args.scale_chunks):.2f} | (Dask run below) | |")
-    del panel, abn, table, small_abn
-
-    bench_cache()
-    if not args.skip_fit:
-        run_fit(args)
-    if args.dask_events:
+    if args.only in (None, "rounds"):
+        run_rounds(args)
+    if args.only in (None, "memory") and not args.skip_memory:
+        run_memory(args)
+    if args.only == "dask" or (args.only is None and args.dask):
         run_dask(args)
 
 
