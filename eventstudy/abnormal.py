@@ -295,9 +295,12 @@ def _closed_form(
     params = np.full((n, k), np.nan)
     sigma2 = np.full(n, np.nan)
     nobs = np.zeros(n, dtype=np.int64)
-    ar = np.full((n, t), np.nan)
-    var_ar = np.full((n, t), np.nan)
-    sar = np.full((n, t), np.nan)
+    # every column is an estimation or an event day (the usual layout): each cell is written below, so the
+    # (n, T) outputs need no filling first
+    make = np.empty if bool((panel.estimation | panel.event).all()) else (lambda shape: np.full(shape, np.nan))
+    ar = make((n, t))
+    var_ar = make((n, t))
+    sar = make((n, t))
     est_used = np.zeros((n, t), dtype=bool)
     car = np.full((n, nw), np.nan)
     var_car = np.full((n, nw), np.nan)
@@ -306,64 +309,55 @@ def _closed_form(
     zero_share = np.zeros(n)
     est_mask = panel.estimation[scols]
 
+    any_excluded = bool(panel.excluded[:, scols].any())
+    # the estimation columns are one run and all estimation days: outputs are written in place through views
+    plain = isinstance(scols, slice) and bool(est_mask.all())
+
     for start in range(0, n, block_size):
         r = slice(start, min(start + block_size, n))
         ret = panel.ret[r]
         excl = panel.excluded[r]
-        # estimation window: masked sums, two passes (means, then centred sums)
-        ys = ret[:, scols]
-        ret_ok = np.isfinite(ys) & est_mask & ~excl[:, scols]
-        zeros = np.count_nonzero((ys == 0) & ret_ok, axis=1)
-        n_ret = np.count_nonzero(ret_ok, axis=1)
-        zero_share[r] = np.divide(zeros, n_ret, out=np.zeros(zeros.shape), where=n_ret > 0)
-        if kind == "market_adjusted":
-            ys = ys - panel.mret[r][:, scols]
-            est = np.isfinite(ys) & est_mask & ~excl[:, scols]
-        elif with_x:
-            xs = panel.mret[r][:, scols]
-            est = ret_ok & np.isfinite(xs)
-        else:
-            est = ret_ok
-        m = np.count_nonzero(est, axis=1)
-        mf = np.maximum(m, 1).astype(float)
-        ybar = np.where(est, ys, 0.0).sum(axis=1) / mf
-        dy = np.where(est, ys - ybar[:, None], 0.0)
-        fit_ok = m >= min_m
-        if with_x:
-            xbar = np.where(est, xs, 0.0).sum(axis=1) / mf
-            dx = np.where(est, xs - xbar[:, None], 0.0)
-            sxx = np.einsum("ij,ij->i", dx, dx)
-            sxy = np.einsum("ij,ij->i", dx, dy)
-            fit_ok &= np.abs(m * sxx) > 1e-300  # det(X'X) = M S_xx
-            sxx_safe = np.where(fit_ok, sxx, 1.0)
-            beta = sxy / sxx_safe
-            alpha = ybar - beta * xbar
-            e = dy - beta[:, None] * dx
-            ssr = np.einsum("ij,ij->i", e, e)
+        if with_x and plain:
+            alpha, beta, xbar, sxx_safe, m, mf, s2, fit_ok, zs = _market_block(
+                ret[:, scols],
+                panel.mret[r][:, scols],
+                excl[:, scols] if any_excluded else None,
+                min_m,
+                model.df_loss,
+                ar[r, scols],
+                var_ar[r, scols],
+                sar[r, scols],
+                est_used[r, scols],
+            )
+            zero_share[r] = zs
             params[r, 0] = alpha
             params[r, 1] = beta
+            sigma2[r] = s2
+            nobs[r] = m
+            fit_ok_all[r] = fit_ok
         else:
-            ssr = np.einsum("ij,ij->i", dy, dy)
-            if intercept:
-                params[r, 0] = ybar
-        s2 = np.where(fit_ok, ssr / np.maximum(m - model.df_loss, 1), np.nan)
-        sigma2[r] = s2
-        nobs[r] = m
-        fit_ok_all[r] = fit_ok
-
-        # estimation days: in-sample residuals, σ̂² as their variance
-        use = est & fit_ok[:, None]
-        if with_x:
-            fitted_s = alpha[:, None] + beta[:, None] * xs
-        elif intercept:
-            fitted_s = ybar[:, None]
-        else:
-            fitted_s = 0.0
-        ar_s = np.where(use, ys - fitted_s, np.nan)
-        ar[r, scols] = ar_s
-        var_ar[r, scols] = np.where(use, s2[:, None], np.nan)
-        sar[r, scols] = ar_s / np.sqrt(s2)[:, None]
-        est_used[r, scols] = est
+            alpha, beta, xbar, sxx_safe, m, mf, s2, fit_ok = _general_block(
+                panel,
+                r,
+                ret,
+                excl,
+                scols,
+                est_mask,
+                kind,
+                with_x,
+                intercept,
+                model.df_loss,
+                min_m,
+                params,
+                sigma2,
+                nobs,
+                fit_ok_all,
+                zero_share,
+                ar,
+                var_ar,
+                sar,
+                est_used,
+            )
 
         # event days: abnormal returns, exact forecast-error variances, CARs from cumulative sums
         ye = ret[:, ecols]
@@ -375,7 +369,7 @@ def _closed_form(
             dxe = xe - xbar[:, None]
             lev = 1.0 / mf[:, None] + dxe * dxe / sxx_safe[:, None]
         elif intercept:
-            ar_e = ye - ybar[:, None]
+            ar_e = ye - alpha[:, None]
             lev = 1.0 / mf[:, None]
         else:
             ar_e = ye
@@ -409,9 +403,7 @@ def _closed_form(
             var_car[r, w] = np.where(ok, s2 * (length + quad), np.nan)
     scar = car / np.sqrt(var_car)
 
-    status = _status(
-        panel, nobs, fit_ok_all, zero_share, complete, min_estimation, thin_trading_share, sigma2=sigma2
-    )
+    status = _status(panel, nobs, fit_ok_all, zero_share, complete, min_estimation, thin_trading_share, sigma2=sigma2)
     bad = ~np.isin(status, ("ok", "missing_event_window"))
     if bad.any():
         rows = np.flatnonzero(bad)
@@ -437,6 +429,149 @@ def _closed_form(
         zero_share=zero_share,
         df_loss=model.df_loss,
     )
+
+
+def _general_block(
+    panel: Panel,
+    r: slice,
+    ret: np.ndarray,
+    excl: np.ndarray,
+    scols: slice | np.ndarray,
+    est_mask: np.ndarray,
+    kind: str,
+    with_x: bool,
+    intercept: bool,
+    df_loss: int,
+    min_m: int,
+    params: np.ndarray,
+    sigma2: np.ndarray,
+    nobs: np.ndarray,
+    fit_ok_all: np.ndarray,
+    zero_share: np.ndarray,
+    ar: np.ndarray,
+    var_ar: np.ndarray,
+    sar: np.ndarray,
+    est_used: np.ndarray,
+) -> tuple:
+    """The estimation window of one block of rows for any closed-form model and column layout."""
+    alpha = beta = xbar = sxx_safe = None
+    # estimation window: masked sums, two passes (means, then centred sums)
+    ys = ret[:, scols]
+    ret_ok = np.isfinite(ys) & est_mask & ~excl[:, scols]
+    zeros = np.count_nonzero((ys == 0) & ret_ok, axis=1)
+    n_ret = np.count_nonzero(ret_ok, axis=1)
+    zero_share[r] = np.divide(zeros, n_ret, out=np.zeros(zeros.shape), where=n_ret > 0)
+    if kind == "market_adjusted":
+        ys = ys - panel.mret[r][:, scols]
+        est = np.isfinite(ys) & est_mask & ~excl[:, scols]
+    elif with_x:
+        xs = panel.mret[r][:, scols]
+        est = ret_ok & np.isfinite(xs)
+    else:
+        est = ret_ok
+    m = np.count_nonzero(est, axis=1)
+    mf = np.maximum(m, 1).astype(float)
+    ybar = np.where(est, ys, 0.0).sum(axis=1) / mf
+    dy = np.where(est, ys - ybar[:, None], 0.0)
+    fit_ok = m >= min_m
+    if with_x:
+        xbar = np.where(est, xs, 0.0).sum(axis=1) / mf
+        dx = np.where(est, xs - xbar[:, None], 0.0)
+        sxx = np.einsum("ij,ij->i", dx, dx)
+        sxy = np.einsum("ij,ij->i", dx, dy)
+        fit_ok &= np.abs(m * sxx) > 1e-300  # det(X'X) = M S_xx
+        sxx_safe = np.where(fit_ok, sxx, 1.0)
+        beta = sxy / sxx_safe
+        alpha = ybar - beta * xbar
+        e = dy - beta[:, None] * dx
+        ssr = np.einsum("ij,ij->i", e, e)
+        params[r, 0] = alpha
+        params[r, 1] = beta
+    else:
+        ssr = np.einsum("ij,ij->i", dy, dy)
+        if intercept:
+            params[r, 0] = ybar
+            alpha = ybar
+    s2 = np.where(fit_ok, ssr / np.maximum(m - df_loss, 1), np.nan)
+    sigma2[r] = s2
+    nobs[r] = m
+    fit_ok_all[r] = fit_ok
+
+    # estimation days: in-sample residuals, σ̂² as their variance
+    use = est & fit_ok[:, None]
+    if with_x:
+        fitted_s = alpha[:, None] + beta[:, None] * xs
+    elif intercept:
+        fitted_s = ybar[:, None]
+    else:
+        fitted_s = 0.0
+    ar_s = np.where(use, ys - fitted_s, np.nan)
+    ar[r, scols] = ar_s
+    var_ar[r, scols] = np.where(use, s2[:, None], np.nan)
+    sar[r, scols] = ar_s / np.sqrt(s2)[:, None]
+    est_used[r, scols] = est
+    return alpha, beta, xbar, sxx_safe, m, mf, s2, fit_ok
+
+
+def _market_block(
+    ys: np.ndarray,
+    xs: np.ndarray,
+    excl: np.ndarray | None,
+    min_m: int,
+    df_loss: int,
+    ar: np.ndarray,
+    var_ar: np.ndarray,
+    sar: np.ndarray,
+    est_used: np.ndarray,
+) -> tuple:
+    """The market model on the estimation window of one block of rows, written in place into the views ``ar``,
+    ``var_ar``, ``sar`` and ``est_used`` (the same operations as :func:`_general_block`, in the same order, with
+    two reused buffers instead of a fresh array per step)."""
+    nb, t = ys.shape
+    ok = np.isfinite(ys)
+    if excl is not None:
+        ok &= ~excl
+    n_ret = np.count_nonzero(ok, axis=1)
+    zero = ys == 0  # False on NaN
+    if excl is not None:
+        zero &= ok
+    zeros = np.count_nonzero(zero, axis=1)
+    zero_share = np.divide(zeros, n_ret, out=np.zeros(nb), where=n_ret > 0)
+    est = np.isfinite(xs, out=zero)
+    est &= ok
+    skip = np.logical_not(est, out=ok)
+    m = np.count_nonzero(est, axis=1)
+    mf = np.maximum(m, 1).astype(float)
+    a = np.where(est, ys, 0.0)
+    ybar = a.sum(axis=1) / mf
+    b = np.where(est, xs, 0.0)
+    xbar = b.sum(axis=1) / mf
+    np.subtract(ys, ybar[:, None], out=a)
+    np.copyto(a, 0.0, where=skip)  # dy
+    np.subtract(xs, xbar[:, None], out=b)
+    np.copyto(b, 0.0, where=skip)  # dx
+    sxx = np.einsum("ij,ij->i", b, b)
+    sxy = np.einsum("ij,ij->i", b, a)
+    fit_ok = m >= min_m
+    fit_ok &= np.abs(m * sxx) > 1e-300  # det(X'X) = M S_xx
+    sxx_safe = np.where(fit_ok, sxx, 1.0)
+    beta = sxy / sxx_safe
+    alpha = ybar - beta * xbar
+    b *= beta[:, None]
+    a -= b  # e = dy - beta dx
+    ssr = np.einsum("ij,ij->i", a, a)
+    s2 = np.where(fit_ok, ssr / np.maximum(m - df_loss, 1), np.nan)
+    # estimation days: in-sample residuals ys - (alpha + beta xs), σ̂² as their variance
+    np.multiply(beta[:, None], xs, out=ar)
+    ar += alpha[:, None]
+    np.subtract(ys, ar, out=ar)
+    skip |= ~fit_ok[:, None]
+    np.copyto(ar, np.nan, where=skip)
+    var_ar[...] = s2[:, None]
+    np.copyto(var_ar, np.nan, where=skip)
+    np.divide(ar, np.sqrt(s2)[:, None], out=sar)
+    est_used[...] = est
+    return alpha, beta, xbar, sxx_safe, m, mf, s2, fit_ok, zero_share
 
 
 def _status(
