@@ -600,6 +600,14 @@ def read_price_file(
     ticker = ticker if ticker is not None else _ticker_of(path)
     if allow_nonpositive is None:
         allow_nonpositive = ticker.upper() in YIELD_TICKERS
+    checked = _read_checked(path, allow_nonpositive=allow_nonpositive)
+    checked.insert(0, "ticker", ticker)
+    return _finish(checked)
+
+
+def _read_checked(path: Path, *, allow_nonpositive: bool) -> pd.DataFrame:
+    """One price file read and validated (:func:`read_price_file`): ``date`` and the price columns it has, in
+    date order, without the ticker column."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         table = _read_parquet(path)
@@ -641,8 +649,7 @@ def read_price_file(
     )
     if rescale:
         _adjust_ohl(checked, table[found["close"]], where=where_row, column=found["close"])
-    checked.insert(0, "ticker", ticker)
-    return _finish(checked)
+    return checked
 
 
 def _ticker_of(path: Path) -> str:
@@ -807,6 +814,54 @@ class FileSource:
                 continue
             frames.append(kept)
         return FetchResult(prices=_concat(frames), failures=failures, source=self.name)
+
+    def fetch_matrix(self, tickers: Sequence[str], start: Any = None, end: Any = None) -> PriceMatrix:
+        """:meth:`fetch` as a :class:`PriceMatrix`: each file is read and validated as by :func:`read_price_file`,
+        and its rows go straight into the matrix (no long frame of every ticker's rows is built)."""
+        wanted = _check_tickers(tickers)
+        s, e = _check_range(start, end)
+        self._check_dir()
+        kept: list[tuple[str, pd.DataFrame]] = []
+        failures = {}
+        for ticker in wanted:
+            path = self.path_of(ticker)
+            if path is None:
+                failures[ticker] = f"no price file {ticker}.csv or .parquet in {self.directory}"
+                continue
+            frame = _read_checked(path, allow_nonpositive=ticker.upper() in self.yield_tickers)
+            rows = _between(frame, s, e)
+            if rows.empty:
+                have = (
+                    "the file has no rows"
+                    if frame.empty
+                    else f"the file covers {_span(frame['date'].iloc[0], frame['date'].iloc[-1])}"
+                )
+                failures[ticker] = f"no rows in {_span(s, e)} in {path.name} ({have})"
+                continue
+            kept.append((ticker, rows))
+        stamps = [rows["date"].to_numpy(dtype="datetime64[ns]") for _, rows in kept]
+        dates = np.unique(np.concatenate(stamps)) if stamps else np.array([], dtype="datetime64[ns]")
+        fields: dict[str, np.ndarray] = {}
+        for j, ((_, rows), at) in enumerate(zip(kept, stamps, strict=True)):
+            pos = np.searchsorted(dates, at)
+            for col in PRICE_COLUMNS:
+                if col in rows:
+                    mat = fields.get(col)
+                    if mat is None:
+                        mat = fields[col] = np.full((dates.size, len(kept)), np.nan)
+                    mat[pos, j] = rows[col].to_numpy(dtype="float64")
+        fields.setdefault("close", np.full((dates.size, len(kept)), np.nan))
+        present = np.zeros((dates.size, len(kept)), dtype=bool)
+        for j, at in enumerate(stamps):
+            present[np.searchsorted(dates, at), j] = True
+        return PriceMatrix(
+            dates=dates,
+            tickers=np.array([t for t, _ in kept], dtype=object),
+            fields=fields,
+            present=present,
+            failures=failures,
+            source=self.name,
+        )
 
     def manifest(self) -> pd.DataFrame:
         """``MANIFEST.csv`` of the folder as a frame of strings (an empty frame when there is none)."""
