@@ -1,7 +1,7 @@
 """The universe (securities) table: schema, validation and normalisation into a :class:`Universe`.
 
-A universe file is a CSV table with one row per security: its ticker, name, group (``miners``,
-``magnets``, ``defense``, ``peers``, ``etf``, ``benchmark``, ...), a finer reporting ``segment``, the
+A universe file is a CSV table with one row per security: its ticker, name, group (any name the study gives
+it; market indices are in group ``benchmark``), an optional finer reporting ``segment``, the
 exchange (ISO 10383 MIC) whose sessions define its event time, its currency, the ticker of its local market
 benchmark, the first date whose price may be used, and short notes.
 
@@ -162,7 +162,7 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
                 located(
                     at("group"),
                     f"the group of {ticker} is empty",
-                    fix="name its group: miners, magnets, defense, peers, etf or benchmark",
+                    fix="name its group (any name; benchmark for a market index)",
                 )
             )
         check_identifier(rec["group"], what="group", where=at("group"), error=UniverseError)
@@ -270,9 +270,9 @@ class Universe:
     >>> import pandas as pd
     >>> universe = Universe.from_frame(pd.DataFrame({
     ...     "ticker": ["MP", "SPY"], "name": ["MP Materials", "SPDR S&P 500"],
-    ...     "group": ["miners", "benchmark"], "exchange": ["XNYS", "XNYS"], "currency": ["USD", "USD"],
+    ...     "group": ["producers", "benchmark"], "exchange": ["XNYS", "XNYS"], "currency": ["USD", "USD"],
     ...     "benchmark": ["SPY", ""]}))
-    >>> universe.members("miners"), universe.benchmarks
+    >>> universe.members("producers"), universe.benchmarks
     (('MP',), {'MP': 'SPY'})
     """
 
