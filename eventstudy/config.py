@@ -72,6 +72,8 @@ class StudySpec:
     group_by: tuple[str, ...] = ("group",)
     group_labels: Mapping[str, str] = field(default_factory=dict)
     group_colours: Mapping[str, str] = field(default_factory=dict)
+    regressions: tuple[Mapping[str, Any], ...] = ()
+    direction_contrasts: tuple[tuple[str, str], ...] = ()
     model: str = "market"
     estimation_window: tuple[int, int] = (-250, -11)
     event_window: tuple[int, int] = (-10, 10)
@@ -235,6 +237,47 @@ def _date_text(loc: str, value: Any) -> str:
         raise ConfigError(f"{loc}: not a date (got {value!r}); fix: {fix}") from None
 
 
+def _regressions(loc: str, value: Any) -> tuple[dict[str, Any], ...]:
+    """``regressions``: the cross-sectional CAR regressions of the study, as ``{formula, events}`` tables."""
+    example = '[{ formula = "car ~ C(group)", events = "all" }]'
+    if not isinstance(value, list):
+        raise ConfigError(f"{loc}: must be a list of tables (got {value!r}); fix: e.g. regressions = {example}")
+    out = []
+    for i, item in enumerate(value):
+        where = f"{loc}[{i}]"
+        if not isinstance(item, Mapping) or set(item) - {"formula", "events"} or "formula" not in item:
+            raise ConfigError(
+                f"{where}: must be a table with a formula and optionally events (got {item!r}); fix: e.g. {example}"
+            )
+        formula = _text(f"{where}.formula", item["formula"], '"car ~ C(group)"')
+        events = item.get("events", "all")
+        if isinstance(events, str):
+            events = events.strip()
+        elif isinstance(events, list) and events and all(isinstance(e, str) and e.strip() for e in events):
+            events = [e.strip() for e in events]
+        else:
+            events = None
+        if events is None or events == "":
+            raise ConfigError(
+                f'{where}.events: must be "headline", "all" or a list of event ids (got {item.get("events")!r}); '
+                'fix: e.g. events = "headline"'
+            )
+        out.append({"formula": formula, "events": events})
+    return tuple(out)
+
+
+def _contrasts(loc: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """``direction_contrasts``: pairs of event directions whose events the MVRM compares (its test d)."""
+    ok = isinstance(value, list) and all(
+        isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) and x.strip() for x in v) for v in value
+    )
+    if not ok:
+        raise ConfigError(
+            f'{loc}: must be a list of [direction, direction] pairs (got {value!r}); fix: e.g. [["up", "down"]]'
+        )
+    return tuple((a.strip(), b.strip()) for a, b in value)
+
+
 def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
     """One key of the study file, checked against its type and range; the value as :class:`StudySpec` holds it."""
     from .paths import check_ticker, safe_name
@@ -257,6 +300,10 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
         return _names(loc, value, '["group"]')
     if key == "tests":
         return _names(loc, value, '["csect_t", "bmp_t"]')
+    if key == "regressions":
+        return _regressions(loc, value)
+    if key == "direction_contrasts":
+        return _contrasts(loc, value)
     if key in ("events", "universe", "out", "prices_dir", "cache", "factors", "snapshot"):
         if value is None or (isinstance(value, str) and not value.strip()):
             if key in ("events", "universe", "out"):

@@ -49,7 +49,7 @@ Schipper, K., Thompson, R. (1983). The impact of merger-related regulations on t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
@@ -430,8 +430,8 @@ def mvrm(
     shrink
         One of :data:`SHRINK_OPTIONS`.
     event_pairs
-        Pairs ``(k, j)`` for test (d). Default: every escalation × de-escalation pair among ``events`` (from the
-        events' ``direction``).
+        Pairs ``(k, j)`` for test (d). Default: for each of the study's ``direction_contrasts`` ``(a, b)``, every
+        pair of an event of direction ``a`` and one of direction ``b`` among ``events``; none without contrasts.
     min_estimation
         Valid estimation returns a firm-event needs for a dummy (default: the study's, else 120).
 
@@ -653,7 +653,7 @@ def mvrm(
                 )
 
     if event_pairs is None:
-        event_pairs = _default_pairs(events, events_frame)
+        event_pairs = _default_pairs(events, events_frame, settings.get("direction_contrasts") or ())
     for ev_k, ev_j in event_pairs:
         for e in (ev_k, ev_j):
             if e not in events:
@@ -720,13 +720,20 @@ def mvrm(
     )
 
 
-def _default_pairs(events: list[str], events_frame: pd.DataFrame | None) -> list[tuple[str, str]]:
+def _default_pairs(
+    events: list[str], events_frame: pd.DataFrame | None, contrasts: Sequence[Sequence[str]]
+) -> list[tuple[str, str]]:
+    """Every pair (an event of direction a, an event of direction b) among ``events``, for each contrast (a, b) of
+    the study (``direction_contrasts``); none when the study names no contrast."""
     if events_frame is None or "direction" not in events_frame.columns:
         return []
     direction = events_frame.set_index("event_id")["direction"].to_dict()
-    esc = [e for e in events if direction.get(e) == "escalation"]
-    de = [e for e in events if direction.get(e) == "deescalation"]
-    return [(a, b) for a in esc for b in de]
+    pairs: list[tuple[str, str]] = []
+    for a, b in contrasts:
+        first = [e for e in events if direction.get(e) == a]
+        second = [e for e in events if direction.get(e) == b]
+        pairs += [(x, y) for x in first for y in second]
+    return pairs
 
 
 # ============================================================================ cross-sectional regressions
@@ -881,6 +888,28 @@ def regress(
 
 
 # ============================================================================ output tables
+def regression_specs(settings: Mapping[str, Any]) -> list[tuple[str, str, list[str] | None]]:
+    """The study's cross-sectional regressions (``settings["regressions"]``) as ``(formula, scope, events)``:
+    ``events`` None for every event; ``scope`` names them in tables (the event id, ``pooled`` or the ids).
+
+    >>> regression_specs({"headline_event": "e1", "regressions": [
+    ...     {"formula": "car ~ C(group)", "events": "headline"}, {"formula": "car ~ 1", "events": "all"}]})
+    [('car ~ C(group)', 'e1', ['e1']), ('car ~ 1', 'pooled', None)]
+    """
+    head = settings.get("headline_event")
+    out: list[tuple[str, str, list[str] | None]] = []
+    for spec in settings.get("regressions") or ():
+        events = spec.get("events", "all")
+        if events == "headline":
+            out.append((spec["formula"], head or "", [head] if head else None))
+        elif events == "all":
+            out.append((spec["formula"], "pooled", None))
+        else:
+            ids = [events] if isinstance(events, str) else list(events)
+            out.append((spec["formula"], " ".join(ids), ids))
+    return out
+
+
 def report_tables(results: EventStudyResults) -> dict[str, pd.DataFrame]:
     """``mvrm.csv`` and ``regressions.csv`` for a run. A regression that cannot be computed gives a row with the
     reason in ``notes`` instead of an error."""
@@ -889,8 +918,7 @@ def report_tables(results: EventStudyResults) -> dict[str, pd.DataFrame]:
         out["mvrm.csv"] = results.mvrm().to_frame()
     except Exception as exc:  # noqa: BLE001 - the table carries the reason
         out["mvrm.csv"] = pd.DataFrame({"kind": ["error"], "notes": [f"{type(exc).__name__}: {exc}"]})
-    head = results.settings.get("headline_event")
-    specs = [("car ~ C(segment)", head, [head] if head else None), ("car ~ C(segment) * C(direction)", "pooled", None)]
+    specs = regression_specs(results.settings)
     frames = []
     for formula, scope, evs in specs:
         try:

@@ -115,6 +115,12 @@ class EventStudy:
         The universe groups whose securities are studied (default: every group but ``benchmark``).
     group_by
         Universe columns whose labels define the test groups (e.g. ``("group", "segment")``).
+    regressions
+        The cross-sectional CAR regressions the analyses run: ``{"formula": ..., "events": ...}`` with a patsy
+        formula on the firm-event table and ``events`` one of ``"headline"``, ``"all"`` or a list of event ids.
+    direction_contrasts
+        Pairs of event directions ``(a, b)``: the MVRM compares every event of direction ``a`` with every event of
+        direction ``b`` (its test d).
     group_labels, group_colours
         How the report shows the test groups: label and colour (hex or a colour name) per group, in the order they
         are shown; groups left out come after them, labelled by their own names, in Okabe–Ito colours (see
@@ -168,6 +174,8 @@ class EventStudy:
         early_release: bool = False,
         group_labels: Mapping[str, str] | None = None,
         group_colours: Mapping[str, str] | None = None,
+        regressions: Sequence[Mapping[str, Any]] = (),
+        direction_contrasts: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.events = _as_events(events)
         if date_rule not in calendars.DATE_RULES:
@@ -226,6 +234,8 @@ class EventStudy:
         self.group_by = tuple(group_by)
         present = [v for col in self.group_by for v in pd.unique(self.securities()[col].astype(str))]
         self.group_display = group_display(present, group_labels, group_colours)
+        self.regressions = tuple({"formula": str(r["formula"]), "events": r.get("events", "all")} for r in regressions)
+        self.direction_contrasts = tuple((str(a), str(b)) for a, b in direction_contrasts)
         # firm-specific events name studied securities; those without a time zone take their exchange's
         studied_secs = self.securities()
         self.events.check_scope(studied_secs, frame)
@@ -340,6 +350,8 @@ class EventStudy:
             date_rule=spec.date_rule,
             group_labels=spec.group_labels,
             group_colours=spec.group_colours,
+            regressions=spec.regressions,
+            direction_contrasts=spec.direction_contrasts,
         )
 
     # ------------------------------------------------------------------ steps
@@ -553,6 +565,8 @@ class EventStudy:
                 "data_start": str(loaded.start.date()),
                 "data_end": str(loaded.end.date()),
                 **self.group_display,
+                "regressions": [dict(r) for r in self.regressions],
+                "direction_contrasts": [list(pair) for pair in self.direction_contrasts],
                 **(settings or {}),
             },
             panel=panel,
