@@ -500,26 +500,26 @@ class EventStudy:
         ``events=False`` gives only the pooled sets' rows of the tests and CAAR tables (the other tables empty),
         for a panel that was built for its pooled sets; ``ar=False`` leaves the AR table empty.
         """
+        # the tests first: their temporaries do not stack on the AR table (2M rows at 100 000 firm-events)
+        test_table = run_tests(
+            panel,
+            abn,
+            self.tests,
+            self.group_by,
+            model=model,
+            min_estimation=self.min_estimation,
+            pools=pools,
+            rng=self.seed,
+            events=events,
+        )
         fe_table = _firm_event_table(panel, abn, model)
-        ar_table = _ar_table(panel, abn)
+        ar_table = _ar_table(panel, abn, empty=not (events and ar))  # an AR table not kept is not built
         if not events:
-            fe_table, ar_table = fe_table.iloc[:0], ar_table.iloc[:0]
-        elif not ar:
-            ar_table = ar_table.iloc[:0]
+            fe_table = fe_table.iloc[:0]
         return {
             "firm_events": fe_table,
             "ar": ar_table,
-            "test_table": run_tests(
-                panel,
-                abn,
-                self.tests,
-                self.group_by,
-                model=model,
-                min_estimation=self.min_estimation,
-                pools=pools,
-                rng=self.seed,
-                events=events,
-            ),
+            "test_table": test_table,
             "caar_table": caar_table(panel, abn, self.group_by, pools=pools, events=events),
             "aar_table": aar_table(panel, abn, self.group_by) if events else aar_table(panel, abn, ()),
         }
@@ -652,21 +652,25 @@ def _firm_event_table(panel: Any, abn: Any, model: NormalReturnModel) -> pd.Data
     return out
 
 
-def _ar_table(panel: Any, abn: Any) -> pd.DataFrame:
+def _ar_table(panel: Any, abn: Any, *, empty: bool = False) -> pd.DataFrame:
     cols = np.flatnonzero(panel.event)
     usable = np.isin(abn.status, ("ok", "missing_event_window"))
     rows = np.flatnonzero(usable)
+    if empty:  # the columns and dtypes of the table, without its rows
+        return _ar_table_rows(panel, abn, rows[:1], cols).iloc[:0]
+    return _ar_table_rows(panel, abn, rows, cols)
+
+
+def _ar_table_rows(panel: Any, abn: Any, rows: np.ndarray, cols: np.ndarray) -> pd.DataFrame:
     n, t = rows.size, cols.size
     keys = panel.keys.iloc[rows]
     cells = np.ix_(rows, cols)  # the event-window cells only, not whole rows
-    return pd.DataFrame(
-        {
-            "event_id": np.repeat(keys["event_id"].to_numpy(), t),
-            "ticker": np.repeat(keys["ticker"].to_numpy(), t),
-            "event_day": np.tile(panel.rel[cols], n),
-            "date": panel.dates[cells].ravel(),  # the session (datetime64), not a Python date per row
-            "ret": panel.ret[cells].ravel(),
-            "ar": abn.ar[cells].ravel(),
-            "sar": abn.sar[cells].ravel(),
-        }
-    )
+    # column by column: each column's temporary is freed before the next is made, and no block is consolidated
+    out = pd.DataFrame({"event_id": np.repeat(keys["event_id"].to_numpy(), t)})
+    out["ticker"] = np.repeat(keys["ticker"].to_numpy(), t)
+    out["event_day"] = np.tile(panel.rel[cols], n)
+    out["date"] = panel.dates[cells].ravel()  # the session (datetime64), not a Python date per row
+    out["ret"] = panel.ret[cells].ravel()
+    out["ar"] = abn.ar[cells].ravel()
+    out["sar"] = abn.sar[cells].ravel()
+    return out
