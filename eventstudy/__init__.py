@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+DISTRIBUTION = "policy-eventstudy"
+"""The name the package is installed under (``pip install policy-eventstudy``); the import name is ``eventstudy``."""
 
 __all__ = ["EventStudy", "EventStudyResults", "EventStudyError", "TestResult", "__version__"]
 

@@ -60,7 +60,11 @@ def test_run_writes_outputs_and_summary(study_dir: Path) -> None:
     result = run("run", "study.toml", "--prices-dir", "prices", "--out", "out")
     assert result.exit_code == 0, result.output
     assert "4 firm-events: 4 ok" in result.stdout
-    assert result.stderr == ""  # no progress chatter when stderr is not a terminal
+    # without a terminal: one plain line per stage with its duration (and "still running" during a long one)
+    lines = result.stderr.strip().splitlines()
+    stages = [line for line in lines if not re.fullmatch(r".+: still running \(\d+ s\)", line)]
+    assert all(re.fullmatch(r".+ \(\d+\.\d s\)", line) for line in stages), result.stderr
+    assert stages[0].startswith("loading prices for 3 tickers") and stages[-1].startswith("writing the report")
     counts = pd.read_csv(study_dir / "out" / "outcome_summary.csv").set_index("status")["firm_events"]
     assert counts["ok"] == 4 and counts.sum() == 4
 
@@ -94,9 +98,9 @@ def test_run_writes_outputs_and_summary(study_dir: Path) -> None:
             id="cli-events-zone",
         ),
         pytest.param(
-            lambda d: universe_frame()
-            .assign(exchange=["XNYS", "XXXX", "XNYS"])
-            .to_csv(d / "universe.csv", index=False),
+            lambda d: (
+                universe_frame().assign(exchange=["XNYS", "XXXX", "XNYS"]).to_csv(d / "universe.csv", index=False)
+            ),
             ["universe.csv:3:exchange: unknown exchange of BBB (got 'XXXX')", "fix: use a MIC code"],
             id="cli-universe-mic",
         ),

@@ -575,15 +575,15 @@ def test_yahoo_empty_answer_is_retried() -> None:
     assert result.failures == {} and len(fake.calls) == 2 and len(sleeps) == 1
 
 
-def test_yahoo_always_failing_goes_to_failures() -> None:
-    fake = FakeDownload(script=[ConnectionError("connection reset by peer")] * 10)
+def test_yahoo_always_throttled_goes_to_failures() -> None:
+    fake = FakeDownload(script=[RuntimeError("429 Too Many Requests")] * 10)
     src, sleeps = quiet_yahoo(fake, retries=3, batch_size=1)
     result = src.fetch(["MP", "LYC.AX"])
     assert result.prices.empty
     assert_canonical(result.prices)
     assert result.failures == {
-        "MP": "Yahoo download failed after 4 attempts: ConnectionError: connection reset by peer",
-        "LYC.AX": "Yahoo download failed after 4 attempts: ConnectionError: connection reset by peer",
+        "MP": "Yahoo download failed after 4 attempts: RuntimeError: 429 Too Many Requests",
+        "LYC.AX": "Yahoo download failed after 4 attempts: RuntimeError: 429 Too Many Requests",
     }
     assert len(fake.calls) == 8 and len(sleeps) == 6
     assert sleeps[:3] == sorted(sleeps[:3]) and sleeps[1] > 2 * 1.0 - 1e-12 and sleeps[2] >= 4.0

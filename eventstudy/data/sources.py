@@ -1154,8 +1154,10 @@ class YahooSource:
     batch_size
         Tickers per ``yfinance.download`` call.
     retries
-        How many times a batch is retried after an exception or an empty answer (Yahoo's usual answer to
-        throttling). After the last retry the batch's tickers go to ``failures`` with the last reason.
+        How many times a batch is retried after throttling: HTTP 429, a rate limit, a server error, a read
+        timeout, or an empty answer (Yahoo's usual answer to throttling). After the last retry the batch's
+        tickers go to ``failures`` with the last reason. A connection, DNS or TLS failure is never retried: the
+        fetch stops at the first one with :class:`~eventstudy.data.network.NoNetworkError`.
     backoff
         Base of the exponential backoff: retry ``a`` (from 0) waits ``backoff * 2**a`` seconds plus a jitter
         drawn uniformly from ``[0, backoff)``.
@@ -1171,9 +1173,16 @@ class YahooSource:
         A :class:`numpy.random.Generator` or a seed for the jitter.
     yield_tickers
         Tickers whose close is a yield and may be zero or negative.
+    probe
+        Called once before the first download; raises :class:`~eventstudy.data.network.NoNetworkError` when
+        Yahoo cannot be reached (default: :func:`~eventstudy.data.network.probe` with yfinance's own download,
+        none with an injected one).
 
     Notes
     -----
+    The retries are :mod:`tenacity`'s. What yfinance and the HTTP libraries log or print is captured, never
+    shown: a ticker's error message becomes its reason in ``failures`` (and so in ``data_notes.csv``).
+
     yfinance's ``end`` is exclusive; this source asks for ``end + 1 day`` so that ``end`` is inclusive. With
     ``start=None`` the whole history is asked for (``period="max"``). yfinance pads every ticker of a batch to
     the union of dates; rows whose close is NaN are dropped for that ticker only. Rows with a zero, negative
@@ -1193,6 +1202,7 @@ class YahooSource:
         rng: np.random.Generator | int | None = None,
         name: str = "yahoo",
         yield_tickers: Collection[str] = YIELD_TICKERS,
+        probe: Callable[[], None] | None | str = "default",
     ) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(located("batch_size", "must be a positive integer", value=batch_size, fix="use e.g. 50"))
@@ -1212,6 +1222,11 @@ class YahooSource:
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self.name = name
         self.yield_tickers = frozenset(t.upper() for t in yield_tickers)
+        if probe == "default":
+            from . import network
+
+            probe = network.probe if download is None else None
+        self._probe = probe
 
     def __repr__(self) -> str:
         return f"YahooSource(batch_size={self.batch_size}, retries={self.retries}, backoff={self.backoff})"
@@ -1227,6 +1242,8 @@ class YahooSource:
         """Download ``tickers`` for ``[start, end]`` (inclusive), batch by batch."""
         wanted = _check_tickers(tickers)
         s, e = _check_range(start, end)
+        if wanted and self._probe is not None:
+            self._probe()  # fails in seconds, with one line, when Yahoo cannot be reached
         batches = [wanted[i : i + self.batch_size] for i in range(0, len(wanted), self.batch_size)]
         frames: list[pd.DataFrame] = []
         failures: dict[str, str] = {}
@@ -1263,26 +1280,56 @@ class YahooSource:
     def _fetch_batch(
         self, batch: list[str], s: pd.Timestamp | None, e: pd.Timestamp | None
     ) -> tuple[list[pd.DataFrame], dict[str, str], dict[str, str]]:
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+
+        from . import network
+
         download = self._downloader()
-        reason = ""
-        data: pd.DataFrame | None = None
-        for attempt in range(self.retries + 1):
-            try:
-                data = download(**self._kwargs(batch, s, e))
-            except Exception as exc:  # yfinance and requests raise many types; all mean "try again"
-                data = None
-                reason = f"{type(exc).__name__}: {exc}"
-            else:
-                if data is not None and not data.empty and _has_any_close(data):
-                    break
-                data = None
-                reason = "Yahoo returned no data (throttled, or no ticker of the batch is known)"
-            if attempt < self.retries:
-                self._sleep(self.backoff * 2**attempt + float(self.rng.uniform(0.0, self.backoff)))
-        else:
-            reason = " ".join(reason.split())
+        said: dict[str, str] = {}
+
+        def attempt() -> pd.DataFrame:
+            with network.quietly() as captured:
+                try:
+                    data = download(**self._kwargs(batch, s, e))
+                except Exception as exc:  # yfinance and the HTTP libraries raise many types
+                    kind = network.classify(exc)
+                    if kind == "network":
+                        raise network.NoNetworkError(f"{network.NO_NETWORK} ({_one_line(exc, exc)})") from None
+                    raise _Throttled(_one_line(exc, exc)) from None
+            errors = network.ticker_errors(captured.messages())
+            said.clear()
+            said.update(errors)
+            cut_off = network.first_network_failure(list(errors.values()))
+            if cut_off is not None:
+                raise network.NoNetworkError(f"{network.NO_NETWORK} ({_one_line(cut_off)})")
+            if data is not None and not data.empty and _has_any_close(data):
+                return data
+            throttled = [r for r in errors.values() if network.classify(r) == "throttle"]
+            if throttled or not errors:
+                why = (
+                    throttled[0]
+                    if throttled
+                    else "Yahoo returned no data (throttled, or no ticker of the batch is known)"
+                )
+                raise _Throttled(_one_line(why))
+            return pd.DataFrame()  # Yahoo answered, and said why each ticker has no data
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=lambda state: (
+                self.backoff * 2 ** (state.attempt_number - 1) + float(self.rng.uniform(0.0, self.backoff))
+            ),
+            retry=retry_if_exception_type(_Throttled),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            data = retrying(attempt)
+        except _Throttled as exc:
             tries = self.retries + 1
-            return [], {t: f"Yahoo download failed after {tries} attempts: {reason}" for t in batch}, {}
+            return [], {t: f"Yahoo download failed after {tries} attempts: {exc}" for t in batch}, {}
+        if data.empty:
+            return [], {t: f"Yahoo: {said.get(t.upper(), said.get(t, 'no data'))}" for t in batch}, {}
         try:
             per_ticker = _parse_yahoo(data, batch)
         except SourceError as exc:
@@ -1294,11 +1341,23 @@ class YahooSource:
             if note:
                 notes[ticker] = note
             if cleaned is None or cleaned.empty:
-                failures[ticker] = f"Yahoo returned no rows for {ticker} in {_span(s, e)}"
+                why = said.get(ticker.upper(), said.get(ticker))
+                failures[ticker] = f"Yahoo returned no rows for {ticker} in {_span(s, e)}" + (
+                    f" ({why})" if why else ""
+                )
                 continue
             cleaned.insert(0, "ticker", ticker)
             frames.append(cleaned)
         return frames, failures, notes
+
+
+class _Throttled(Exception):
+    """A batch worth retrying (throttled, a server error, a timeout, an empty answer)."""
+
+
+def _one_line(text: object, exc: BaseException | None = None) -> str:
+    body = " ".join(str(text).split())
+    return f"{type(exc).__name__}: {body}" if exc is not None else body
 
 
 def _has_any_close(data: pd.DataFrame) -> bool:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import special, stats
 
+from .._lazy import lazy
 from .base import Sample, TestResult, not_computable, pvalue_normal, register_test
 from .rank import average_ranks
+
+special = lazy("scipy.special")
+stats = lazy("scipy.stats")  # imported on first use: import eventstudy stays fast
 
 
 def binomial_two_sided(w: int, n: int) -> float:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from scipy import stats
 
+from .._lazy import lazy
 from .base import Sample, TestResult, not_computable, pvalue_normal, pvalue_t, register_test
+
+stats = lazy("scipy.stats")  # imported on first use: import eventstudy stays fast
 
 __all__ = ["average_ranks", "centred_ranks", "grank_parts", "rank_z_parts"]
 

@@ -4,10 +4,12 @@ clustered event dates (Hein & Westfall 2004)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from .._lazy import lazy
 from .base import Sample, TestResult, not_computable, register_test
 from .parametric import sample_calendar_aar
+
+stats = lazy("scipy.stats")  # imported on first use: import eventstudy stays fast
 
 N_RESAMPLES = 9_999
 
