@@ -48,9 +48,14 @@ def run(*args: str):
     return CliRunner().invoke(app, list(args))
 
 
+PROGRESS_LINE = re.compile(r".+ \(\d+\.\d s\)|.+: still running \(\d+ s\)")
+"""A line of the progress a run prints on stderr without a terminal."""
+
+
 def one_error_line(result) -> str:
     assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
+    # the stage lines a run prints before it fails are progress, not part of the error
+    lines = [line for line in result.stderr.strip().splitlines() if not PROGRESS_LINE.fullmatch(line)]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and "Traceback" not in result.output
     return lines[0]

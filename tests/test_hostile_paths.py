@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -88,9 +89,14 @@ def snapshot(root: Path, *, skip: Path | None = None) -> dict[str, str]:
     return out
 
 
+PROGRESS_LINE = re.compile(r".+ \(\d+\.\d s\)|.+: still running \(\d+ s\)")
+"""A line of the progress a run prints on stderr without a terminal."""
+
+
 def one_error_line(result, code: int = 2) -> str:
     assert result.exit_code == code, (result.exit_code, result.output)
-    lines = result.stderr.strip().splitlines()
+    # the stage lines a run prints before it fails are progress, not part of the error
+    lines = [line for line in result.stderr.strip().splitlines() if not PROGRESS_LINE.fullmatch(line)]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and "Traceback" not in result.output
     return lines[0]
