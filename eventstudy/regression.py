@@ -943,6 +943,7 @@ def report_tables(results: EventStudyResults) -> dict[str, pd.DataFrame]:
         "cov_type",
         "notes",
     ]
-    reg = pd.concat(frames, ignore_index=True, sort=False)
+    # a study file without regressions writes the table's header only
+    reg = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame(columns=cols)
     out["regressions.csv"] = reg.reindex(columns=cols)
     return out
