@@ -29,7 +29,7 @@ OUTCOMES: dict[str, str] = {
     "no_data": "no prices for the security or its benchmark around the event",
     "pre_listing": "day 0 is not after the first valid price (not yet listed, or a shell before it)",
     "short_estimation": "fewer valid estimation-window returns than min_estimation",
-    "thin_trading": "more than the allowed share of zero returns in the estimation window, or no residual variation",
+    "thin_trading": "no price (no trade) on more than the allowed share of estimation days, or no residual variation",
     "missing_event_window": "a return is missing inside at least one CAR window (other windows are still used)",
 }
 
@@ -61,7 +61,11 @@ class Abnormal:
     status
         ``(n,)`` outcome codes (see :data:`OUTCOMES`).
     zero_share
-        ``(n,)`` share of zero returns in the estimation window.
+        ``(n,)`` share of zero returns in the estimation window (reported; not a reason to drop, METHODS §2).
+    no_trade_share
+        ``(n,)`` share of the estimation days, from the first return on, without a price (no trade; a vendor's
+        zero-volume row that repeats the previous close is a halt and has no price). Above ``thin_trading_share``
+        the firm-event is ``thin_trading``.
     """
 
     windows: tuple[tuple[int, int], ...]
@@ -79,6 +83,7 @@ class Abnormal:
     status: np.ndarray
     zero_share: np.ndarray
     df_loss: int
+    no_trade_share: np.ndarray | None = None
 
     def usable(self, w: int) -> np.ndarray:
         """Firm-events usable for CAR window number ``w``: estimated and with that window complete."""
@@ -108,7 +113,8 @@ def compute_abnormal(
     min_estimation
         Fewest valid estimation returns for a fit.
     thin_trading_share
-        Largest share of zero estimation returns before a firm-event is ``thin_trading``.
+        Largest share of estimation days without a price (no trade) before a firm-event is ``thin_trading``
+        (METHODS §2). Zero returns alone never make a firm-event thin: a coarse tick makes many of them.
     method
         ``"auto"`` (default) uses the closed-form path for ``market``, ``constant_mean`` and ``market_adjusted``
         and the design-tensor path for every other model; ``"fast"`` requires the closed-form path and
@@ -224,7 +230,8 @@ def _generic(
         var_car[:, w] = np.where(complete[:, w], sigma2 * (length + quad), np.nan)
     scar = car / np.sqrt(var_car)
 
-    status = _status(panel, m, fit_ok, zero_share, complete, min_estimation, thin_trading_share, sigma2=sigma2)
+    no_trade = no_trade_share(panel)
+    status = _status(panel, m, fit_ok, no_trade, complete, min_estimation, thin_trading_share, sigma2=sigma2)
     bad = ~np.isin(status, ("ok", "missing_event_window"))
     params = np.where(bad[:, None], np.nan, b)
     return Abnormal(
@@ -243,6 +250,7 @@ def _generic(
         status=status,
         zero_share=zero_share,
         df_loss=model.df_loss,
+        no_trade_share=no_trade,
     )
 
 
@@ -403,7 +411,8 @@ def _closed_form(
             var_car[r, w] = np.where(ok, s2 * (length + quad), np.nan)
     scar = car / np.sqrt(var_car)
 
-    status = _status(panel, nobs, fit_ok_all, zero_share, complete, min_estimation, thin_trading_share, sigma2=sigma2)
+    no_trade = no_trade_share(panel)
+    status = _status(panel, nobs, fit_ok_all, no_trade, complete, min_estimation, thin_trading_share, sigma2=sigma2)
     bad = ~np.isin(status, ("ok", "missing_event_window"))
     if bad.any():
         rows = np.flatnonzero(bad)
@@ -428,6 +437,7 @@ def _closed_form(
         status=status,
         zero_share=zero_share,
         df_loss=model.df_loss,
+        no_trade_share=no_trade,
     )
 
 
@@ -574,11 +584,29 @@ def _market_block(
     return alpha, beta, xbar, sxx_safe, m, mf, s2, fit_ok, zero_share
 
 
+def no_trade_share(panel: Panel) -> np.ndarray:
+    """Share of each firm-event's estimation days without a price (no trade), from its first return on.
+
+    A return needs the prices of its day and of the session before (METHODS §1), so a session without a price
+    leaves its own return and the next one missing: day *t* has no price exactly when the returns of *t* and
+    *t + 1* are both missing. Days before the first return (not yet listed) and excluded days do not count.
+    """
+    first = panel.keys["first_return"].to_numpy(dtype="datetime64[ns]")
+    last = panel.keys["last_return"].to_numpy(dtype="datetime64[ns]")
+    listed = (panel.dates >= first[:, None]) & (panel.dates <= last[:, None])
+    missing = ~np.isfinite(panel.ret) & listed
+    no_price = np.zeros_like(missing)
+    no_price[:, :-1] = missing[:, :-1] & missing[:, 1:]
+    days = panel.estimation[None, :] & ~panel.excluded & listed
+    n_days = days.sum(axis=1)
+    return np.divide((no_price & days).sum(axis=1), n_days, out=np.zeros(len(n_days)), where=n_days > 0)
+
+
 def _status(
     panel: Panel,
     m: np.ndarray,
     fit_ok: np.ndarray,
-    zero_share: np.ndarray,
+    no_trade: np.ndarray,
     complete: np.ndarray,
     min_estimation: int,
     thin_trading_share: float,
@@ -598,7 +626,7 @@ def _status(
     pre_listing = ~no_data & (day0 <= first)
     status = np.full(len(m), "ok", dtype=object)
     status[~complete.all(axis=1)] = "missing_event_window"
-    status[zero_share > thin_trading_share] = "thin_trading"
+    status[no_trade > thin_trading_share] = "thin_trading"
     if sigma2 is not None:
         # no residual variation at all (a constant price): nothing can be standardised
         with np.errstate(invalid="ignore"):

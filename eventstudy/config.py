@@ -88,6 +88,7 @@ class StudySpec:
     factors: Path | None = None
     factors_percent: bool = False
     date_rule: str = "calendar_date"
+    full_estimation: int = 120
     out: Path = Path("reports")
     # data
     source: str = "yahoo"
@@ -315,7 +316,7 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{loc}: must be a path string (got {value!r}); fix: quote the path")
         return base / value
-    if key == "min_estimation":
+    if key in ("min_estimation", "full_estimation"):
         if not _is_int(value):
             raise ConfigError(f"{loc}: must be a whole number (got {value!r}); fix: e.g. 120")
         if value < 3:

@@ -15,7 +15,7 @@ from eventstudy.models import ConstantMean, MarketAdjusted, MarketModel
 from eventstudy.windows import Panel
 
 WINDOWS = [(0, 0), (0, 1), (-1, 1), (-2, 2), (0, 5), (-5, 5), (-10, 10)]
-FLOAT_FIELDS = ["params", "sigma2", "ar", "var_ar", "sar", "car", "var_car", "scar", "zero_share"]
+FLOAT_FIELDS = ["params", "sigma2", "ar", "var_ar", "sar", "car", "var_car", "scar", "zero_share", "no_trade_share"]
 EXACT_FIELDS = ["nobs", "estimation_used", "complete", "status"]
 
 
@@ -29,7 +29,8 @@ def random_panel(n: int, seed: int, *, est=(-140, -21), event=(-10, 10), exclude
     ret[rng.random((n, t)) < 0.03] = np.nan
     mret[rng.random((n, t)) < 0.005] = np.nan
     ret[1, :100] = np.nan  # short estimation
-    ret[2, : t - 30] = 0.0  # thin trading
+    for i in range(0, t - 40, 30):  # thin trading: 9 sessions without a price in every 30 (10 missing returns)
+        ret[2, i : i + 10] = np.nan
     ret[3, rel == 0] = np.nan  # missing event day
     mret[4] = np.nan  # no benchmark
     dates = np.array(pd.bdate_range("2020-01-01", periods=t).values, dtype="datetime64[ns]")

@@ -150,6 +150,7 @@ _ROW_FIELDS = (
     "complete",
     "status",
     "zero_share",
+    "no_trade_share",
 )
 
 
