@@ -142,6 +142,19 @@ class EventStudy:
         announcer's zone, or the next) or ``"end_of_day"`` (the late 23:59:59 convention, a robustness variant).
     early_release
         Date each event that has an ``early_announced_at`` by that earlier release (the early-day-0 variant).
+    primary_test
+        The test of the study's claims (METHODS §4b; default ``kp_bmp_t``).
+    headline_windows
+        Per headline event, its headline windows (e.g. ``{"deal": ["0_1"]}``); by default [0,0] and [−1,1] for a
+        timed event and [0,1] for a date-only one.
+    confounders
+        Firm-specific news (``ticker, date, note``): a frame or the path of ``confounders.csv``.
+    placebo_draws
+        Pseudo-event days per claim for the placebo p-value (0 switches the placebo off).
+    full_estimation
+        The usual minimum estimation length (120). A usable firm-event with fewer valid estimation returns (a
+        study that lowered ``min_estimation`` for recent listings) is flagged ``short_history`` in the firm-event
+        table (METHODS §2).
     """
 
     def __init__(
@@ -176,6 +189,11 @@ class EventStudy:
         group_colours: Mapping[str, str] | None = None,
         regressions: Sequence[Mapping[str, Any]] = (),
         direction_contrasts: Sequence[tuple[str, str]] = (),
+        full_estimation: int = 120,
+        primary_test: str = "kp_bmp_t",
+        headline_windows: Mapping[str, Sequence[str]] | None = None,
+        confounders: pd.DataFrame | str | os.PathLike[str] | None = None,
+        placebo_draws: int = 999,
     ) -> None:
         self.events = _as_events(events)
         if date_rule not in calendars.DATE_RULES:
@@ -253,6 +271,22 @@ class EventStudy:
                 "fix: lower min_estimation or widen estimation_window"
             )
         self.min_estimation = int(min_estimation)
+        # a study may admit short histories (min_estimation below the usual 120 days); they are flagged (METHODS §2)
+        self.full_estimation = max(int(full_estimation), self.min_estimation)
+        self.primary_test = TESTS.canonical(primary_test, where="primary_test")
+        self.headline_windows = {str(k): [window_label(w) if isinstance(w, tuple | list) else str(w) for w in v]
+                                 for k, v in (headline_windows or {}).items()}
+        for eid in self.headline_windows:
+            if eid not in self.events.ids:
+                raise ConfigError(
+                    f"headline_windows: {eid!r} is not an event id; fix: use one of {', '.join(self.events.ids)}"
+                )
+        from .analyse import read_confounders
+
+        self.confounders = confounders if isinstance(confounders, pd.DataFrame) else read_confounders(confounders)
+        if placebo_draws < 0:
+            raise ConfigError(f"placebo_draws: must be 0 or more (got {placebo_draws}); fix: use e.g. 999")
+        self.placebo_draws = int(placebo_draws)
         self.thin_trading_share = float(thin_trading_share)
         if return_kind not in ("simple", "log"):
             raise ConfigError(f"return_kind: must be 'simple' or 'log' (got {return_kind!r}); fix: pick one")
@@ -352,6 +386,11 @@ class EventStudy:
             group_colours=spec.group_colours,
             regressions=spec.regressions,
             direction_contrasts=spec.direction_contrasts,
+            full_estimation=spec.full_estimation,
+            primary_test=spec.primary_test,
+            headline_windows=spec.headline_windows,
+            confounders=spec.confounders,
+            placebo_draws=spec.placebo_draws,
         )
 
     # ------------------------------------------------------------------ steps
@@ -410,7 +449,10 @@ class EventStudy:
         lo = min(self.estimation_window[0], self.event_window[0])
         hi = max(self.estimation_window[1], self.event_window[1])
         # sessions → calendar days with room for holidays (Golden Week, year end)
-        start = self.start or first - pd.Timedelta(days=math.ceil(abs(min(lo, 0)) * 7 / 5 * 1.08) + 20)
+        back = math.ceil(abs(min(lo, 0)) * 7 / 5 * 1.08) + 20
+        # the placebo draws pseudo-event days from all the data: one more estimation window's worth before the
+        # first event, so that days before it (2024 in the example study) can be pseudo-events too
+        start = self.start or first - pd.Timedelta(days=back * (2 if self.placebo_draws > 0 else 1))
         end = self.end or last + pd.Timedelta(days=math.ceil(max(hi, 0) * 7 / 5) + 21)
         return start, end
 
@@ -513,6 +555,8 @@ class EventStudy:
             events=events,
         )
         fe_table = _firm_event_table(panel, abn, model)
+        usable = fe_table["status"].isin(("ok", "missing_event_window"))
+        fe_table["short_history"] = usable & (fe_table["n_estimation"] < self.full_estimation)
         ar_table = _ar_table(panel, abn, empty=not (events and ar))  # an AR table not kept is not built
         if not events:
             fe_table = fe_table.iloc[:0]
@@ -536,10 +580,49 @@ class EventStudy:
         settings: dict[str, Any] | None = None,
     ) -> EventStudyResults:
         """The results object from the tables of :meth:`tables` and what loading recorded."""
+        from types import MappingProxyType
+
+        from .analyse import build_claims, small_group_rule
+
+        test_table = small_group_rule(tables["test_table"])
+        analyses: dict[str, Any] = {}
+        if panel is not None and abn is not None:
+            placebo = None
+            returns = getattr(loaded, "returns", None)
+            if returns is not None and self.placebo_draws > 0:
+                exchanges = list(pd.unique(panel.keys["exchange"]))
+                placebo = {
+                    "returns": returns,
+                    "sessions": {ex: _clip_sessions(ex, loaded.start - pd.Timedelta(days=30), loaded.end) for ex in exchanges},
+                    "model": model,
+                    "estimation_window": self.estimation_window,
+                    "event_window": self.event_window,
+                    "min_estimation": self.min_estimation,
+                    "thin_trading_share": self.thin_trading_share,
+                    "data_start": loaded.start,
+                    "data_end": loaded.end,
+                    "draws": self.placebo_draws,
+                    "seed": self.seed,
+                }
+            claims = build_claims(
+                panel=panel,
+                abn=abn,
+                test_table=test_table,
+                events=self.events.frame,
+                day0=day0,
+                group_by=self.group_by,
+                primary_test=self.primary_test,
+                windows=self.headline_windows,
+                confounders=self.confounders,
+                placebo=placebo,
+            )
+            analyses["claims"] = claims
+            test_table = _with_claim_columns(test_table, claims)
         return EventStudyResults(
+            analyses=MappingProxyType(analyses),
             firm_events=tables["firm_events"],
             ar=tables["ar"],
-            test_table=tables["test_table"],
+            test_table=test_table,
             caar_table=tables["caar_table"],
             aar_table=tables["aar_table"],
             day0=day0,
@@ -554,6 +637,10 @@ class EventStudy:
                 "group_by": self.group_by,
                 "tests": self.tests,
                 "min_estimation": self.min_estimation,
+                "full_estimation": self.full_estimation,
+                "primary_test": self.primary_test,
+                "headline_windows": self.headline_windows,
+                "placebo_draws": self.placebo_draws,
                 "thin_trading_share": self.thin_trading_share,
                 "return_kind": self.return_kind,
                 "clean_estimation": self.clean_estimation,
@@ -617,6 +704,15 @@ def _data_span(start: Any, end: Any, events: EventTable) -> tuple[pd.Timestamp |
     return s, e
 
 
+def _with_claim_columns(test_table: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """The tests table with the claims' adjusted and placebo p-values on the claim rows (NaN elsewhere)."""
+    cols = ["pvalue_holm", "qvalue_bh", "placebo_pvalue"]
+    keys = ["event_id", "group", "window", "test"]
+    extra = claims[keys + cols].dropna(subset=["pvalue_holm", "placebo_pvalue"], how="all")
+    out = test_table.drop(columns=[c for c in cols if c in test_table.columns])
+    return out.merge(extra, on=keys, how="left")
+
+
 def _clip_sessions(exchange: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
     cal = calendars.get_calendar(exchange)
     lo = max(first, pd.Timestamp(cal.first_session))
@@ -649,6 +745,7 @@ def _firm_event_table(panel: Any, abn: Any, model: NormalReturnModel) -> pd.Data
         if extra in keys.columns:
             out[extra] = keys[extra].to_numpy()
     out["zero_share"] = abn.zero_share
+    out["no_trade_share"] = abn.no_trade_share if abn.no_trade_share is not None else np.nan
     return out
 
 

@@ -1,0 +1,93 @@
+"""Overlapping events and firm-specific confounders inside a claim's CAR window (METHODS §4b)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EventsError, located
+
+__all__ = ["read_confounders", "overlap_mask", "confounded_mask", "CONFOUNDER_COLUMNS"]
+
+CONFOUNDER_COLUMNS = ("ticker", "date", "note")
+
+
+def read_confounders(path: str | Path | None) -> pd.DataFrame:
+    """The firm-specific confounder list: one row per firm news (``ticker, date, note``).
+
+    ``None`` gives an empty list. An error names the file, line, column, value and the fix.
+    """
+    if path is None:
+        return pd.DataFrame({"ticker": pd.Series(dtype=str), "date": pd.Series(dtype="datetime64[ns]"), "note": ""})
+    path = Path(path)
+    if not path.is_file():
+        raise EventsError(located(str(path), "confounders file not found", fix="give the path of a CSV file"))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in CONFOUNDER_COLUMNS if c not in frame.columns]
+    if missing:
+        raise EventsError(
+            located(
+                f"{path.name}:1", f"missing column(s) {', '.join(missing)}", fix="the columns are ticker,date,note"
+            )
+        )
+    dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise EventsError(
+            located(f"{path.name}:{i + 2}:date", "not a date", value=frame["date"].iloc[i], fix="write YYYY-MM-DD")
+        )
+    empty = frame["ticker"].str.strip() == ""
+    if empty.any():
+        i = int(np.flatnonzero(empty.to_numpy())[0])
+        raise EventsError(located(f"{path.name}:{i + 2}:ticker", "the ticker is empty", fix="name the security"))
+    return pd.DataFrame({"ticker": frame["ticker"].str.strip(), "date": dates, "note": frame["note"]})
+
+
+def _window_dates(dates: np.ndarray, rel: np.ndarray, window: tuple[int, int]) -> np.ndarray:
+    cols = (rel >= window[0]) & (rel <= window[1])
+    return dates[:, cols]
+
+
+def overlap_mask(
+    dates: np.ndarray,
+    rel: np.ndarray,
+    event_ids: np.ndarray,
+    exchanges: np.ndarray,
+    day0: pd.DataFrame,
+    window: tuple[int, int],
+) -> np.ndarray:
+    """For each firm-event, whether another study event has its day 0 (on the firm's exchange) inside the window.
+
+    ``dates`` is the panel's ``(n, T)`` session dates, ``rel`` its event days; ``day0`` the study's day-0 table.
+    """
+    win = _window_dates(dates, rel, window)
+    out = np.zeros(len(event_ids), dtype=bool)
+    d0 = day0.dropna(subset=["day0"])
+    for ex in pd.unique(exchanges):
+        rows = np.flatnonzero(exchanges == ex)
+        sub = d0[d0["exchange"] == ex]
+        for i in rows:
+            others = sub.loc[sub["event_id"] != event_ids[i], "day0"].to_numpy(dtype="datetime64[ns]")
+            out[i] = bool(np.isin(win[i], others).any())
+    return out
+
+
+def confounded_mask(
+    dates: np.ndarray, rel: np.ndarray, tickers: np.ndarray, confounders: pd.DataFrame, window: tuple[int, int]
+) -> tuple[np.ndarray, list[str]]:
+    """For each firm-event, whether its ticker has confounding news on a session of the window, and the notes."""
+    win = _window_dates(dates, rel, window)
+    out = np.zeros(len(tickers), dtype=bool)
+    notes = [""] * len(tickers)
+    by_ticker = {tk: sub for tk, sub in confounders.groupby("ticker")}
+    for i, tk in enumerate(tickers):
+        sub = by_ticker.get(tk)
+        if sub is None:
+            continue
+        hit = sub[np.isin(sub["date"].to_numpy(dtype="datetime64[ns]"), win[i])]
+        if len(hit):
+            out[i] = True
+            notes[i] = "; ".join(f"{tk} {d:%Y-%m-%d}: {n}" for d, n in zip(hit["date"], hit["note"], strict=True))
+    return out, notes
