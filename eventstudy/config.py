@@ -89,6 +89,10 @@ class StudySpec:
     factors_percent: bool = False
     date_rule: str = "calendar_date"
     full_estimation: int = 120
+    primary_test: str = "kp_bmp_t"
+    headline_windows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    confounders: Path | None = None
+    placebo_draws: int = 999
     out: Path = Path("reports")
     # data
     source: str = "yahoo"
@@ -305,7 +309,7 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
         return _regressions(loc, value)
     if key == "direction_contrasts":
         return _contrasts(loc, value)
-    if key in ("events", "universe", "out", "prices_dir", "cache", "factors", "snapshot"):
+    if key in ("events", "universe", "out", "prices_dir", "cache", "factors", "snapshot", "confounders"):
         if value is None or (isinstance(value, str) and not value.strip()):
             if key in ("events", "universe", "out"):
                 raise ConfigError(
@@ -316,6 +320,26 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{loc}: must be a path string (got {value!r}); fix: quote the path")
         return base / value
+    if key == "placebo_draws":
+        if not _is_int(value) or value < 0:
+            raise ConfigError(
+                f"{loc}: must be a whole number, 0 or more (got {value!r}); fix: e.g. 999 (0: no placebo)"
+            )
+        return value
+    if key == "primary_test":
+        return _text(loc, value, '"kp_bmp_t"')
+    if key == "headline_windows":
+        if not isinstance(value, Mapping):
+            raise ConfigError(
+                f"{loc}: must be a table of event ids and window lists (got {value!r}); "
+                "fix: e.g. headline_windows = { jun27_deal = [[0, 1]] }"
+            )
+        out: dict[str, tuple[str, ...]] = {}
+        for event_id, wins in value.items():
+            if not isinstance(wins, list) or not wins:
+                raise ConfigError(f"{loc}.{event_id}: must be a list of [start, end] pairs; fix: e.g. [[0, 1]]")
+            out[str(event_id)] = tuple(window_label(_pair(f"{loc}.{event_id}", w)) for w in wins)
+        return out
     if key in ("min_estimation", "full_estimation"):
         if not _is_int(value):
             raise ConfigError(f"{loc}: must be a whole number (got {value!r}); fix: e.g. 120")

@@ -274,8 +274,10 @@ class EventStudy:
         # a study may admit short histories (min_estimation below the usual 120 days); they are flagged (METHODS §2)
         self.full_estimation = max(int(full_estimation), self.min_estimation)
         self.primary_test = TESTS.canonical(primary_test, where="primary_test")
-        self.headline_windows = {str(k): [window_label(w) if isinstance(w, tuple | list) else str(w) for w in v]
-                                 for k, v in (headline_windows or {}).items()}
+        self.headline_windows = {
+            str(k): [window_label(w) if isinstance(w, tuple | list) else str(w) for w in v]
+            for k, v in (headline_windows or {}).items()
+        }
         for eid in self.headline_windows:
             if eid not in self.events.ids:
                 raise ConfigError(
@@ -593,7 +595,9 @@ class EventStudy:
                 exchanges = list(pd.unique(panel.keys["exchange"]))
                 placebo = {
                     "returns": returns,
-                    "sessions": {ex: _clip_sessions(ex, loaded.start - pd.Timedelta(days=30), loaded.end) for ex in exchanges},
+                    "sessions": {
+                        ex: _clip_sessions(ex, loaded.start - pd.Timedelta(days=30), loaded.end) for ex in exchanges
+                    },
                     "model": model,
                     "estimation_window": self.estimation_window,
                     "event_window": self.event_window,

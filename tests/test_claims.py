@@ -72,9 +72,7 @@ def _universe() -> pd.DataFrame:
 
 
 def _fit(jump: float, **options):
-    confounders = pd.DataFrame(
-        {"ticker": ["F1"], "date": [pd.Timestamp("2025-03-06")], "note": ["F1's own results"]}
-    )
+    confounders = pd.DataFrame({"ticker": ["F1"], "date": [pd.Timestamp("2025-03-06")], "note": ["F1's own results"]})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         study = EventStudy(
@@ -202,9 +200,7 @@ def test_placebo_pool_leaves_out_windows_with_event_days():
     day0 = pd.DataFrame(
         {"event_id": ["a", "b"], "exchange": "XNYS", "day0": pd.to_datetime(["2025-03-05", "2025-03-06"])}
     )
-    pool = placebo_pool(
-        ["XNYS"], sess, day0, (-1, 1), (-120, -11), (-5, 5), SESSIONS[0], SESSIONS[-1]
-    )
+    pool = placebo_pool(["XNYS"], sess, day0, (-1, 1), (-120, -11), (-5, 5), SESSIONS[0], SESSIONS[-1])
     pos = {d: i for i, d in enumerate(SESSIONS)}
     events = [pos[pd.Timestamp("2025-03-05")], pos[pd.Timestamp("2025-03-06")]]
     expected = [

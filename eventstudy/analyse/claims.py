@@ -165,6 +165,7 @@ def build_claims(
     keys = panel.keys
     tests = test_table[test_table["test"] == primary_test].set_index(["event_id", "group", "window"])
     rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str, bytes], str] = {}
     for event_id, group, members in group_cells(keys, group_by):
         if event_id not in windows:
             continue
@@ -172,6 +173,10 @@ def build_claims(
             w = labels.index(label)
             window = abn.windows[w]
             use = members[abn.usable(w)[members]]
+            same = (event_id, label, use.tobytes())
+            if same in seen:  # a segment holding exactly a group's firm-events is the same claim, counted once
+                continue
+            seen[same] = group
             n = int(use.size)
             car = abn.car[use, w]
             tickers = keys["ticker"].to_numpy()[use]
@@ -238,41 +243,59 @@ def _placebo(frame: pd.DataFrame, panel: Any, abn: Any, day0: pd.DataFrame, opts
     keys = panel.keys
     draws = int(opts.get("draws", 999))
     labels = [window_label(w) for w in abn.windows]
+    # the placebo distribution depends on the firms and the window only (not on the event): computed once each
+    done: dict[tuple[tuple[str, ...], str], tuple[np.ndarray, int, int]] = {}
     for i, row in frame.iterrows():
         use = row["_rows"]
         if not np.isfinite(row["pvalue"]) or use.size < MIN_CLAIM_N:
             continue  # a small group gets no p-value of any kind
         window = abn.windows[labels.index(row["window"])]
         firms = keys.iloc[use][["ticker", "exchange", "benchmark"]].reset_index(drop=True)
-        exchanges = list(firms["exchange"].value_counts().index)  # the most common exchange gives the dates
-        pool = placebo_pool(
-            exchanges,
-            opts["sessions"],
-            day0,
-            window,
-            opts["estimation_window"],
-            opts["event_window"],
-            pd.Timestamp(opts["data_start"]),
-            pd.Timestamp(opts["data_end"]),
-        )
-        seed = zlib.crc32(f"{row['event_id']}|{row['group']}|{row['window']}".encode())
-        rng = np.random.default_rng([int(opts.get("seed", 0)), seed])
-        chosen = pool if len(pool) <= draws else pool[np.sort(rng.choice(len(pool), draws, replace=False))]
-        caars = placebo_caars(
-            firms,
-            pd.DatetimeIndex(chosen),
-            opts["returns"],
-            opts["sessions"],
-            opts["model"],
-            [window],
-            estimation_window=opts["estimation_window"],
-            event_window=opts["event_window"],
-            min_estimation=opts["min_estimation"],
-            thin_trading_share=opts["thin_trading_share"],
-        )[:, 0]
+        tag = (tuple(sorted(firms["ticker"])), str(row["window"]))
+        if tag not in done:
+            done[tag] = _placebo_draws(firms, window, tag, day0, opts, draws)
+        caars, pool, chosen = done[tag]
         p, b = placebo_pvalue(float(row["caar"]), caars)
         frame.at[i, "placebo_pvalue"] = p
-        frame.at[i, "placebo_pool"] = len(pool)
+        frame.at[i, "placebo_pool"] = pool
         frame.at[i, "placebo_min_p"] = 1.0 / (1 + b) if b else np.nan
-        if b < len(chosen):
-            row["_notes"].append(f"placebo: {len(chosen) - b} of {len(chosen)} draws had no usable firm")
+        if b < chosen:
+            row["_notes"].append(f"placebo: {chosen - b} of {chosen} draws had no usable firm")
+
+
+def _placebo_draws(
+    firms: pd.DataFrame,
+    window: tuple[int, int],
+    tag: tuple[tuple[str, ...], str],
+    day0: pd.DataFrame,
+    opts: Mapping[str, Any],
+    draws: int,
+) -> tuple[np.ndarray, int, int]:
+    """The placebo CAARs of one firm set and window, the pool size and the number of draws."""
+    exchanges = list(firms["exchange"].value_counts().index)  # the most common exchange gives the dates
+    pool = placebo_pool(
+        exchanges,
+        opts["sessions"],
+        day0,
+        window,
+        opts["estimation_window"],
+        opts["event_window"],
+        pd.Timestamp(opts["data_start"]),
+        pd.Timestamp(opts["data_end"]),
+    )
+    seed = zlib.crc32("|".join([*tag[0], tag[1]]).encode())
+    rng = np.random.default_rng([int(opts.get("seed", 0)), seed])
+    chosen = pool if len(pool) <= draws else pool[np.sort(rng.choice(len(pool), draws, replace=False))]
+    caars = placebo_caars(
+        firms,
+        pd.DatetimeIndex(chosen),
+        opts["returns"],
+        opts["sessions"],
+        opts["model"],
+        [window],
+        estimation_window=opts["estimation_window"],
+        event_window=opts["event_window"],
+        min_estimation=opts["min_estimation"],
+        thin_trading_share=opts["thin_trading_share"],
+    )[:, 0]
+    return caars, len(pool), len(chosen)

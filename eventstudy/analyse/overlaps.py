@@ -28,9 +28,7 @@ def read_confounders(path: str | Path | None) -> pd.DataFrame:
     missing = [c for c in CONFOUNDER_COLUMNS if c not in frame.columns]
     if missing:
         raise EventsError(
-            located(
-                f"{path.name}:1", f"missing column(s) {', '.join(missing)}", fix="the columns are ticker,date,note"
-            )
+            located(f"{path.name}:1", f"missing column(s) {', '.join(missing)}", fix="the columns are ticker,date,note")
         )
     dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
     if dates.isna().any():
