@@ -570,6 +570,53 @@ class EventStudy:
             "aar_table": aar_table(panel, abn, self.group_by) if events else aar_table(panel, abn, ()),
         }
 
+    def _claim_robustness(
+        self, claims: pd.DataFrame, panel: Any, abn: Any, model: Any, day0: pd.DataFrame, data: Any
+    ) -> pd.DataFrame:
+        """Each claim under the late and early day-0 conventions, without confounded or overlapping firm-events,
+        with the 120-day rule and clean estimation windows (:mod:`eventstudy.analyse.claim_robustness`)."""
+        from .analyse.claim_robustness import claim_robustness
+
+        realign = None
+        variants: dict[str, tuple[str, pd.DataFrame]] = {}
+        if data is not None:
+            exchanges = list(data["sessions"])
+
+            def realign(fe: pd.DataFrame) -> Any:
+                return build_panel(
+                    fe,
+                    data["returns"],
+                    data["sessions"],
+                    estimation_window=self.estimation_window,
+                    event_window=self.event_window,
+                )
+
+            variants["late_day0"] = (
+                "date-only news at 23:59:59 in the announcer's zone (the older, late convention)",
+                calendars.day0_table(self._timing(), exchanges, date_rule="end_of_day"),
+            )
+            early = self.events.with_early_release()
+            timing = early.frame[["event_id", "announced_at_utc", "time_precision", "timezone"]]
+            variants["early_day0"] = (
+                "news dated by its earlier release (early_announced_at in the events file)",
+                calendars.day0_table(timing, exchanges, date_rule=self.date_rule),
+            )
+        return claim_robustness(
+            claims,
+            panel=panel,
+            abn=abn,
+            model=model,
+            group_by=self.group_by,
+            primary_test=self.primary_test,
+            min_estimation=self.min_estimation,
+            full_estimation=self.full_estimation,
+            thin_trading_share=self.thin_trading_share,
+            day0=day0,
+            confounders=self.confounders,
+            realign=realign,
+            day0_variants=variants,
+        )
+
     def results(
         self,
         tables: dict[str, pd.DataFrame],
@@ -622,6 +669,7 @@ class EventStudy:
             )
             analyses["claims"] = claims
             test_table = _with_claim_columns(test_table, claims)
+            analyses["claim_robustness"] = self._claim_robustness(claims, panel, abn, model, day0, placebo)
         return EventStudyResults(
             analyses=MappingProxyType(analyses),
             firm_events=tables["firm_events"],

@@ -162,7 +162,7 @@ def test_event_after_every_price_is_no_data_with_a_warning() -> None:
     assert status(res, "AAA", "ev2") == status(res, "BBB", "ev2") == "no_data"
     assert status(res, "AAA", "ev1") == "ok"
     assert notes == [
-        "event ev2: day 0 2025-06-03 on XNYS lies after the last price of every security there (2024-06-28 to "
+        "event ev2: day 0 2025-06-03 on XNYS lies after the last price of every security there (2024-01-02 to "
         "2025-04-30); its firm-events on XNYS get the outcome no_data"
     ]
 

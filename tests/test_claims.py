@@ -255,3 +255,64 @@ def test_overlaps_and_confounders(jumped):
     assert row["n_overlap"] == 5 and row["n_confounded"] == 1 and "F1's own results" in row["note"]
     null = res.claims.set_index(["event_id", "group"]).loc[("ev3", "miners")]
     assert null["n_overlap"] == 0 and null["n_confounded"] == 0
+
+
+def test_every_claim_interval_agrees_with_its_test_over_the_study(real_results):
+    """Over the whole example study: an interval excludes zero exactly when its test's p < 0.05."""
+    claims = real_results.claims
+    assert claims is not None and len(claims) > 20
+    tested = claims.dropna(subset=["pvalue"])
+    excludes = (tested["ci_low"] > 0) | (tested["ci_high"] < 0)
+    assert (excludes == (tested["pvalue"] < 0.05)).all()
+    assert (tested["interval_method"].str.startswith("kp_bmp_t")).all()
+    small = claims[claims["nobs"] < 5]
+    assert small["pvalue"].isna().all() and small["ci_low"].isna().all() and small["note"].str.len().gt(0).all()
+    # the deal's day 0 is the Beijing Friday everywhere; its claims use [0, 1]
+    deal = claims[claims["event_id"] == "jun27_deal_formalised"]
+    assert set(deal["window"]) == {"0_1"}
+    assert (deal.loc[deal["nobs"] >= 5, "placebo_pool"] > 100).all()
+    t = real_results.test_table
+    on = t.dropna(subset=["pvalue_holm"])
+    assert len(on) == len(tested)
+
+
+def _variant(res, name, event_id="ev1", group="miners"):
+    r = res.analyses["claim_robustness"]
+    return r[(r.variant == name) & (r.event_id == event_id) & (r.group == group)].iloc[0]
+
+
+def test_claim_robustness_day0_and_clean_estimation_match_refits(jumped):
+    """The late-day-0 and clean-estimation variants equal whole fits of the study with those options."""
+    _, res = jumped
+    _, late = _fit(0.08, date_rule="end_of_day", placebo_draws=0)
+    _, clean = _fit(0.08, clean_estimation=True, placebo_draws=0)
+    for name, ref in (("late_day0", late), ("clean_estimation", clean)):
+        row = _variant(res, name)
+        fe = ref.firm_events
+        cars = fe[(fe.event_id == "ev1") & (fe.group == "miners")]["car_0_1"].dropna()
+        assert row["nobs"] == len(cars) and row["caar"] == pytest.approx(cars.mean(), rel=1e-10)
+        t = ref.test_table.set_index(["event_id", "group", "window", "test"]).loc[("ev1", "miners", "0_1", "kp_bmp_t")]
+        assert row["pvalue"] == pytest.approx(t["pvalue"], rel=1e-10)
+    # the late convention moves ev1 (a New York date) to the next session: the jump leaves the [0, 1] window's
+    # first day, and the CAAR loses most of it
+    assert (
+        _variant(res, "late_day0")["caar"] < res.claims.set_index(["event_id", "group"]).loc[("ev1", "miners"), "caar"]
+    )
+
+
+def test_claim_robustness_drops_and_never_silently_empty(jumped):
+    _, res = jumped
+    fe = res.firm_events
+    sub = fe[(fe.event_id == "ev1") & (fe.group == "miners") & (fe.ticker != "F1")]
+    row = _variant(res, "no_confounders")
+    assert row["nobs"] == 4 and row["caar"] == pytest.approx(sub["car_0_1"].mean(), rel=1e-12)
+    assert np.isnan(row["pvalue"]) and "left out: 1" in row["note"] and "fewer than 5" in row["note"]
+    # every miner's [0, 1] window holds ev2's day 0: nothing is left, and the row says so
+    row = _variant(res, "no_overlaps")
+    assert row["nobs"] == 0 and "no firm-event kept" in row["note"]
+    # a 110-day estimation window: the 120-day rule keeps no firm-event, and says so
+    row = _variant(res, "min_estimation_120")
+    assert row["nobs"] == 0 and "no firm-event kept" in row["note"]
+    loo = _variant(res, "leave_one_out")
+    claim = res.claims.set_index(["event_id", "group"]).loc[("ev1", "miners")]
+    assert loo["ci_low"] == claim["loo_low"] and claim["loo_ticker"] in loo["note"]

@@ -82,23 +82,16 @@ def test_days_before_the_first_price_are_not_no_trade_days():
     assert abn.status[0] == "ok" and abn.nobs[0] == 89
 
 
-def test_short_history_enters_flagged_and_the_120_day_rule_drops_it(prices_dir, repo_dir):
-    import warnings
-
+def test_short_history_enters_flagged(real_results, repo_dir):
     from eventstudy.config import read_study
-    from eventstudy.study import EventStudy
 
     spec = read_study(repo_dir / "study.toml")
     assert spec.min_estimation == 60 and spec.full_estimation == 120
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        study = EventStudy.from_spec(spec, prices=prices_dir)
-        res = study.fit()
-    fe = res.firm_events.set_index(["event_id", "ticker"])
+    fe = real_results.firm_events.set_index(["event_id", "ticker"])
     usar = fe.loc[("jun27_deal_formalised", "USAR")]
     assert usar["status"] == "ok" and 60 <= usar["n_estimation"] < 120 and bool(usar["short_history"])
     usable = fe["status"].isin(["ok", "missing_event_window"])
     assert (fe.loc[usable, "short_history"] == (fe.loc[usable, "n_estimation"] < 120)).all()
-    # ARU: many zero returns from its price tick, but it trades: in every event it has data for
+    # ARU: many zero returns from its price tick, but it trades: thin trading nowhere
     aru = fe.xs("ARU.AX", level="ticker")
     assert (aru["zero_share"] > 0.2).any() and not (aru["status"] == "thin_trading").any()

@@ -87,7 +87,7 @@ def test_headline_numbers_match_the_results(html, run_dir):
     value = float(row["caar"].iloc[0])
     assert value < 0
     text = f"fell {fmt_pct(abs(value), sign=False)} on day 0"
-    assert "Ex-China miners (N = 9) " + text in html
+    assert f"Ex-China miners (N = {int(row['nobs'].iloc[0])}) " + text in html
     assert f"95 % CI {fmt_pct(row['ci_low'].iloc[0])} to {fmt_pct(row['ci_high'].iloc[0])}" in html
 
 
