@@ -143,10 +143,10 @@ def test_benchmark_shifted_by_one_day_is_aligned_by_date() -> None:
 
 
 def test_returns_misaligned_with_their_prices_are_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
     from eventstudy.data import returns as returns_module
     from eventstudy.errors import PriceDataError
-
-    from dataclasses import replace
 
     real = returns_module.returns_matrix
 
