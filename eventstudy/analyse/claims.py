@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from ..config import window_label
 from ..inference.runner import group_cells
@@ -100,6 +98,8 @@ def critical_value(distribution: str, level: float = 0.95) -> float:
     >>> round(critical_value("t(9)"), 4)
     2.2622
     """
+    from scipy import stats  # on first use: importing the library stays light
+
     q = 0.5 + level / 2
     text = str(distribution).strip()
     if text.startswith("t(") and text.endswith(")"):
@@ -219,6 +219,8 @@ def build_claims(
     if frame.empty:
         return pd.DataFrame(columns=CLAIM_COLUMNS)
     _placebo(frame, panel, abn, day0, placebo)
+    from statsmodels.stats.multitest import multipletests
+
     has_p = frame["pvalue"].notna().to_numpy()
     frame["pvalue_holm"] = np.nan
     frame["qvalue_bh"] = np.nan
