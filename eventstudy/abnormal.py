@@ -231,7 +231,9 @@ def _generic(
     scar = car / np.sqrt(var_car)
 
     no_trade = no_trade_share(panel)
-    status = _status(panel, m, fit_ok, no_trade, complete, min_estimation, thin_trading_share, sigma2=sigma2)
+    status = _status(
+        panel, m, fit_ok, no_trade, complete, min_estimation, thin_trading_share, sigma2=sigma2, model=model
+    )
     bad = ~np.isin(status, ("ok", "missing_event_window"))
     params = np.where(bad[:, None], np.nan, b)
     return Abnormal(
@@ -412,7 +414,9 @@ def _closed_form(
     scar = car / np.sqrt(var_car)
 
     no_trade = no_trade_share(panel)
-    status = _status(panel, nobs, fit_ok_all, no_trade, complete, min_estimation, thin_trading_share, sigma2=sigma2)
+    status = _status(
+        panel, nobs, fit_ok_all, no_trade, complete, min_estimation, thin_trading_share, sigma2=sigma2, model=model
+    )
     bad = ~np.isin(status, ("ok", "missing_event_window"))
     if bad.any():
         rows = np.flatnonzero(bad)
@@ -612,14 +616,15 @@ def _status(
     thin_trading_share: float,
     *,
     sigma2: np.ndarray | None = None,
+    model: NormalReturnModel | None = None,
 ) -> np.ndarray:
     keys = panel.keys
     day0 = pd.DatetimeIndex(keys["day0"]).values
     first = keys["first_return"].to_numpy(dtype="datetime64[ns]")
     last = keys["last_return"].to_numpy(dtype="datetime64[ns]")
     no_data = np.isnat(first) | np.isnat(day0)
-    bench_any = np.isfinite(panel.mret).any(axis=1)
-    no_data |= ~bench_any
+    if getattr(model, "uses_benchmark", True):  # a model without the market (constant_mean) needs no benchmark
+        no_data |= ~np.isfinite(panel.mret).any(axis=1)
     # the security's returns end before the event window starts
     window_start = panel.dates[:, int(np.argmax(panel.event))]
     no_data |= ~np.isnat(last) & ~np.isnat(window_start) & (last < window_start)

@@ -80,6 +80,7 @@ class StudySpec:
     car_windows: tuple[tuple[int, int], ...] = DEFAULT_CAR_WINDOWS
     min_estimation: int = 120
     thin_trading_share: float = 0.2
+    max_abs_return: float = 0.4
     return_kind: str = "simple"
     clean_estimation: bool = False
     tests: tuple[str, ...] = DEFAULT_TESTS
@@ -351,6 +352,10 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
             raise ConfigError(f"{loc}: must be a number between 0 and 1 (got {value!r}); fix: use e.g. 0.2")
         if not 0 <= value <= 1:
             raise ConfigError(f"{loc}: must lie in [0, 1] (got {value}); fix: use e.g. 0.2")
+        return float(value)
+    if key == "max_abs_return":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ConfigError(f"{loc}: must be a positive number (got {value!r}); fix: use e.g. 0.4 (40 %)")
         return float(value)
     if key in ("clean_estimation", "offline", "factors_percent"):
         if not isinstance(value, bool):

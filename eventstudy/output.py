@@ -6,8 +6,9 @@ target (``.<name>.lock``), gives the run a fresh temporary folder beside it (``.
 interrupted or killed leaves them as they were. A second run into the same folder while the first holds the lock
 stops at once with an :class:`OutputBusyError`.
 
-The lock is an ``fcntl`` lock, so the system releases it when the process dies (``kill -9`` included); leftovers of
-a killed run (a temporary folder, or the previous outputs set aside during the swap) are cleaned up or restored by
+The lock is an ``fcntl`` lock on ``.<name>.lock``, a file removed when the run ends. The system releases the lock
+when the process dies (``kill -9`` included: the file stays, unlocked, and the next run takes it). Leftovers of a
+killed run (a temporary folder, or the previous outputs set aside during the swap) are cleaned up or restored by
 the next run, under the lock.
 
 A target that exists must be an earlier run's output folder (it holds the marker file ``.eventstudy-output``) or
@@ -102,16 +103,25 @@ class OutputFolder:
                 )
             ) from None
         self._check_target()
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        if not _lock(self.lock_path, fd):
-            os.close(fd)
-            raise OutputBusyError(
-                located(
-                    self.where,
-                    f"another run is writing to {self.target} (its lock {self.lock_path.name} is held)",
-                    fix="wait for that run to finish, or choose another output folder",
+        while True:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            if not _lock(self.lock_path, fd):
+                os.close(fd)
+                raise OutputBusyError(
+                    located(
+                        self.where,
+                        f"another run is writing to {self.target} (its lock {self.lock_path.name} is held)",
+                        fix="wait for that run to finish, or choose another output folder",
+                    )
                 )
-            )
+            # the holder before us removes the lock file as it ends: lock again if ours is no longer the file
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.lock_path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
         self._fd = fd
         try:
             os.ftruncate(fd, 0)
@@ -133,6 +143,10 @@ class OutputFolder:
 
     def _release(self) -> None:
         if self._fd is not None:
+            try:
+                self.lock_path.unlink()  # while still holding it, so nothing is left beside the outputs
+            except FileNotFoundError:
+                pass
             os.close(self._fd)  # closing the descriptor releases the lock
             self._fd = None
 

@@ -19,7 +19,8 @@ __all__ = ["EventStudyResults"]
 
 @dataclass(frozen=True)
 class EventStudyResults:
-    """What :meth:`eventstudy.EventStudy.fit` returns. Immutable; every table is a labelled pandas frame.
+    """What :meth:`eventstudy.EventStudy.fit` returns. Immutable; every table is a labelled pandas frame, handed
+    out as a copy (editing it changes nothing the results hold).
 
     Attributes
     ----------
@@ -40,7 +41,7 @@ class EventStudyResults:
     data_notes
         Per ticker data-quality notes (source, span, rows treated as missing), and fetch failures.
     settings
-        The settings of the fit (model, windows, ...).
+        The settings of the fit (model, windows, ...): a read-only mapping, its lists held as tuples.
     panel, abnormal
         The aligned arrays and the engine output behind the tables (for regressions and diagnostics).
     world_returns
@@ -64,6 +65,19 @@ class EventStudyResults:
     abnormal: Abnormal | None = field(default=None, repr=False, compare=False)
     world_returns: pd.Series | None = field(default=None, repr=False, compare=False)
     analyses: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # settings: a read-only mapping whose lists are tuples, so nothing in it can be edited after the fit
+        object.__setattr__(self, "settings", MappingProxyType({k: _frozen(v) for k, v in dict(self.settings).items()}))
+        if not isinstance(self.analyses, MappingProxyType):
+            object.__setattr__(self, "analyses", MappingProxyType(dict(self.analyses)))
+
+    def __getattribute__(self, name: str) -> Any:
+        # the tables are handed out as copies: editing one in place changes nothing the results hold
+        value = object.__getattribute__(self, name)
+        if name in _TABLES and isinstance(value, pd.DataFrame | pd.Series):
+            return value.copy(deep=True)
+        return value
 
     # ----------------------------------------------------------------- labelled views
     @property
@@ -205,6 +219,23 @@ class EventStudyResults:
         from .report.plots import figure
 
         return figure(self, kind, event_id=event_id)
+
+
+#: The fields handed out as copies.
+_TABLES = frozenset(
+    {"firm_events", "ar", "test_table", "caar_table", "aar_table", "day0", "data_notes", "events", "world_returns"}
+)
+
+
+def _frozen(value: Any) -> Any:
+    """A settings value that cannot be edited in place: lists and sets as tuples, mappings read-only."""
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(value)
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    return value
 
 
 def summarise_cells(values: np.ndarray) -> tuple[int, float, float]:

@@ -194,6 +194,7 @@ class EventStudy:
         headline_windows: Mapping[str, Sequence[str]] | None = None,
         confounders: pd.DataFrame | str | os.PathLike[str] | None = None,
         placebo_draws: int = 999,
+        max_abs_return: float = 0.4,
     ) -> None:
         self.events = _as_events(events)
         if date_rule not in calendars.DATE_RULES:
@@ -294,6 +295,11 @@ class EventStudy:
             raise ConfigError(f"return_kind: must be 'simple' or 'log' (got {return_kind!r}); fix: pick one")
         self.return_kind = return_kind
         self.clean_estimation = bool(clean_estimation)
+        if isinstance(max_abs_return, bool) or not isinstance(max_abs_return, int | float) or not max_abs_return > 0:
+            raise ConfigError(
+                located("max_abs_return", "must be a positive number", value=max_abs_return, fix="use e.g. 0.4")
+            )
+        self.max_abs_return = float(max_abs_return)
         self.cache = self._as_cache(cache)
         self.offline = bool(offline)
         self.start, self.end = _data_span(start, end, self.events)
@@ -393,6 +399,7 @@ class EventStudy:
             headline_windows=spec.headline_windows,
             confounders=spec.confounders,
             placebo_draws=spec.placebo_draws,
+            max_abs_return=spec.max_abs_return,
         )
 
     # ------------------------------------------------------------------ steps
@@ -481,6 +488,7 @@ class EventStudy:
             offline=self.offline,
             extra=[self.world_ticker] if self.world_ticker else [],
             progress=progress,
+            max_abs_return=self.max_abs_return,
         )
 
     def fit(self, *, progress: Progress | None = None, backend: Any = "numpy", client: Any = None) -> EventStudyResults:
@@ -526,6 +534,7 @@ class EventStudy:
             )
         progress(f"running {len(self.tests)} tests per event, group and window")
         tables = self.tables(panel, abn, model, pools=self.pools())
+        tables["firm_events"] = _with_data_flags(tables["firm_events"], panel, loaded.notes)
         return self.results(tables, day0, loaded, model, panel=panel, abn=abn)
 
     def tables(
@@ -696,6 +705,7 @@ class EventStudy:
                 "thin_trading_share": self.thin_trading_share,
                 "return_kind": self.return_kind,
                 "clean_estimation": self.clean_estimation,
+                "max_abs_return": self.max_abs_return,
                 "date_rule": self.date_rule,
                 "early_release": self.early_release,
                 "headline_event": self.headline_event,
@@ -712,6 +722,18 @@ class EventStudy:
             abnormal=abn,
             world_returns=getattr(loaded, "returns", {}).get(self.world_ticker) if self.world_ticker else None,
         )
+
+
+def _with_data_flags(fe: pd.DataFrame, panel: Any, notes: pd.DataFrame) -> pd.DataFrame:
+    """The firm-event table with ``data_flags``: the bad prints, extreme returns and unit jumps of each firm-event's
+    ticker inside its event window (from the data notes)."""
+    from .data.sanity import firm_event_flags
+
+    if panel is None or fe.empty or "ticker" not in notes.columns:
+        return fe.assign(data_flags="")
+    dates = panel.dates[:, np.flatnonzero(panel.event)]
+    flags = firm_event_flags(notes, panel.keys["ticker"].to_numpy(), dates.min(axis=1), dates.max(axis=1))
+    return fe.assign(data_flags=flags) if len(flags) == len(fe) else fe.assign(data_flags="")
 
 
 def _data_span(start: Any, end: Any, events: EventTable) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

@@ -23,6 +23,7 @@ from .. import calendars
 from ..errors import DataWarning, PriceDataError, UniverseError, located
 from . import returns as _returns
 from .returns import NOTE_REASONS, SPLIT_LOG_THRESHOLD, SessionReturns
+from .sanity import MAX_ABS_RETURN, SANITY_COLUMNS, screen_prices
 
 __all__ = ["Loaded", "LoadedReturns", "load_returns"]
 
@@ -113,6 +114,7 @@ def load_returns(
     offline: bool = False,
     extra: Sequence[str] = (),
     progress: Progress | None = None,
+    max_abs_return: float = MAX_ABS_RETURN,
 ) -> Loaded:
     """Load the returns of the securities ``secs``, their benchmarks and the tickers ``extra``.
 
@@ -184,10 +186,19 @@ def load_returns(
         if before.any():
             rows = rows & ~before
             close = np.where(rows, close, np.nan)
+        sess = calendars.sessions(ex, start.date(), end.date()).values.astype("datetime64[ns]")
+        # bad prints are not prices; extreme moves, unit jumps, off-session dates are listed (data/sanity.py)
+        screen = screen_prices(
+            matrix.dates, close, rows, sess, list(names), exchange=str(ex), max_abs_return=max_abs_return
+        )
+        if screen.drop.any():
+            rows = rows & ~screen.drop
+            close = np.where(rows, close, np.nan)
+        for message in screen.messages:
+            warnings.warn(message, DataWarning, stacklevel=3)
         volume = matrix.fields.get("volume")
         volume = None if volume is None else volume[:, cols]
         _check_prices(names, matrix.dates, close, rows, volume, ex, start, end, return_kind)
-        sess = calendars.sessions(ex, start.date(), end.date()).values.astype("datetime64[ns]")
         block = _returns.returns_matrix(
             matrix.dates, close, sess, kind=return_kind, present=rows, volume=volume, tickers=names
         )
@@ -218,6 +229,7 @@ def load_returns(
                 "rows_before_first_valid_date": int(dropped[j]),
                 **{f"rows_{r}": int(block.reasons[r][j]) for r in NOTE_REASONS},
                 "suspect_splits": splits.get(j, ""),
+                **screen.notes[str(tk)],
             }
         del close, rows, volume, before, finite
     returns = LoadedReturns(blocks)
@@ -361,9 +373,14 @@ def _notes_table(
         col = f"rows_{reason}"
         table[col] = table[col].fillna(0).astype(int)
     table["suspect_splits"] = table.pop("suspect_splits").fillna("") if "suspect_splits" in table else ""
+    for col in SANITY_COLUMNS:
+        if col == "off_session_share":
+            table[col] = table[col] if col in table else np.nan
+        else:
+            table[col] = table[col].fillna("") if col in table else ""
     table["failure"] = table.pop("failure").fillna("")
     order = ["ticker", "exchange", "source", "first_date", "last_date", *_COUNTS]
-    order += [f"rows_{r}" for r in NOTE_REASONS] + ["suspect_splits", "failure"]
+    order += [f"rows_{r}" for r in NOTE_REASONS] + ["suspect_splits", *SANITY_COLUMNS, "failure"]
     return table[order]
 
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import time
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -363,6 +365,38 @@ def _parse_dates(raw: pd.Series) -> pd.Series:
     return pd.Series(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"), index=raw.index).astype("datetime64[ns]")
 
 
+_INSTANT = re.compile(
+    r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)\s*"
+    r"(?:Z|UTC|[+-][0-9]{2}:?[0-9]{2})\s*",
+    re.ASCII | re.IGNORECASE,
+)
+
+
+def _first_instant(raw: pd.Series) -> int | None:
+    """The position of the first date that is an instant (a time of day other than midnight, with a zone), else
+    None: its trading date depends on the exchange's zone, which a price file does not know."""
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        local = raw.dt.tz_localize(None)
+        off = np.flatnonzero((local.notna() & (local != local.dt.normalize())).to_numpy())
+        return int(off[0]) if off.size else None
+    if raw.dtype != object and not pd.api.types.is_string_dtype(raw.dtype):
+        return None
+    is_text = raw.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    text = raw.where(is_text, "")
+    long = np.flatnonzero((text.str.len() > 10).to_numpy())
+    if long.size:
+        times = text.iloc[long].str.extract(_INSTANT, expand=False)
+        hit = times.notna() & times.fillna("").str.replace(r"[:.0]", "", regex=True).ne("")
+        if hit.any():
+            return int(long[np.flatnonzero(hit.to_numpy())[0]])
+    for i in np.flatnonzero(~is_text):  # Python datetimes in a frame built by hand
+        value = raw.iloc[i]
+        if isinstance(value, pd.Timestamp | datetime) and value.tzinfo is not None:
+            if pd.Timestamp(value) != pd.Timestamp(value).normalize():
+                return int(i)
+    return None
+
+
 def _date_like(value: Any) -> str:
     try:
         ts = pd.Timestamp(value)
@@ -391,6 +425,17 @@ def _validate(
     column names the user wrote.
     """
     n = len(raw_dates)
+    instant = _first_instant(raw_dates.reset_index(drop=True))
+    if instant is not None:
+        raise PriceDataError(
+            located(
+                where(instant, display["date"]),
+                "a date with a time of day and a UTC offset: its trading date depends on the zone (a Shanghai "
+                "session stamped in UTC falls on the day before)",
+                value=_cell(raw_dates.iloc[instant]),
+                fix="write the exchange's local trading date as YYYY-MM-DD (or local midnight with its offset)",
+            )
+        )
     dates = _parse_dates(raw_dates.reset_index(drop=True))
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:

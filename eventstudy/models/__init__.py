@@ -70,6 +70,7 @@ class ConstantMean:
     k: int = 1
     df_loss: int = 1
     demean_residuals: bool = False
+    uses_benchmark: bool = False  # the benchmark's returns are not needed
 
     def design(self, panel: Panel) -> tuple[np.ndarray, np.ndarray | None]:
         n, t = panel.ret.shape

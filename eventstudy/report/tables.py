@@ -38,6 +38,17 @@ def _safe_path(out: Path, name: str) -> Path:
     return path
 
 
+def _plain(value):
+    """Settings as JSON can hold them: mappings as dicts, tuples as lists."""
+    from collections.abc import Mapping
+
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
 def write_tables(results: EventStudyResults, out: Path) -> list[Path]:
     """Write every CSV table and the settings into ``out``; returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -64,6 +75,6 @@ def write_tables(results: EventStudyResults, out: Path) -> list[Path]:
         write_csv(frame, path)  # text cells that a spreadsheet would run as formulas are neutralised
         written.append(path)
     path = _safe_path(out, "settings.json")
-    path.write_text(json.dumps(results.settings, indent=2, default=str), encoding="utf-8")
+    path.write_text(json.dumps(_plain(results.settings), indent=2, default=str), encoding="utf-8")
     written.append(path)
     return written
