@@ -253,6 +253,8 @@ def read_csv_cells(path: str | Path, *, error: type[EventStudyError] = EventsErr
                 header = cells
                 header_line = start
                 continue
+            if len(cells) > len(header) and not any(cells[len(header) :]):
+                cells = cells[: len(header)]  # empty cells a spreadsheet added past the last column
             if len(cells) != len(header):
                 raise error(
                     located(
@@ -270,6 +272,13 @@ def read_csv_cells(path: str | Path, *, error: type[EventStudyError] = EventsErr
         ) from None
     if not header_line:
         raise error(located(f"{name}:1", "the file has no header line", fix="write a header line and rows"))
+    # a spreadsheet's export often ends every line with empty cells under no header: drop those columns
+    keep = len(header)
+    while keep and not header[keep - 1] and all(not r[keep - 1] for r in rows):
+        keep -= 1
+    if keep < len(header):
+        header = header[:keep]
+        rows = [r[:keep] for r in rows]
     return CsvCells(name=name, header=header, rows=tuple(rows), lines=tuple(lines), header_line=header_line)
 
 
@@ -435,6 +444,8 @@ def _instant(
     has_offset = match.group("offset") is not None
 
     if precision == "day":
+        if has_time and not has_offset and parsed.time() == time(0, 0):
+            has_time = False  # a spreadsheet's date cell exported with a midnight time: the date itself
         if has_time:
             raise EventsError(
                 located(

@@ -534,7 +534,6 @@ class EventStudy:
             )
         progress(f"running {len(self.tests)} tests per event, group and window")
         tables = self.tables(panel, abn, model, pools=self.pools())
-        tables["firm_events"] = _with_data_flags(tables["firm_events"], panel, loaded.notes)
         return self.results(tables, day0, loaded, model, panel=panel, abn=abn)
 
     def tables(
@@ -681,7 +680,7 @@ class EventStudy:
             analyses["claim_robustness"] = self._claim_robustness(claims, panel, abn, model, day0, placebo)
         return EventStudyResults(
             analyses=MappingProxyType(analyses),
-            firm_events=tables["firm_events"],
+            firm_events=_with_data_flags(tables["firm_events"], loaded.notes, self.event_window),
             ar=tables["ar"],
             test_table=test_table,
             caar_table=tables["caar_table"],
@@ -724,16 +723,30 @@ class EventStudy:
         )
 
 
-def _with_data_flags(fe: pd.DataFrame, panel: Any, notes: pd.DataFrame) -> pd.DataFrame:
+def _with_data_flags(fe: pd.DataFrame, notes: pd.DataFrame, event_window: tuple[int, int]) -> pd.DataFrame:
     """The firm-event table with ``data_flags``: the bad prints, extreme returns and unit jumps of each firm-event's
-    ticker inside its event window (from the data notes)."""
+    ticker inside its event window (from the data notes), whichever backend built the table."""
     from .data.sanity import firm_event_flags
 
-    if panel is None or fe.empty or "ticker" not in notes.columns:
+    if fe.empty or "ticker" not in notes.columns or "day0" not in fe.columns:
         return fe.assign(data_flags="")
-    dates = panel.dates[:, np.flatnonzero(panel.event)]
-    flags = firm_event_flags(notes, panel.keys["ticker"].to_numpy(), dates.min(axis=1), dates.max(axis=1))
-    return fe.assign(data_flags=flags) if len(flags) == len(fe) else fe.assign(data_flags="")
+    first = np.full(len(fe), np.datetime64("NaT"), dtype="datetime64[ns]")
+    last = first.copy()
+    day0 = pd.to_datetime(fe["day0"]).to_numpy(dtype="datetime64[ns]")
+    for ex, rows in fe.groupby("exchange", sort=False).indices.items():
+        d0 = day0[rows]
+        ok = ~np.isnat(d0)
+        if not ok.any():
+            continue
+        margin = np.timedelta64(2 * max(abs(event_window[0]), abs(event_window[1])) + 20, "D")
+        lo, hi = d0[ok].min() - margin, d0[ok].max() + margin
+        sess = _clip_sessions(str(ex), pd.Timestamp(lo), pd.Timestamp(hi)).values.astype("datetime64[ns]")
+        pos = np.searchsorted(sess, d0)
+        a = np.clip(pos + event_window[0], 0, len(sess) - 1)
+        b = np.clip(pos + event_window[1], 0, len(sess) - 1)
+        first[rows] = np.where(ok, sess[a], np.datetime64("NaT"))
+        last[rows] = np.where(ok, sess[b], np.datetime64("NaT"))
+    return fe.assign(data_flags=firm_event_flags(notes, fe["ticker"].to_numpy(), first, last))
 
 
 def _data_span(start: Any, end: Any, events: EventTable) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

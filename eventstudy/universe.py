@@ -72,6 +72,8 @@ KNOWN_EXCHANGES: tuple[str, ...] = SUPPORTED_EXCHANGES
 BENCHMARK_GROUP = "benchmark"
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_NA_TOKENS = frozenset({"nan", "n/a", "#n/a", "#na", "null", "none", "nat"})
+_MAY_BE_EMPTY = ("segment", "benchmark", "first_valid_date", "notes")
 _CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
 
 
@@ -132,6 +134,9 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
             return f"{name}:{line}:{column}"
 
         rec: dict[str, Any] = {c: (row[index[c]] if c in index else "") for c in UNIVERSE_COLUMNS}
+        for c in _MAY_BE_EMPTY:  # a spreadsheet's "not available" in a column that may be empty is empty
+            if rec[c].lower() in _NA_TOKENS:
+                rec[c] = ""
         ticker = rec["ticker"]
         if not ticker or any(ch.isspace() for ch in ticker):
             raise UniverseError(

@@ -12,6 +12,7 @@ the outcome ``no_data``); only a misuse of the source itself raises. Invalid dat
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import re
@@ -71,7 +72,7 @@ _HEADER_ALIASES: dict[str, str] = {
     "adjusted close": "adj_close",
     "adjusted_close": "adj_close",
 }
-_MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "nat"})
+_MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "nat", "#n/a", "#na", "#null!", "n.a."})
 _DAY = pd.Timedelta(days=1)
 
 
@@ -722,6 +723,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
             located(f"{path}:1", "empty file or empty header line", fix="start the file with a header: date,close")
         )
     sep = max((",", ";", "\t"), key=header.count)
+    names = [c.strip().lstrip("\ufeff").strip().strip('"').lower() for c in next(csv.reader([header], delimiter=sep))]
+    seen: dict[str, int] = {}
+    for i, col in enumerate(names, start=1):
+        if col and col in seen:
+            raise PriceDataError(
+                located(
+                    f"{path}:1",
+                    f"column {col!r} appears twice (columns {seen[col]} and {i})",
+                    fix="delete one of them",
+                )
+            )
+        seen[col] = i
     try:
         return pd.read_csv(
             io.StringIO(text), sep=sep, dtype=str, na_filter=False, skip_blank_lines=False, engine="c", index_col=False

@@ -10,6 +10,7 @@ __all__ = [
     "aligned_dates",
     "calendar_aar",
     "calendar_layout",
+    "correlation_sums",
     "mean_residual_correlation",
     "pairwise_correlation",
     "sample_calendar_aar",
@@ -165,30 +166,159 @@ def pairwise_correlation(resid: np.ndarray, dates: np.ndarray, *, min_periods: i
     return p
 
 
+#: Above this many firm-events a cell's correlations are summed by blocks, never held as an N × N matrix.
+DENSE_CORRELATION_LIMIT = 2000
+#: Elements of one block's arrays (rows × columns): bounds the memory of the blocked sums (about 8 arrays of
+#: this many float64, 8 bytes each: 130 MB at 2 million).
+BLOCK_ELEMENTS = 2_000_000
+
+
+class _Layout:
+    """Residuals on calendar-date positions, built block by block (never as a dense dates × firm-events array)."""
+
+    def __init__(self, resid: np.ndarray, dates: np.ndarray) -> None:
+        valid = np.isfinite(resid) & ~np.isnat(dates)
+        uniq = np.unique(dates[valid])
+        pos = np.full(resid.shape, -1, dtype=np.int64)
+        pos[valid] = np.searchsorted(uniq, dates[valid])
+        self.resid = np.where(valid, resid, 0.0)
+        self.pos = pos
+        self.valid = valid
+        big = np.iinfo(np.int64).max
+        self.first = np.where(valid, pos, big).min(axis=1) if resid.shape[1] else np.full(resid.shape[0], big)
+        self.last = np.where(valid, pos, -1).max(axis=1) if resid.shape[1] else np.full(resid.shape[0], -1)
+
+    def block(self, rows: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(E, W)``: the residuals of ``rows`` on dates ``lo..hi-1`` (``(hi-lo, len(rows))``, 0 where missing)
+        and their presence (0/1)."""
+        e = np.zeros((hi - lo, rows.size))
+        w = np.zeros((hi - lo, rows.size))
+        pos = self.pos[rows]
+        ok = self.valid[rows] & (pos >= lo) & (pos < hi)
+        r, c = np.nonzero(ok)
+        e[pos[r, c] - lo, r] = self.resid[rows][r, c]
+        w[pos[r, c] - lo, r] = 1.0
+        return e, w
+
+
+def _block_correlation(layout: _Layout, rows: np.ndarray, cols: np.ndarray, *, min_periods: int) -> np.ndarray:
+    """Pairwise-complete Pearson correlations of ``rows`` × ``cols`` (NaN below ``min_periods`` common dates and
+    on a firm-event with itself), by the sums of :func:`pairwise_correlation` over the dates the rows cover."""
+    lo = int(layout.first[rows].min())
+    hi = int(layout.last[rows].max()) + 1
+    if hi <= lo:
+        return np.full((rows.size, cols.size), np.nan)
+    er, wr = layout.block(rows, lo, hi)
+    ec, wc = layout.block(cols, lo, hi)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cnt = wr.T @ wc
+        s = er.T @ wc  # sum of the row's residuals over the dates common with the column
+        t = wr.T @ ec  # and of the column's
+        cov = er.T @ ec - s * t / cnt
+        var_r = (er * er).T @ wc - s * s / cnt
+        var_c = wr.T @ (ec * ec) - t * t / cnt
+        corr = cov / np.sqrt(var_r * var_c)
+    corr[cnt < min_periods] = np.nan
+    corr[rows[:, None] == cols[None, :]] = np.nan
+    return corr
+
+
+def correlation_sums(
+    resid: np.ndarray,
+    dates: np.ndarray,
+    *,
+    min_periods: int = 5,
+    block_elements: int = BLOCK_ELEMENTS,
+    layout: _Layout | None = None,
+    rows: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per firm-event ``i``, the sum of its finite pairwise correlations with the others and their number:
+    ``(Σ_j C_ij, Σ_j F_ij)`` with C and F as in :func:`mean_residual_correlation`, computed by blocks of rows.
+
+    Memory is bounded by ``block_elements`` (rows × columns of one block), whatever the number of firm-events:
+    the N × N matrix is never formed. Rows are taken in order of their first estimation date, and each block
+    meets only the columns whose dates overlap its own, so firm-events far apart in time cost nothing.
+    ``rows`` restricts both sides to some firm-events (the others count as absent).
+    """
+    layout = layout or _Layout(resid, dates)
+    n = resid.shape[0]
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    c_sum = np.zeros(n)
+    f_sum = np.zeros(n)
+    order = rows[np.argsort(layout.first[rows], kind="stable")]
+    firsts, lasts = layout.first[order], layout.last[order]
+    step = max(1, min(order.size, block_elements // max(order.size, 1)))
+    for a in range(0, order.size, step):
+        blk = order[a : a + step]
+        lo, hi = layout.first[blk].min(), layout.last[blk].max()
+        cols = order[(firsts <= hi) & (lasts >= lo)]
+        if not cols.size:
+            continue
+        for b in range(0, cols.size, max(step, block_elements // max(blk.size, 1))):
+            part = cols[b : b + max(step, block_elements // max(blk.size, 1))]
+            corr = _block_correlation(layout, blk, part, min_periods=min_periods)
+            finite = np.isfinite(corr)
+            c_sum[blk] += np.where(finite, corr, 0.0).sum(axis=1)
+            f_sum[blk] += finite.sum(axis=1)
+    return c_sum, f_sum
+
+
 def mean_residual_correlation(s: Sample, *, min_periods: int = 5) -> float:
     """r̄: the mean off-diagonal Pearson correlation of estimation residuals, each pair over its common dates.
 
-    The cell's correlation matrix is computed once; a sample's r̄ is w'Cw / w'Fw with w its members' 0/1 vector,
-    C the finite off-diagonal correlations (0 elsewhere) and F their indicator.
+    A sample's r̄ is w'Cw / w'Fw with w its members' 0/1 vector, C the finite off-diagonal correlations (0
+    elsewhere) and F their indicator. A small cell's C and F are computed once; a large cell's (more than
+    :data:`DENSE_CORRELATION_LIMIT` firm-events) never exist as matrices: the cell keeps each firm-event's row sums
+    Σ_j C_ij and Σ_j F_ij (:func:`correlation_sums`, by blocks), and a sample that lacks a few of the cell's
+    firm-events X gets w'Cw = 1'C1 − 2 Σ_{x∈X} (C1)_x + Σ_{x,y∈X} C_xy (the same for F), exactly; a sample that
+    lacks many is summed by blocks over its own members.
     """
     if s.n < 2:
         return float("nan")
+    cell = s.cell
+    if cell.n <= DENSE_CORRELATION_LIMIT:
 
-    def parts() -> tuple[np.ndarray, np.ndarray]:
-        corr = pairwise_correlation(s.cell.resid, s.cell.resid_dates, min_periods=min_periods)
-        off = np.isfinite(corr)
-        corr[~off] = 0.0
-        np.fill_diagonal(corr, 0.0)
-        np.fill_diagonal(off, False)
-        return corr, off.astype(float)
+        def parts() -> tuple[np.ndarray, np.ndarray]:
+            corr = pairwise_correlation(cell.resid, cell.resid_dates, min_periods=min_periods)
+            off = np.isfinite(corr)
+            corr[~off] = 0.0
+            np.fill_diagonal(corr, 0.0)
+            np.fill_diagonal(off, False)
+            return corr, off.astype(float)
 
-    def rbar() -> float:
-        c, f = s.cell.cached(f"correlation:{min_periods}", parts)
-        w = s.weights
-        pairs = float(w @ f @ w)
-        return float(w @ c @ w) / pairs if pairs > 0 else float("nan")
+        def rbar() -> float:
+            c, f = cell.cached(f"correlation:{min_periods}", parts)
+            w = s.weights
+            pairs = float(w @ f @ w)
+            return float(w @ c @ w) / pairs if pairs > 0 else float("nan")
 
-    return s.cached(f"rbar:{min_periods}", rbar)
+        return s.cached(f"rbar:{min_periods}", rbar)
+
+    def blocked() -> float:
+        layout = cell.cached("correlation_layout", lambda: _Layout(cell.resid, cell.resid_dates))
+        c_row, f_row = cell.cached(
+            f"correlation_sums:{min_periods}",
+            lambda: correlation_sums(cell.resid, cell.resid_dates, min_periods=min_periods, layout=layout),
+        )
+        out = np.setdiff1d(np.arange(cell.n), s.members)
+        if out.size <= DENSE_CORRELATION_LIMIT:
+            c_total, f_total = c_row.sum(), f_row.sum()
+            c_out, f_out = c_row[out].sum(), f_row[out].sum()
+            if out.size:
+                corr = _block_correlation(layout, out, out, min_periods=min_periods)
+                finite = np.isfinite(corr)
+                c_xx, f_xx = np.where(finite, corr, 0.0).sum(), finite.sum()
+            else:
+                c_xx = f_xx = 0.0
+            num, pairs = c_total - 2 * c_out + c_xx, f_total - 2 * f_out + f_xx
+        else:
+            c_m, f_m = correlation_sums(
+                cell.resid, cell.resid_dates, min_periods=min_periods, layout=layout, rows=s.members
+            )
+            num, pairs = c_m.sum(), f_m.sum()
+        return float(num) / float(pairs) if pairs > 0 else float("nan")
+
+    return s.cached(f"rbar:{min_periods}", blocked)
 
 
 def _kp_reason(s: Sample, r: float) -> str:
