@@ -92,13 +92,13 @@ def test_memory_is_bounded_without_an_n_by_n_matrix() -> None:
     tracemalloc.start()
     try:
         t0 = time.perf_counter()
-        c, f = correlation_sums(resid, dates)
+        c, f = correlation_sums(resid, dates, block_elements=250_000)
         seconds = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     matrix = n * n * 8
-    assert peak < matrix / 2, (peak, matrix)  # one N × N float64 matrix would be 200 MB; the blocks stay below
+    assert peak < matrix / 4, (peak, matrix)  # one N × N float64 matrix would be 200 MB; the blocks stay far below
     assert f.sum() > 0 and np.isfinite(c).all()
     assert seconds < 120
 

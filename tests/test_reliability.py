@@ -194,8 +194,10 @@ def test_large_move_inside_an_event_window_is_not_flagged() -> None:
     day0 = calendars.date_day0("2025-01-15", "XNYS")  # a date-only event: the session of its date
     prices.loc[prices.index >= pd.Timestamp(day0), "AAA"] *= 2.2  # the news itself
     res, notes = fit(prices)
-    assert not any(n.startswith("AAA:") for n in notes)
+    assert not any(n.startswith("AAA:") and "split" in n for n in notes)
     assert res.data_notes.set_index("ticker").loc["AAA", "suspect_splits"] == ""
+    # news, not a split: kept, and listed as an extreme return (tests/test_hostile_data.py)
+    assert res.data_notes.set_index("ticker").loc["AAA", "extreme_returns"].startswith(f"{day0:%Y-%m-%d} +12")
     assert status(res, "AAA") == "ok"
     car = res.firm_events.set_index(["event_id", "ticker"]).loc[("ev1", "AAA"), "car_0_0"]
     assert car > 0.9

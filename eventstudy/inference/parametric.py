@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .base import Sample, TestResult, not_computable, pvalue_normal, pvalue_t, register_test
@@ -247,19 +249,28 @@ def correlation_sums(
     f_sum = np.zeros(n)
     order = rows[np.argsort(layout.first[rows], kind="stable")]
     firsts, lasts = layout.first[order], layout.last[order]
-    step = max(1, min(order.size, block_elements // max(order.size, 1)))
+    step = max(1, min(order.size, math.isqrt(block_elements)))
+    width = max(1, block_elements // step)
     for a in range(0, order.size, step):
         blk = order[a : a + step]
         lo, hi = layout.first[blk].min(), layout.last[blk].max()
-        cols = order[(firsts <= hi) & (lasts >= lo)]
-        if not cols.size:
-            continue
-        for b in range(0, cols.size, max(step, block_elements // max(blk.size, 1))):
-            part = cols[b : b + max(step, block_elements // max(blk.size, 1))]
+        # the block with itself (symmetric: its row sums count every pair of the block from both sides)
+        corr = _block_correlation(layout, blk, blk, min_periods=min_periods)
+        finite = np.isfinite(corr)
+        c_sum[blk] += np.where(finite, corr, 0.0).sum(axis=1)
+        f_sum[blk] += finite.sum(axis=1)
+        # the later firm-events whose dates meet the block's: each pair once, added to both of its firm-events
+        later = slice(a + step, order.size)
+        cols = order[later][(firsts[later] <= hi) & (lasts[later] >= lo)]
+        for b in range(0, cols.size, width):
+            part = cols[b : b + width]
             corr = _block_correlation(layout, blk, part, min_periods=min_periods)
             finite = np.isfinite(corr)
-            c_sum[blk] += np.where(finite, corr, 0.0).sum(axis=1)
+            values = np.where(finite, corr, 0.0)
+            c_sum[blk] += values.sum(axis=1)
             f_sum[blk] += finite.sum(axis=1)
+            c_sum[part] += values.sum(axis=0)
+            f_sum[part] += finite.sum(axis=0)
     return c_sum, f_sum
 
 
