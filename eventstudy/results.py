@@ -41,7 +41,7 @@ class EventStudyResults:
     data_notes
         Per ticker data-quality notes (source, span, rows treated as missing), and fetch failures.
     settings
-        The settings of the fit (model, windows, ...): a read-only mapping, its lists held as tuples.
+        The settings of the fit (model, windows, ...): a read-only mapping, its lists read-only too.
     panel, abnormal
         The aligned arrays and the engine output behind the tables (for regressions and diagnostics).
     world_returns
@@ -67,10 +67,21 @@ class EventStudyResults:
     analyses: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # settings: a read-only mapping whose lists are tuples, so nothing in it can be edited after the fit
+        # settings: a read-only mapping whose lists are read-only, so nothing in it can be edited after the fit
         object.__setattr__(self, "settings", MappingProxyType({k: _frozen(v) for k, v in dict(self.settings).items()}))
         if not isinstance(self.analyses, MappingProxyType):
             object.__setattr__(self, "analyses", MappingProxyType(dict(self.analyses)))
+
+    def __getstate__(self) -> dict[str, Any]:  # read-only mappings do not pickle: plain values, frozen again on load
+        state = dict(self.__dict__)
+        state["settings"] = _thawed(state["settings"])
+        state["analyses"] = dict(state["analyses"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        self.__post_init__()
 
     def __getattribute__(self, name: str) -> Any:
         # the tables are handed out as copies: editing one in place changes nothing the results hold
@@ -227,9 +238,44 @@ _TABLES = frozenset(
 )
 
 
+class ReadOnlyList(list):
+    """A list that refuses every edit (it still compares equal to a list and serialises as one)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("the settings of a fit are read-only; fit again with other options")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled and copied through the constructor, not by appends
+        return (ReadOnlyList, (list(self),))
+
+    def __iadd__(self, other: Any) -> ReadOnlyList:  # type: ignore[override,misc]
+        self._refuse()
+        return self
+
+    def __imul__(self, other: Any) -> ReadOnlyList:  # type: ignore[override,misc]
+        self._refuse()
+        return self
+
+
+def _thawed(value: Any) -> Any:
+    """The plain form of a frozen settings value (dicts and lists), for pickling."""
+    if isinstance(value, Mapping):
+        return {k: _thawed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_thawed(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_thawed(v) for v in value)
+    return value
+
+
 def _frozen(value: Any) -> Any:
-    """A settings value that cannot be edited in place: lists and sets as tuples, mappings read-only."""
-    if isinstance(value, list | tuple):
+    """A settings value that cannot be edited in place: lists read-only, tuples of frozen values, sets frozen,
+    mappings read-only."""
+    if isinstance(value, list):
+        return ReadOnlyList(_frozen(v) for v in value)
+    if isinstance(value, tuple):
         return tuple(_frozen(v) for v in value)
     if isinstance(value, set | frozenset):
         return frozenset(value)

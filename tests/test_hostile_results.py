@@ -44,7 +44,20 @@ def test_settings_are_read_only(results) -> None:
     with pytest.raises(TypeError):
         results.settings["model"] = "constant_mean"  # type: ignore[index]
     assert results.settings["model"] == "market"
-    assert isinstance(results.settings["car_windows"], tuple)
+    windows = results.settings["car_windows"]
+    for edit in (lambda: windows.append("0_9"), lambda: windows.__setitem__(0, "x"), windows.clear):
+        with pytest.raises(TypeError, match="read-only"):
+            edit()
+    assert windows[:2] == ["0_0", "m1_1"]
+    import copy
+    import pickle
+
+    assert pickle.loads(pickle.dumps(windows)) == windows and copy.deepcopy(windows) == windows
+    again = pickle.loads(pickle.dumps(results))  # the whole results object, read-only again after loading
+    assert dict(again.settings) == dict(results.settings)
+    pd.testing.assert_frame_equal(again.summary(), results.summary())
+    with pytest.raises(TypeError):
+        again.settings["model"] = "x"  # type: ignore[index]
     with pytest.raises(dataclasses.FrozenInstanceError):
         results.settings = {}  # type: ignore[misc]
     with pytest.raises(TypeError):
