@@ -225,6 +225,13 @@ def clock(func) -> tuple[object, float]:
     return out, time.perf_counter() - t0
 
 
+def clock_both(func) -> tuple[object, float, float]:
+    """Wall time and this process's CPU time (all threads): on a shared machine the CPU time moves less."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = func()
+    return out, time.perf_counter() - t0, time.process_time() - c0
+
+
 def blas_info() -> str:
     env = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
     try:
@@ -279,30 +286,38 @@ def run_rounds(args: argparse.Namespace) -> None:
     counts["fit, tests=(), 5 events (wide DataFrame)"] = len(small_events) * args.securities
     counts[f"baseline: statsmodels OLS loop ({subsample.size} firm-events)"] = subsample.size
     times: dict[str, list[float]] = {name: [] for name in steps}
+    cpu: dict[str, list[float]] = {name: [] for name in steps}
     for r in range(args.rounds):
         for name, func in steps.items():
             if name.startswith("fit, default") and r >= args.battery_rounds:
                 continue
-            out, seconds = clock(func)
+            out, seconds, cpu_seconds = clock_both(func)
             del out
             times[name].append(seconds)
+            cpu[name].append(cpu_seconds)
         print(f"round {r + 1} of {args.rounds} done (load average {os.getloadavg()[0]:.1f})", file=sys.stderr)
     tmp.cleanup()
 
     med = {name: float(np.median(v)) for name, v in times.items()}
     us = {name: med[name] / counts[name] * 1e6 for name in steps}
+    med_cpu = {name: float(np.median(v)) for name, v in cpu.items()}
+    us_cpu = {name: med_cpu[name] / counts[name] * 1e6 for name in steps}
     sm_name = f"baseline: statsmodels OLS loop ({subsample.size} firm-events)"
     np_name = "baseline: vectorised numpy from the closes"
     print(
         f"\n## B1: {args.securities} securities × {args.sessions} sessions, {args.events} events = {n:,} firm-events; "
         f"median of {args.rounds} interleaved rounds (the default battery: {min(args.rounds, args.battery_rounds)})"
     )
-    print("| what | firm-events | median s | µs per firm-event | × the statsmodels loop | × the numpy baseline |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| what | firm-events | wall s | wall µs/fe | × statsmodels loop (wall) | × numpy baseline (wall) | CPU s "
+        "| CPU µs/fe | × statsmodels loop (CPU) | × numpy baseline (CPU) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in steps:
         print(
             f"| {name} | {counts[name]:,} | {med[name]:.3f} | {us[name]:.2f} | {us[sm_name] / us[name]:.1f} | "
-            f"{us[np_name] / us[name]:.2f} |"
+            f"{us[np_name] / us[name]:.2f} | {med_cpu[name]:.3f} | {us_cpu[name]:.2f} | "
+            f"{us_cpu[sm_name] / us_cpu[name]:.1f} | {us_cpu[np_name] / us_cpu[name]:.2f} |"
         )
     spread = {name: (min(v), max(v)) for name, v in times.items()}
     print("\nper-round spread (min–max s): " + "; ".join(f"{k}: {a:.2f}–{b:.2f}" for k, (a, b) in spread.items()))
