@@ -100,3 +100,28 @@ def real_results():
 
     spec = read_study(REPO / "study.toml")
     return EventStudy.from_spec(spec, prices=SnapshotSource(spec.snapshot)).fit()
+
+
+@pytest.fixture(scope="session")
+def report_results(real_results):
+    """``real_results`` with claims: the analyse stage's own when it ran, else a frame with the contract's columns
+    built from the fit (``tests/helpers/claims_fixture.py``)."""
+    import dataclasses
+    from types import MappingProxyType
+
+    from helpers.claims_fixture import claims_from
+
+    analyses = dict(real_results.analyses)
+    if analyses.get("claims") is None:
+        analyses["claims"] = claims_from(real_results)
+    return dataclasses.replace(real_results, analyses=MappingProxyType(analyses))
+
+
+@pytest.fixture(scope="session")
+def report_dir(report_results, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report (HTML, PDF, figures, CSV tables) of ``report_results``, written once for the report's tests."""
+    from eventstudy.report.html import render_report
+
+    out = tmp_path_factory.mktemp("report")
+    render_report(report_results, out, title="Rare earths 2025: how markets priced the US–China conflict and deal")
+    return out

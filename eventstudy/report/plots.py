@@ -1,29 +1,39 @@
-"""Figures of the report (matplotlib, Agg backend). They draw numbers read from results frames; no statistics.
+"""Figures of the report, built with matplotlib's object API (:class:`matplotlib.figure.Figure`; pyplot and the
+backend are never touched). They draw numbers read from the results frames; nothing here computes a statistic.
 
-Colours are the Okabe–Ito palette, readable with the common colour-vision deficiencies. Every function returns a
-matplotlib ``Figure``; :func:`to_png` turns one into PNG bytes and :func:`data_uri` into an ``<img>`` source.
+Type is at least 8 pt at the printed size, axes are in per cent, groups carry the study's labels and colours
+(Okabe–Ito by default, readable with the common colour-vision deficiencies), and day 0 is marked on every path.
+:func:`to_png` and :func:`to_svg` serialise a figure; :func:`data_uri` makes an ``<img>`` source.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["figure", "OKABE_ITO", "DIRECTION_COLOURS", "timeline", "caar_paths", "car_heatmap", "to_png", "data_uri"]
+from .labels import DIRECTION_NAMES, OKABE_ITO, GroupStyle
 
-OKABE_ITO = {
-    "orange": "#E69F00",
-    "sky": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-    "black": "#000000",
-}
+__all__ = [
+    "figure",
+    "PLOT_KINDS",
+    "OKABE_ITO",
+    "DIRECTION_COLOURS",
+    "timeline",
+    "caar_paths",
+    "caar_grid",
+    "car_heatmap",
+    "to_png",
+    "to_svg",
+    "data_uri",
+    "MIN_FONT_PT",
+]
+
+#: the smallest type on any figure, in points at the printed size
+MIN_FONT_PT = 8.0
 
 DIRECTION_COLOURS = {
     "escalation": OKABE_ITO["vermillion"],
@@ -33,33 +43,42 @@ DIRECTION_COLOURS = {
 DIRECTION_MARKERS = {"escalation": "^", "deescalation": "v", "industrial_policy": "s"}
 
 _RC = {
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "legend.fontsize": 9,
+    "font.size": 8.5,
+    "axes.titlesize": 9,
+    "axes.labelsize": 8.5,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
 }
 
 
-def _plt() -> Any:
+def _figure(width: float, height: float, layout: str | None = "constrained") -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout=layout)
+
+
+def _rc() -> Any:
     import matplotlib
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    return matplotlib.rc_context(_RC)
 
 
-def to_png(fig: Any, dpi: int = 150) -> bytes:
-    """The figure as PNG bytes; the figure is closed."""
-    plt = _plt()
+def to_png(fig: Any, dpi: int = 200) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    with _rc():
+        fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def to_svg(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    with _rc():
+        fig.savefig(buf, format="svg")
     return buf.getvalue()
 
 
@@ -67,118 +86,246 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def timeline(events: pd.DataFrame, *, headline_event: str | None = None) -> Any:
-    """Events on the calendar: one row per direction, colour by direction, headline events labelled."""
-    plt = _plt()
-    with plt.rc_context(_RC):
-        ev = events.copy()
-        ev["when"] = pd.to_datetime(ev["announced_at_utc"]).dt.tz_convert(None)
-        order = [d for d in DIRECTION_COLOURS if d in set(ev["direction"])]
-        order += sorted(set(ev["direction"]) - set(order))
-        ypos = {d: i for i, d in enumerate(order)}
-        fig, ax = plt.subplots(figsize=(10, 1.2 + 0.9 * len(order)))
+def _pct_axis(ax: Any) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}".replace("-", "−")))
+
+
+def _path(aar: pd.DataFrame, event_id: str, group: str) -> pd.DataFrame:
+    p = aar[(aar["event_id"] == event_id) & (aar["group"] == group)]
+    return p.sort_values("event_day")
+
+
+def _band_columns(aar: pd.DataFrame) -> tuple[str, str] | None:
+    """The band of the CAAR path: the clustering-robust one when the results hold it, else the 95 % t band."""
+    for lo, hi in (("robust_ci_low", "robust_ci_high"), ("ci_low", "ci_high")):
+        if {lo, hi} <= set(aar.columns):
+            return lo, hi
+    return None
+
+
+def band_name(aar: pd.DataFrame) -> str:
+    cols = _band_columns(aar)
+    if cols is None:
+        return ""
+    return "clustering-robust 95 % band" if cols[0].startswith("robust") else "95 % cross-sectional t band"
+
+
+def _draw_path(ax: Any, p: pd.DataFrame, colour: str, band: tuple[str, str] | None, *, ms: float = 2.5) -> None:
+    ax.axhline(0, color="#888888", lw=0.6)
+    ax.axvline(0, color="#888888", lw=0.6, ls=":")
+    if not len(p):
+        ax.text(0.5, 0.5, "no usable firm-event", transform=ax.transAxes, ha="center", va="center", fontsize=8)
+        return
+    x = p["event_day"].to_numpy()
+    if band is not None:
+        ax.fill_between(x, p[band[0]] * 100, p[band[1]] * 100, color=colour, alpha=0.18, lw=0)
+    y = p["caar"].to_numpy() * 100
+    ax.plot(x, y, color=colour, lw=1.5, marker="o", ms=ms)
+    at0 = p["event_day"] == 0
+    if at0.any():  # the event marker: day 0 on the path
+        ax.plot([0], [float(p.loc[at0, "caar"].iloc[0]) * 100], marker="D", ms=ms + 2.5, color="black", zorder=4)
+
+
+def caar_paths(
+    aar: pd.DataFrame,
+    event_id: str,
+    groups: Sequence[str],
+    style: GroupStyle,
+    *,
+    ncol: int = 3,
+    width: float = 7.2,
+    panel_height: float = 1.75,
+) -> Any:
+    """CAAR paths of one event, one panel per group in the group's colour, with a 95 % band; day 0 marked."""
+    groups = list(groups)
+    band = _band_columns(aar)
+    ncol = max(1, min(ncol, len(groups)))
+    nrow = max(1, -(-len(groups) // ncol))
+    with _rc():
+        fig = _figure(width, panel_height * nrow + 0.3)
+        axes = fig.subplots(nrow, ncol, sharex=True, sharey=True, squeeze=False)
+        for ax in axes.ravel()[len(groups) :]:
+            ax.set_visible(False)
+        for ax, g in zip(axes.ravel(), groups, strict=False):
+            p = _path(aar, event_id, g)
+            _draw_path(ax, p, style.colour(g), band)
+            n = int(p["nobs"].max()) if len(p) else 0
+            ax.set_title(f"{style.label(g)} (N = {n})", loc="left")
+            _pct_axis(ax)
+            ax.grid(color="#eeeeee", lw=0.5)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("CAAR, %")
+        for ax in axes[-1]:
+            ax.set_xlabel("event day (sessions)")
+    return fig
+
+
+def caar_grid(
+    aar: pd.DataFrame,
+    event_ids: Sequence[str],
+    groups: Sequence[str],
+    style: GroupStyle,
+    *,
+    event_labels: Mapping[str, str] | None = None,
+    width: float = 7.2,
+) -> Any:
+    """Small multiples: events (rows) × groups (columns), CAAR path with its band, day 0 marked, one y scale."""
+    event_labels = event_labels or {}
+    band = _band_columns(aar)
+    nrow, ncol = max(1, len(event_ids)), max(1, len(groups))
+    with _rc():
+        fig = _figure(width, 0.3 + 1.25 * nrow)
+        axes = fig.subplots(nrow, ncol, sharex=True, sharey="row", squeeze=False)
+        for i, e in enumerate(event_ids):
+            for j, g in enumerate(groups):
+                ax = axes[i, j]
+                _draw_path(ax, _path(aar, e, g), style.colour(g), band, ms=1.5)
+                ax.grid(color="#eeeeee", lw=0.4)
+                _pct_axis(ax)
+                if i == 0:
+                    ax.set_title(style.label(g), fontsize=8)
+                if j == 0:
+                    ax.set_ylabel(event_labels.get(e, e), fontsize=8, rotation=0, ha="right", va="center")
+                if i == nrow - 1:
+                    ax.set_xlabel("day", fontsize=8)
+        fig.supylabel("CAAR, %", fontsize=8.5, x=0.0)
+    return fig
+
+
+def _lanes(xs: Sequence[float], widths: Sequence[float], gap: float) -> list[int]:
+    """A lane per label so that labels in one lane never overlap (greedy, in x order)."""
+    ends: list[float] = []
+    lanes = []
+    for x, w in zip(xs, widths, strict=True):
+        left = x - w / 2
+        for k, end in enumerate(ends):
+            if left > end + gap:
+                ends[k] = x + w / 2
+                lanes.append(k)
+                break
+        else:
+            ends.append(x + w / 2)
+            lanes.append(len(ends) - 1)
+    return lanes
+
+
+def timeline(events: pd.DataFrame, *, headline_ids: Sequence[str] = (), width: float = 7.2) -> Any:
+    """Events on the calendar, one row per direction (colour and marker by direction); headline events numbered
+    above the rows, the numbers laid out in lanes so that no two collide, and named in a key below."""
+    import matplotlib.dates as mdates
+
+    ev = events.copy()
+    ev["when"] = pd.to_datetime(ev["announced_at_utc"], utc=True).dt.tz_convert(None)
+    order = [d for d in DIRECTION_COLOURS if d in set(ev["direction"])]
+    order += sorted(set(ev["direction"].astype(str)) - set(order))
+    ypos = {d: i for i, d in enumerate(order)}
+    heads = [e for e in headline_ids if e in set(ev["event_id"])]
+    hv = ev.set_index("event_id").loc[heads].sort_values("when") if heads else ev.iloc[0:0]
+    key = [f"{i}  {r.when:%d %b %Y}  {str(r.title)}" for i, r in enumerate(hv.itertuples(), start=1)]
+    with _rc():
+        fig = _figure(width, 1.6 + 0.45 * len(order) + 0.17 * len(key), layout=None)
+        ax = fig.add_axes((0.17, 0.17 * len(key) / (1.6 + 0.45 * len(order) + 0.17 * len(key)) + 0.18, 0.8, 0.5))
         for d in order:
             sub = ev[ev["direction"] == d]
             ax.scatter(
                 sub["when"],
                 [ypos[d]] * len(sub),
                 marker=DIRECTION_MARKERS.get(d, "o"),
-                s=60,
+                s=36,
                 color=DIRECTION_COLOURS.get(d, OKABE_ITO["black"]),
                 edgecolor="white",
                 linewidth=0.5,
-                label=d.replace("_", " "),
                 zorder=3,
             )
-        heads = ev[ev["headline"].astype(bool)].sort_values("when")
-        for i, r in enumerate(heads.itertuples()):
-            y = ypos[r.direction]
-            offset = 14 if i % 2 == 0 else -20
-            weight = "bold" if r.event_id == headline_event else "normal"
-            ax.annotate(
-                str(r.title)[:38],
-                (r.when, y),
-                xytext=(0, offset),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-                fontweight=weight,
-                arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.6},
-            )
-        ax.set_yticks(range(len(order)), [d.replace("_", " ") for d in order])
-        ax.set_ylim(-0.8, len(order) - 0.2)
-        ax.grid(axis="x", color="#dddddd", lw=0.6)
-        ax.set_title("Events by announcement date (UTC); headline events labelled")
-        fig.autofmt_xdate()
-        fig.tight_layout()
-    return fig
-
-
-def caar_paths(
-    aar: pd.DataFrame, caar: pd.DataFrame, event_id: str, groups: list[str], *, labels=None, colours=None
-) -> Any:
-    """CAAR paths over the event window, one panel per group, with the 95 % band of the cumulated CAAR.
-
-    The path and its band are ``aar_table``'s ``caar``, ``ci_low`` and ``ci_high`` (cumulated from the window's
-    start; cross-sectional t interval on every day). ``caar`` is accepted for the signature's stability.
-    """
-    plt = _plt()
-    labels = labels or {}
-    colours = colours or {}
-    a = aar[aar["event_id"] == event_id]
-    groups = [g for g in groups if g in set(a["group"])]
-    with plt.rc_context(_RC):
-        ncol = min(3, max(1, len(groups)))
-        nrow = max(1, -(-len(groups) // ncol))
-        fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.6 * nrow), sharex=True, squeeze=False)
-        for ax in axes.ravel()[len(groups) :]:
-            ax.set_visible(False)
-        for ax, g in zip(axes.ravel(), groups, strict=False):
-            p = a[a["group"] == g].sort_values("event_day")
-            ax.axhline(0, color="#999999", lw=0.6)
-            ax.axvline(0, color="#999999", lw=0.6, ls=":")
-            if {"ci_low", "ci_high"} <= set(p.columns):
-                ax.fill_between(
-                    p["event_day"],
-                    p["ci_low"] * 100,
-                    p["ci_high"] * 100,
-                    color=colours.get(g, OKABE_ITO["sky"]),
-                    alpha=0.25,
-                    lw=0,
+        lo, hi = ev["when"].min(), ev["when"].max()
+        span = max((hi - lo).days, 1)
+        ax.set_xlim(lo - pd.Timedelta(days=span * 0.03), hi + pd.Timedelta(days=span * 0.03))
+        if len(hv):
+            xs = [mdates.date2num(t) for t in hv["when"]]
+            label_w = span * 0.035  # a one- or two-digit number at 8 pt, in days of the axis
+            lanes = _lanes(xs, [label_w] * len(xs), span * 0.005)
+            top = len(order) - 0.5
+            for i, (r, lane) in enumerate(zip(hv.itertuples(), lanes, strict=True), start=1):
+                y_label = top + 0.45 + 0.42 * lane
+                ax.annotate(
+                    str(i),
+                    (r.when, ypos[r.direction]),
+                    xytext=(r.when, y_label),
+                    textcoords="data",
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    fontweight="bold",
+                    arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.5},
                 )
-            ax.plot(
-                p["event_day"], p["caar"] * 100, color=colours.get(g, OKABE_ITO["blue"]), lw=1.6, marker="o", ms=2.5
-            )
-            n = int(p["nobs"].iloc[0]) if len(p) else 0
-            ax.set_title(f"{labels.get(g, g)} (N = {n})")
-            ax.set_ylabel("CAAR, %")
-            ax.grid(color="#eeeeee", lw=0.5)
-        for ax in axes[-1]:
-            ax.set_xlabel("event day")
-        fig.suptitle(f"CAAR path, {event_id}, cumulated from day −10, with its 95 % band", fontsize=10)
-        fig.tight_layout()
+            ax.set_ylim(-0.6, top + 0.9 + 0.42 * max(lanes))
+        else:
+            ax.set_ylim(-0.6, len(order) - 0.4)
+        ax.set_yticks(range(len(order)), [DIRECTION_NAMES.get(d, d.replace("_", " ")) for d in order])
+        ax.grid(axis="x", color="#dddddd", lw=0.6)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+        ax.set_xlabel("announcement date (UTC)")
+        for k, line in enumerate(key):
+            fig.text(0.02, 0.02 + 0.17 * (len(key) - 1 - k) / fig.get_figheight(), line, fontsize=8, ha="left")
     return fig
 
 
-def car_heatmap(frame: pd.DataFrame, *, window_label: str = "[−1, 1]", clip: float = 0.2) -> Any:
-    """Firm × event CAR (rows firms, columns events) as a diverging heatmap, in %; blank where not usable."""
-    plt = _plt()
+def car_heatmap(
+    frame: pd.DataFrame,
+    row_groups: Sequence[str],
+    style: GroupStyle,
+    *,
+    window_label: str = "[−1, 1]",
+    clip: float = 0.2,
+    width: float = 7.4,
+) -> Any:
+    """Firm × event CAR (rows firms, grouped, the group named at the left in its colour; columns events), in %."""
     import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.patches import Rectangle
 
-    with plt.rc_context(_RC):
-        nrow, ncol = frame.shape
-        fig, ax = plt.subplots(figsize=(max(8, 0.28 * ncol + 3), max(4, 0.2 * nrow + 2)))
-        cmap = plt.get_cmap("PuOr_r").copy()
-        cmap.set_bad("#f2f2f2")
+    nrow, ncol = frame.shape
+    with _rc():
+        fig = _figure(width, max(3.0, 0.16 * nrow + 1.8))
+        ax = fig.add_subplot()
+        cmap = colormaps["PuOr_r"].with_extremes(bad="#e6e6e6")
         values = np.ma.masked_invalid(frame.to_numpy(dtype=float) * 100)
         im = ax.imshow(values, aspect="auto", cmap=cmap, vmin=-clip * 100, vmax=clip * 100, interpolation="none")
-        ax.set_xticks(range(ncol), [str(c) for c in frame.columns], rotation=70, ha="right", fontsize=7)
-        ax.set_yticks(range(nrow), [str(i) for i in frame.index], fontsize=7)
+        ax.set_xticks(range(ncol), [str(c) for c in frame.columns], rotation=90, fontsize=8)
+        ax.set_yticks(range(nrow), [str(i) for i in frame.index], fontsize=8)
         ax.spines[:].set_visible(False)
-        cb = fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
+        rg = list(row_groups)
+        start = 0
+        for k in range(1, nrow + 1):
+            if k == nrow or rg[k] != rg[start]:
+                g = rg[start]
+                ax.annotate(
+                    style.label(g),
+                    xy=(-0.11, 1 - (start + k) / 2 / nrow),
+                    xycoords="axes fraction",
+                    ha="right",
+                    va="center",
+                    fontsize=8,
+                    color=style.colour(g),
+                    fontweight="bold",
+                )
+                ax.add_patch(
+                    Rectangle(
+                        (-0.09, 1 - k / nrow),
+                        0.012,
+                        (k - start) / nrow,
+                        transform=ax.transAxes,
+                        color=style.colour(g),
+                        clip_on=False,
+                    )
+                )
+                if k < nrow:
+                    ax.axhline(k - 0.5, color="white", lw=1.5)
+                start = k
+        cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
         cb.set_label(f"CAR {window_label}, % (clipped at ±{clip * 100:.0f})")
-        ax.set_title(f"CAR {window_label} by firm and event (grey: not usable)")
-        fig.tight_layout()
     return fig
 
 
@@ -187,22 +334,16 @@ PLOT_KINDS = ("caar", "heatmap", "timeline")
 
 def figure(results: Any, kind: str = "caar", *, event_id: str | None = None) -> Any:
     """One figure of the report from ``results``: ``"caar"``, ``"heatmap"`` or ``"timeline"``."""
-    from .html import _present_groups, heatmap_table
+    from .sections.appendix_heatmap import heatmap_frame
+    from .view import ReportView
 
-    event_id = event_id or results.settings.get("headline_event") or str(results.events["event_id"].iloc[0])
+    view = ReportView(results)
+    event_id = event_id or view.head_id
     if kind == "caar":
-        groups = _present_groups(results)
-        settings = results.settings
-        return caar_paths(
-            results.aar_table,
-            results.caar_table,
-            event_id,
-            groups,
-            labels=settings.get("group_labels"),
-            colours=settings.get("group_colours"),
-        )
+        return caar_paths(results.aar_table, event_id, view.page1_groups, view.style)
     if kind == "heatmap":
-        return car_heatmap(heatmap_table(results))
+        frame, rows = heatmap_frame(view)
+        return car_heatmap(frame, rows, view.style)
     if kind == "timeline":
-        return timeline(results.events, headline_event=event_id)
+        return timeline(results.events, headline_ids=view.headline_ids)
     raise ValueError(f"plot: unknown kind {kind!r}; fix: use one of {', '.join(PLOT_KINDS)}")

@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
-import pandas as pd
-
-from ..abnormal import OUTCOMES
 from ..results import EventStudyResults
+from . import fmt
 
-__all__ = ["render_summary", "headline_rows", "safe_url"]
+__all__ = ["render_summary", "headline_rows", "HEADLINE_COLUMNS", "safe_url"]
 
 
 def safe_url(url: object) -> str:
@@ -20,31 +18,44 @@ def safe_url(url: object) -> str:
     return text if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
-def _fmt(x: float, spec: str = ".4f") -> str:
-    return "–" if pd.isna(x) else format(x, spec)
-
-
 def headline_rows(results: EventStudyResults, windows=("0_0", "m1_1", "0_5")) -> list[dict[str, str]]:
-    """Rows of the headline table: CAAR, interval and p-values per group and window."""
-    event_id = results.settings.get("headline_event")
-    c = results.caar_table
-    c = c[(c["event_id"] == event_id) & c["window"].isin(windows)]
-    t = results.test_table
-    t = t[t["event_id"] == event_id].set_index(["group", "window", "test"])["pvalue"]
+    """Rows of the headline table, formatted as everywhere in the report (:mod:`eventstudy.report.fmt`): per group
+    (in the study's order, each set of firms once) and window, N, CAAR and its 95 % t interval in per cent, and the
+    p-values of the KP-BMP test and the cross-sectional t."""
+    from .view import ReportView
+
+    view = ReportView(results)
+    event_id = view.head_id
     rows = []
-    for r in c.itertuples():
-        rows.append(
-            {
-                "group": r.group,
-                "window": r.window,
-                "nobs": str(r.nobs),
-                "caar": _fmt(r.caar),
-                "ci": f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]",
-                "p_kp": _fmt(t.get((r.group, r.window, "kp_bmp_t"), float("nan")), ".3f"),
-                "p_t": _fmt(t.get((r.group, r.window, "csect_t"), float("nan")), ".3f"),
-            }
-        )
+    for g in view.groups:
+        for w in windows:
+            r = view.caar(event_id, g, w)
+            if r is None:
+                continue
+            rows.append(
+                {
+                    "group": view.label(g),
+                    "window": fmt.window(w),
+                    "nobs": fmt.integer(r["nobs"]),
+                    "caar": fmt.pct(r["caar"]),
+                    "ci": fmt.interval(r["ci_low"], r["ci_high"]),
+                    "p_kp": fmt.pvalue(view.pvalue(event_id, g, w, "kp_bmp_t")),
+                    "p_t": fmt.pvalue(view.pvalue(event_id, g, w, "csect_t")),
+                }
+            )
     return rows
+
+
+#: the headers of :func:`headline_rows`' columns (units in the header, as in the report)
+HEADLINE_COLUMNS = {
+    "group": "group",
+    "window": "window",
+    "nobs": "N",
+    "caar": "CAAR, %",
+    "ci": "95 % interval, %",
+    "p_kp": "p KP-BMP",
+    "p_t": "p t",
+}
 
 
 def render_summary(results: EventStudyResults, path: Path, *, title: str, files: list[str]) -> Path:
@@ -56,6 +67,8 @@ def render_summary(results: EventStudyResults, path: Path, *, title: str, files:
     head_id = results.settings.get("headline_event")
     head = events[events["event_id"] == head_id]
     counts = results.outcome_counts()
+    o = results.outcomes
+    meanings = dict(zip(o["status"], o["reason"].astype(str), strict=False))
     fe = results.firm_events
     html = env.get_template("summary.html").render(
         title=title,
@@ -65,7 +78,7 @@ def render_summary(results: EventStudyResults, path: Path, *, title: str, files:
         headline_id=head_id,
         headline_title=head["title"].iloc[0] if len(head) else "",
         headline=headline_rows(results),
-        outcomes=[{"code": k, "count": int(counts[k]), "meaning": v} for k, v in OUTCOMES.items()],
+        outcomes=[{"code": k, "count": int(n), "meaning": meanings.get(k, "")} for k, n in counts.items()],
         excluded=fe.loc[fe["status"] != "ok", ["event_id", "ticker", "group", "status"]].to_dict("records"),
         events=[
             {

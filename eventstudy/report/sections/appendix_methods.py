@@ -1,0 +1,137 @@
+"""Appendix: methods: day 0, windows, the normal-return model and its exact variance, every test with its formula
+and reference, and the outcome codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import fmt
+from ..labels import TEST_HELP, test_name
+from ..table import Cell, Col, Table
+from ..view import ReportView
+
+ID = "appendix_methods"
+TITLE = "Appendix: methods"
+APPENDIX = True
+
+TEMPLATE = """{% import "macros.html" as m %}
+<h3>Day 0</h3>
+<p>For a security listed on exchange X, day 0 is the first regular session of X whose close is strictly after the
+announcement instant (sessions and closes from <code>exchange_calendars</code>). An announcement during a session
+makes that session day 0; one after the close, on a holiday or at a weekend makes the next session day 0. A date-only
+announcement is taken as 23:59:59 in the announcer's time zone. Event time counts sessions of the security's own
+exchange; a session without a usable price keeps its place with a missing return.</p>
+<h3>Windows</h3>
+<p>Estimation window {{ estimation_window }}, event window {{ event_window }}, CAR windows {{ car_windows }}
+(inclusive, in sessions). A firm-event needs at least {{ min_estimation }} valid estimation returns and a complete
+CAR window for each CAR it reports. Clean estimation windows: {{ clean }}. Returns: {{ return_kind }} returns of
+adjusted closes.</p>
+<h3>Normal-return model and exact variance</h3>
+<p>{{ model_text }}. The coefficients are estimated by OLS on the estimation window; σ̂² = e′e/(M − k). Abnormal
+returns AR* = R* − X*b. The forecast-error covariance is V = σ̂²(I + X*(X′X)⁻¹X*′) (MacKinlay 1997; Campbell, Lo
+&amp; MacKinlay 1997, §4.4); for a CAR window with selector γ, CAR = γ′AR* and Var(CAR) = γ′Vγ. SAR = AR/√V[t,t] and
+SCAR = CAR/√Var(CAR). CAAR is the mean CAR of the group's usable firm-events.</p>
+<h3>Tests</h3>
+{{ m.table(tests) }}
+<p class="small">N is the number of usable firm-events in the group; M the estimation length; k the model's
+parameters; L the window length. All p-values are two-sided. {{ claims_text }}</p>
+<h3>Outcome codes</h3>
+{{ m.table(outcomes) }}
+"""
+
+#: registry name → (what it is, formula, reference), for the methods appendix
+TEST_METHODS: dict[str, tuple[str, str, str]] = {
+    "csect_t": ("cross-sectional t", "t = CAAR / (s_CAR / √N); t(N−1)", "Brown & Warner (1985)"),
+    "cda_t": (
+        "crude dependence adjustment",
+        "t = CAAR / (Ŝ √L), Ŝ² the variance of the calendar-date AAR of the estimation window; t(M−1)",
+        "Brown & Warner (1980, 1985)",
+    ),
+    "patell_z": ("Patell Z", "Z = Σ SCAR_i / √(Σ (M_i−k)/(M_i−k−2)); N(0,1)", "Patell (1976)"),
+    "bmp_t": ("standardised cross-sectional (BMP)", "t = mean(SCAR) / (sd(SCAR)/√N); t(N−1)", "Boehmer et al. (1991)"),
+    "kp_bmp_t": (
+        "Kolari–Pynnönen adjusted BMP",
+        "t_BMP · √((1 − r̄)/(1 + (N−1) r̄)), r̄ the mean Pearson correlation of estimation residuals",
+        "Kolari & Pynnönen (2010)",
+    ),
+    "kp_patell_z": (
+        "Kolari–Pynnönen adjusted Patell",
+        "Z_Patell · √((1 − r̄)/(1 + (N−1) r̄))",
+        "Kolari & Pynnönen (2010)",
+    ),
+    "j1": ("CLM J1", "J1 = CAAR / √(Σ Var(CAR_i) / N²); N(0,1)", "Campbell, Lo & MacKinlay (1997)"),
+    "portfolio_t": (
+        "portfolio test",
+        "equally weighted portfolio per exchange and day 0, same model; t = CAR_p / √Var(CAR_p); t(M−k)",
+        "Brown & Warner (1980)",
+    ),
+    "sign_z": ("sign test", "Z = (w − N/2)/√(N/4), w = #{CAR_i > 0}", "Corrado & Zivney (1992)"),
+    "gsign_z": ("generalised sign", "Z = (w − N p̂)/√(N p̂ (1−p̂)), p̂ from estimation-window ARs", "Cowan (1992)"),
+    "rank_z": ("Corrado rank", "Z = √N₀ · Ū₀ / S with standardised ranks", "Corrado (1989); Corrado & Zivney (1992)"),
+    "grank_t": (
+        "generalised rank (GRANK)",
+        "ranks of re-standardised SCAR among estimation-day SARs; t = Z √((T−2)/(T−1−Z²)); t(T−2)",
+        "Kolari & Pynnönen (2011)",
+    ),
+    "wilcoxon": ("Wilcoxon signed-rank", "signed ranks of CAR_i; scipy's exact or normal p-value", "Wilcoxon (1945)"),
+    "bootstrap": ("cross-sectional bootstrap", "percentile/BCa interval of CAAR, B resamples of CAR_i, seeded", "—"),
+    "bootstrap_resid": (
+        "residual-vector bootstrap",
+        "resamples estimation-residual date vectors, keeping cross-correlation",
+        "Hein & Westfall (2004)",
+    ),
+    "mvrm": (
+        "multivariate regression with event dummies",
+        "R_it = α_i + β_i R_mt + Σ_k γ_ik D_kt + ε_it; Wald tests with the residual covariance",
+        "Schipper & Thompson (1983); Binder (1985)",
+    ),
+}
+
+MODEL_METHODS: dict[str, str] = {
+    "market": "market model: R_it = α_i + β_i R_mt + ε_it by OLS, R_m the security's local index proxy",
+    "market_adjusted": "market-adjusted: AR = R − R_m, σ² from estimation-window ARs with M−1 df",
+    "constant_mean": "constant mean: R_it = μ_i + ε_it",
+    "scholes_williams": "Scholes–Williams: β = (β₋₁ + β₀ + β₊₁)/(1 + 2ρ_m), for thin trading",
+    "factor": "factor model: R_it = α_i + Σ_f b_if F_ft + ε_it on the user's factor file",
+    "world": "two-factor model: R_it = α_i + β_i R_mt + γ_i R_world,t + ε_it (local index plus ACWI)",
+}
+
+
+def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
+    s = view.settings
+    tt = Table(
+        id="t-methods-tests",
+        columns=[
+            Col("test", align="l"),
+            Col("what it is", align="l"),
+            Col("statistic", align="l"),
+            Col("reference", align="l"),
+        ],
+    )
+    for name in s.get("tests") or list(dict.fromkeys(view.results.test_table["test"])):
+        label, formula, ref = TEST_METHODS.get(name, (name, fmt.MISSING, fmt.MISSING))
+        tt.add([Cell(test_name(name), title=TEST_HELP.get(name, "")), f"{label} ({name})", formula, ref])
+    ot = Table(id="t-methods-outcomes", columns=[Col("code", align="l"), Col("meaning", align="l")])
+    for code, meaning in view.outcome_meanings.items():
+        ot.add([Cell(code, title=meaning, cls="code"), meaning])
+    claims = view.claims
+    claims_text = ""
+    if claims is not None and len(claims):
+        claims_text = (
+            f"The claims (page 1) use the {test_name(view.primary_test)} test; Holm-adjusted p-values and "
+            "Benjamini–Hochberg q-values are over all claims of the study; the placebo p-value is "
+            "(1 + #{|placebo CAAR| ≥ |CAAR|}) / (1 + B) over B placebo event dates."
+        )
+    model = str(s.get("model"))
+    return {
+        "tests": tt,
+        "outcomes": ot,
+        "claims_text": claims_text,
+        "model_text": MODEL_METHODS.get(model, model),
+        "estimation_window": fmt.window_pair(s.get("estimation_window")),
+        "event_window": fmt.window_pair(s.get("event_window")),
+        "car_windows": ", ".join(fmt.window(w) for w in s.get("car_windows") or []),
+        "min_estimation": s.get("min_estimation", fmt.MISSING),
+        "clean": "on" if s.get("clean_estimation") else "off",
+        "return_kind": s.get("return_kind", "simple"),
+    }
