@@ -280,15 +280,16 @@ def _print_summary(results, paths: list[Path], out_dir: Path, seconds: float, no
     from rich.console import Console
     from rich.table import Table
 
-    from .report.summary import headline_rows
+    from .report.summary import HEADLINE_COLUMNS, headline_rows
 
     con = Console(width=120)
     head = results.settings.get("headline_event")
-    table = Table(title=f"Headline event {head}: CAAR by group" if head else "CAAR by group (no headline event)")
-    for col in ("group", "window", "N", "CAAR", "95 % interval", "p KP-BMP", "p t"):
-        table.add_column(col, justify="left" if col in ("group", "window") else "right")
+    title = f"Headline event {head}: CAAR by group, in per cent" if head else "CAAR by group, in per cent"
+    table = Table(title=title)
+    for key, col in HEADLINE_COLUMNS.items():
+        table.add_column(col, justify="left" if key in ("group", "window") else "right")
     for r in headline_rows(results):
-        table.add_row(r["group"], r["window"], r["nobs"], r["caar"], r["ci"], r["p_kp"], r["p_t"])
+        table.add_row(*(r[k] for k in HEADLINE_COLUMNS))
     con.print(table)
     counts = results.outcome_counts()
     total = int(counts.sum())

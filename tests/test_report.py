@@ -65,9 +65,14 @@ def test_answer_is_three_sentences_written_from_the_claims(report_results):
     s = answer.sentences(view)
     assert len(s) == 3
     best = _best_claim(report_results)
-    verb = "fell" if best["caar"] < 0 else "rose"
+    size = fmt.pct_unit(abs(best["caar"]), sign=False)
     when = "on day 0" if best["window"] == "0_0" else f"over days {fmt.window(best['window'])}"
-    assert f"{best['group']} {verb} {fmt.pct_unit(abs(best['caar']), sign=False)} {when}" in s[0]
+    if best["pvalue"] < 0.05:
+        assert f"{best['group']} {'fell' if best['caar'] < 0 else 'rose'} {size} {when}" in s[0]
+    else:
+        assert "no group's abnormal return differs from zero at the 5 % level" in s[0]
+        assert f"the largest move was {best['group']}'s, {'down' if best['caar'] < 0 else 'up'} {size} {when}" in s[0]
+        assert fmt.p_equals(best["pvalue"], "KP-BMP p") in s[0]
     assert view.event_title(HEAD) in s[0]
     assert f"is {fmt.pvalue(best['pvalue_holm'])} after Holm's adjustment" in s[1]
     assert f"BH q = {fmt.pvalue(best['qvalue_bh'])}" in s[1]
@@ -91,7 +96,7 @@ def test_no_sentence_for_a_group_without_firm_events(report_results):
     view = ReportView(_with(report_results, claims=c))
     text = " ".join(answer.sentences(view))
     assert f"{best['group']} fell" not in text and f"{best['group']} rose" not in text
-    assert f"{best['group']}'s" not in text
+    assert f"{best['group']}'s" not in text and f"{best['group']}," not in text
 
 
 def test_banner_when_fewer_than_half_usable(real_results):
@@ -248,3 +253,15 @@ def test_event_text_is_escaped(repo_dir, prices_dir):
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
     assert "<i>t</i>" not in page
+
+
+def test_cli_summary_prints_per_cent_with_the_unit_in_the_header(report_results, tmp_path, capsys):
+    from eventstudy.cli import _print_summary
+    from eventstudy.report.summary import headline_rows
+
+    _print_summary(report_results, [], tmp_path, 1.0)
+    out = capsys.readouterr().out
+    assert "CAAR, %" in out and "in per cent" in out
+    row = headline_rows(report_results)[0]
+    assert row["caar"] in out and row["ci"] in out
+    assert not re.search(r"\s-?0\.0\d{3}\s", out)  # no CAAR in decimals such as -0.0725

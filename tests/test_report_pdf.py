@@ -14,6 +14,12 @@ from eventstudy.report.sections import SECTIONS, answer
 from eventstudy.report.view import ReportView
 
 MAX_BODY_PAGES = 8
+APPENDICES = [s.TITLE for s in SECTIONS if s.APPENDIX]
+
+
+def body_pages(texts: list[str]) -> int:
+    """Pages before the first page that opens with an appendix's title."""
+    return next(i for i, text in enumerate(texts) if text.lstrip().startswith(tuple(APPENDICES)))
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +51,19 @@ def test_page_one_renders(report_dir, tmp_path):
     assert 0.01 < dark < 0.5  # text, a figure and a table on a white page
 
 
+def test_the_main_job_writes_the_pdf_and_every_figure(run_dir):
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(str(run_dir / "report.pdf"))
+    texts = [re.sub(r"\s+", " ", p.extract_text() or "") for p in reader.pages]
+    start = body_pages(texts)
+    assert 1 <= start <= MAX_BODY_PAGES
+    for name in ("answer_caar", "headline_grid", "timeline", "heatmap"):
+        assert (run_dir / "figures" / f"{name}.png").stat().st_size > 1000
+        assert (run_dir / "figures" / f"{name}.svg").stat().st_size > 1000
+
+
 def test_body_is_at_most_eight_pages(pages):
-    first_appendix = next(s.TITLE for s in SECTIONS if s.APPENDIX)
-    start = next(
-        i
-        for i, text in enumerate(pages)
-        if text.lstrip().startswith(first_appendix) or f" {first_appendix} " in text[:400]
-    )
+    start = body_pages(pages)
     assert 1 <= start <= MAX_BODY_PAGES
     for s in SECTIONS:
         if not s.APPENDIX:

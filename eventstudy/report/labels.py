@@ -18,8 +18,9 @@ __all__ = [
     "TEST_HELP",
     "DIRECTION_NAMES",
     "GroupStyle",
+    "direction_name",
     "group_style",
-    "test_name",
+    "short_name",
 ]
 
 OKABE_ITO = {
@@ -82,7 +83,11 @@ DIRECTION_NAMES: dict[str, str] = {
 }
 
 
-def test_name(name: str) -> str:
+def direction_name(direction: str) -> str:
+    return DIRECTION_NAMES.get(direction, str(direction).replace("_", " "))
+
+
+def short_name(name: str) -> str:
     return TEST_NAMES.get(name, name)
 
 

@@ -30,7 +30,7 @@ def _frame(x: Any) -> pd.DataFrame | None:
     if hasattr(x, "to_frame"):
         return x.to_frame()
     if isinstance(x, Mapping):
-        frames = [v for v in x.values() if isinstance(v, pd.DataFrame)]
+        frames = [f for f in (_frame(v) for v in x.values()) if f is not None and len(f.columns)]
         return pd.concat(frames, ignore_index=True) if frames else None
     return None
 
@@ -137,7 +137,25 @@ class ReportView:
         if self.claims is not None and "window" in self.claims and len(self.claims):
             wins = list(dict.fromkeys(self.claims["window"].astype(str)))
         else:
-            wins = [str(w) for w in self.settings.get("headline_windows") or ["0_0", "m1_1"]]
+            wins = [w for e in self.headline_ids for w in self.windows_for(e)]
+        wins = list(dict.fromkeys(wins))
+        return [w for w in wins if w in have] or have[:2]
+
+    def windows_for(self, event_id: str | None) -> list[str]:
+        """The headline windows of one event: its claims' windows; else the study's; else [0, 1] for a date-only
+        announcement and [0, 0], [−1, 1] for a timed one, where computed."""
+        have = list(dict.fromkeys(self.results.caar_table["window"].astype(str)))
+        c = self.claims
+        if c is not None and len(c) and event_id is not None:
+            wins = list(dict.fromkeys(c.loc[c["event_id"].astype(str) == str(event_id), "window"].astype(str)))
+            if wins:
+                return [w for w in wins if w in have]
+        if self.settings.get("headline_windows"):
+            wins = [str(w) for w in self.settings["headline_windows"]]
+        elif event_id is not None and str(self.event(event_id).get("time_precision", "")) == "day":
+            wins = ["0_1"]
+        else:
+            wins = ["0_0", "m1_1"]
         return [w for w in wins if w in have] or have[:2]
 
     @cached_property
@@ -191,7 +209,7 @@ class ReportView:
             have = set(c["group"].astype(str))
             return [g for g in self.groups if g in have]
         t = self.results.caar_table
-        t = t[(t["event_id"] == self.head_id) & t["window"].isin(self.headline_windows)]
+        t = t[(t["event_id"] == self.head_id) & t["window"].isin(self.windows_for(self.head_id))]
         big = set(t.loc[t["nobs"] >= MIN_NOBS_FOR_FINDINGS, "group"].astype(str))
         return [g for g in self.groups if g in big]
 
@@ -199,7 +217,7 @@ class ReportView:
     def figure_groups(self) -> list[str]:
         """The answer's groups with at least :data:`MIN_NOBS_FOR_FINDINGS` usable firm-events at the headline event."""
         t = self.results.caar_table
-        t = t[(t["event_id"] == self.head_id) & t["window"].isin(self.headline_windows)]
+        t = t[(t["event_id"] == self.head_id) & t["window"].isin(self.windows_for(self.head_id))]
         big = set(t.loc[t["nobs"] >= MIN_NOBS_FOR_FINDINGS, "group"].astype(str))
         return [g for g in self.page1_groups if g in big]
 

@@ -14,13 +14,18 @@ CLAIM_COLUMNS = [
 ]  # fmt: skip
 
 
-def claims_from(results, windows=("0_0", "m1_1"), test="kp_bmp_t") -> pd.DataFrame:
+def claims_from(results, test="kp_bmp_t") -> pd.DataFrame:
+    """Claims at the headline windows of METHODS §4b: [0, 1] for a date-only announcement, else [0, 0] and
+    [−1, 1]."""
     from statsmodels.stats.multitest import multipletests
 
     ev = results.events
     heads = ev.loc[ev["headline"].astype(bool), "event_id"].tolist()
+    day_only = set(ev.loc[ev["time_precision"] == "day", "event_id"])
     c = results.caar_table
-    c = c[c["event_id"].isin(heads) & c["window"].isin(windows) & (c["nobs"] > 0)]
+    c = c[c["event_id"].isin(heads) & (c["nobs"] > 0)]
+    wins = c["event_id"].map(lambda e: ("0_1",) if e in day_only else ("0_0", "m1_1"))
+    c = c[[w in ws for w, ws in zip(c["window"], wins, strict=True)]]
     t = results.test_table.set_index(["event_id", "group", "window", "test"])
     rows = []
     for r in c.itertuples(index=False):

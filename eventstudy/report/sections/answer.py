@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .. import fmt
-from ..labels import test_name
+from ..labels import short_name
 from ..table import Col, Table
 from ..view import MIN_NOBS_FOR_FINDINGS, ReportView
 
@@ -69,7 +69,7 @@ def sentences(view: ReportView) -> list[str]:
     if not len(best):
         return []
     head = view.head_id
-    test = test_name(view.primary_test)
+    test = short_name(view.primary_test)
     n_claims = int(len(view.claims)) if view.claims is not None else 0
     about = f"Around “{view.event_title(head)}” ({view.event_date(head)})"
     # 1. which groups moved, by how much, over which window
@@ -84,8 +84,9 @@ def sentences(view: ReportView) -> list[str]:
         r = best.iloc[0]
         s1 = (
             f"{about}, no group's abnormal return differs from zero at the {ALPHA * 100:g} % level in the headline "
-            f"windows; the largest move was {_move_text(view, r).replace(view.label(r['group']), '', 1).strip()} "
-            f"for {view.label(r['group'])} ({fmt.p_equals(r['pvalue'], test + ' p')})."
+            f"windows; the largest move was {view.label(r['group'])}'s, {'down' if r['caar'] < 0 else 'up'} "
+            f"{fmt.pct_unit(abs(r['caar']), sign=False)} {_when(r['window'])} "
+            f"({fmt.p_equals(r['pvalue'], test + ' p')})."
         )
         focus = best.head(1)
     # 2. adjusted and placebo p-values
@@ -127,8 +128,8 @@ def _caveat(view: ReportView, r: pd.Series) -> str:
         )
     if precision == "day":
         return (
-            "Caveat: the announcement's time is known only to the day, so day 0 may be one session late; read the "
-            "[−1, 1] window beside day 0."
+            "Caveat: the announcement's time is known only to the day, so the market may have reacted on day 0 or "
+            "day 1; the [0, 1] window holds both, but news that leaked earlier would be missed."
         )
     if has_loo:
         return loo
@@ -159,8 +160,8 @@ def banner(view: ReportView) -> str:
 
 
 def _table(view: ReportView) -> Table:
-    wins = view.headline_windows
-    test = test_name(view.primary_test)
+    wins = view.windows_for(view.head_id)
+    test = short_name(view.primary_test)
     cols = [Col("group", align="l"), Col("N", "usable firm-events (the most over the headline windows)")]
     claims = view.claim_rows()
     for w in wins:

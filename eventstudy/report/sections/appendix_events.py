@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..labels import DIRECTION_NAMES
+from ..labels import direction_name
 from ..table import Cell, Col, Table
 from ..view import ReportView
 
@@ -51,7 +51,7 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
             [
                 Cell(f"{e.event_id}{' ★' if e.headline else ''}", title=str(getattr(e, "description", "") or "")),
                 pd.Timestamp(e.announced_at_utc).strftime("%Y-%m-%d %H:%M"),
-                DIRECTION_NAMES.get(str(e.direction), str(e.direction)),
+                direction_name(str(e.direction)),
                 str(e.title),
                 conf if isinstance(conf, str) else "",
                 Cell(url, cls="url") if url else "",

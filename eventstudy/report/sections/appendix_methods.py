@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import fmt
-from ..labels import TEST_HELP, test_name
+from ..labels import TEST_HELP, short_name
 from ..table import Cell, Col, Table
 from ..view import ReportView
 
@@ -19,8 +19,10 @@ TEMPLATE = """{% import "macros.html" as m %}
 <p>For a security listed on exchange X, day 0 is the first regular session of X whose close is strictly after the
 announcement instant (sessions and closes from <code>exchange_calendars</code>). An announcement during a session
 makes that session day 0; one after the close, on a holiday or at a weekend makes the next session day 0. A date-only
-announcement is taken as 23:59:59 in the announcer's time zone. Event time counts sessions of the security's own
-exchange; a session without a usable price keeps its place with a missing return.</p>
+announcement has day 0 on the session of its calendar date in the announcer's time zone, or the next session when
+that date is not one; its headline window [0, 1] holds the first session after the news whatever the hour. Event time
+counts sessions of the security's own exchange; a session without a usable price keeps its place with a missing
+return.</p>
 <h3>Windows</h3>
 <p>Estimation window {{ estimation_window }}, event window {{ event_window }}, CAR windows {{ car_windows }}
 (inclusive, in sessions). A firm-event needs at least {{ min_estimation }} valid estimation returns and a complete
@@ -110,7 +112,7 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
     )
     for name in s.get("tests") or list(dict.fromkeys(view.results.test_table["test"])):
         label, formula, ref = TEST_METHODS.get(name, (name, fmt.MISSING, fmt.MISSING))
-        tt.add([Cell(test_name(name), title=TEST_HELP.get(name, "")), f"{label} ({name})", formula, ref])
+        tt.add([Cell(short_name(name), title=TEST_HELP.get(name, "")), f"{label} ({name})", formula, ref])
     ot = Table(id="t-methods-outcomes", columns=[Col("code", align="l"), Col("meaning", align="l")])
     for code, meaning in view.outcome_meanings.items():
         ot.add([Cell(code, title=meaning, cls="code"), meaning])
@@ -118,7 +120,7 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
     claims_text = ""
     if claims is not None and len(claims):
         claims_text = (
-            f"The claims (page 1) use the {test_name(view.primary_test)} test; Holm-adjusted p-values and "
+            f"The claims (page 1) use the {short_name(view.primary_test)} test; Holm-adjusted p-values and "
             "Benjamini–Hochberg q-values are over all claims of the study; the placebo p-value is "
             "(1 + #{|placebo CAAR| ≥ |CAAR|}) / (1 + B) over B placebo event dates."
         )

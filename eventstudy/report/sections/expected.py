@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .. import fmt
-from ..labels import DIRECTION_NAMES
+from ..labels import direction_name
 from ..table import Col, Table
 from ..view import ReportView
 
@@ -86,7 +86,7 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
         t.add(
             [
                 view.label(r.group),
-                DIRECTION_NAMES.get(r.direction, r.direction),
+                direction_name(r.direction),
                 fmt.integer(r.events),
                 fmt.integer(r.matched),
                 fmt.share(r.share),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import fmt
-from ..labels import test_name
+from ..labels import short_name
 from ..table import Cell, Col, Table
 from ..view import MIN_NOBS_FOR_FINDINGS, ReportView
 
@@ -29,7 +29,11 @@ def _others(view: ReportView) -> list[str]:
 
 
 def _short(view: ReportView, e: str) -> str:
-    return f"{view.event_date(e)}\n{view.event_title(e)[:22]}"
+    """The event's date and title on at most three short lines (whole words), for a row label."""
+    import textwrap
+
+    lines = textwrap.wrap(view.event_title(e), 20, max_lines=2, placeholder=" …")
+    return "\n".join([view.event_date(e), *lines])
 
 
 def figures(view: ReportView) -> dict[str, tuple[Any, str, str]]:
@@ -49,8 +53,8 @@ def figures(view: ReportView) -> dict[str, tuple[Any, str, str]]:
 
 
 def _table(view: ReportView) -> Table:
-    wins = view.headline_windows
-    test = test_name(view.primary_test)
+    wins = [w for w in view.headline_windows if any(w in view.windows_for(e) for e in _others(view))]
+    test = short_name(view.primary_test)
     claims = view.claims is not None
     cols = [
         Col("event", "date of the announcement; hover for the event", align="l"),

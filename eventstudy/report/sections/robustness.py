@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .. import fmt
-from ..labels import test_name
+from ..labels import short_name
 from ..table import Cell, Col, Table
 from ..view import ReportView
 
@@ -41,7 +41,7 @@ def _baseline(view: ReportView) -> pd.DataFrame:
         return c[["group", "window", "nobs", "caar", "pvalue"]]
     rows = []
     for g in view.page1_groups:
-        for w in view.headline_windows:
+        for w in view.windows_for(view.head_id):
             r = view.caar(view.head_id, g, w)
             if r is not None:
                 rows.append(
@@ -68,7 +68,7 @@ def _holds(base: pd.Series, var: pd.Series) -> bool | None:
 
 def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
     rob = view.analysis("robustness")
-    test = test_name(view.primary_test)
+    test = short_name(view.primary_test)
     if rob is None or not len(rob):
         return {"table": None, "test": test}
     rb = rob[rob["event_id"].astype(str) == str(view.head_id)]

@@ -15,16 +15,17 @@ TITLE = "Timing: day 0 of the headline events"
 APPENDIX = False
 
 TEMPLATE = """{% import "macros.html" as m %}
-<p>Day 0 on an exchange is its first session whose close is after the announcement. An announcement known only
-to the day (<span class="flag">day only</span>) is placed at the end of that day in the announcer's time zone, so
-its day 0 can be one session late but never early. Every event: appendix “{{ appendix }}”.</p>
+<p>Day 0 on an exchange is its first session whose close is after the announcement. For an announcement known
+only to the day (<span class="flag">day only</span>), day 0 is the session of that date in the announcer's time
+zone (or the next session), and its headline window is [0, 1], which holds the first session after the news
+whatever the hour. Every event: appendix “{{ appendix }}”.</p>
 {{ m.table(table) }}
 """
 
 PRECISION_HELP = {
     "exact": "time of the announcement known to the minute",
     "approx": "time known approximately (within the hour)",
-    "day": "only the date is known: placed at 23:59:59 in the announcer's time zone",
+    "day": "only the date is known: day 0 is the session of that date; headline window [0, 1]",
 }
 
 
