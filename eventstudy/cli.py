@@ -284,7 +284,9 @@ def _print_summary(results, paths: list[Path], out_dir: Path, seconds: float, no
 
     con = Console(width=120)
     head = results.settings.get("headline_event")
-    title = f"Headline event {head}: CAAR by group, in per cent" if head else "CAAR by group, in per cent"
+    title = "CAAR by group (no headline event), in per cent"
+    if head:
+        title = f"Headline event {head}: CAAR by group, in per cent"
     table = Table(title=title)
     for key, col in HEADLINE_COLUMNS.items():
         table.add_column(col, justify="left" if key in ("group", "window") else "right")

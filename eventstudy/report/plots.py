@@ -281,19 +281,21 @@ def car_heatmap(
     clip: float = 0.2,
     width: float = 7.4,
 ) -> Any:
-    """Firm × event CAR (rows firms, grouped, the group named at the left in its colour; columns events), in %."""
+    """Firm × event CAR (rows firms, grouped; columns events), in %. Each group is named at the left beside a strip
+    in its colour; the tickers stand at the right, so that the two never collide."""
     import numpy as np
     from matplotlib import colormaps
     from matplotlib.patches import Rectangle
 
     nrow, ncol = frame.shape
     with _rc():
-        fig = _figure(width, max(3.0, 0.16 * nrow + 1.8))
+        fig = _figure(width, max(3.0, 0.16 * nrow + 2.2))
         ax = fig.add_subplot()
         cmap = colormaps["PuOr_r"].with_extremes(bad="#e6e6e6")
         values = np.ma.masked_invalid(frame.to_numpy(dtype=float) * 100)
         im = ax.imshow(values, aspect="auto", cmap=cmap, vmin=-clip * 100, vmax=clip * 100, interpolation="none")
         ax.set_xticks(range(ncol), [str(c) for c in frame.columns], rotation=90, fontsize=8)
+        ax.yaxis.tick_right()
         ax.set_yticks(range(nrow), [str(i) for i in frame.index], fontsize=8)
         ax.spines[:].set_visible(False)
         rg = list(row_groups)
@@ -301,19 +303,9 @@ def car_heatmap(
         for k in range(1, nrow + 1):
             if k == nrow or rg[k] != rg[start]:
                 g = rg[start]
-                ax.annotate(
-                    style.label(g),
-                    xy=(-0.11, 1 - (start + k) / 2 / nrow),
-                    xycoords="axes fraction",
-                    ha="right",
-                    va="center",
-                    fontsize=8,
-                    color=style.colour(g),
-                    fontweight="bold",
-                )
                 ax.add_patch(
                     Rectangle(
-                        (-0.09, 1 - k / nrow),
+                        (-0.022, 1 - k / nrow),
                         0.012,
                         (k - start) / nrow,
                         transform=ax.transAxes,
@@ -321,11 +313,22 @@ def car_heatmap(
                         clip_on=False,
                     )
                 )
+                ax.text(
+                    -0.03,
+                    1 - (start + k) / 2 / nrow,
+                    style.label(g),
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="center",
+                    fontsize=8,
+                    fontweight="bold",
+                    color="#222222",
+                )
                 if k < nrow:
                     ax.axhline(k - 0.5, color="white", lw=1.5)
                 start = k
-        cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
-        cb.set_label(f"CAR {window_label}, % (clipped at ±{clip * 100:.0f})")
+        cb = fig.colorbar(im, ax=ax, location="top", fraction=0.025, pad=0.01, aspect=60)
+        cb.set_label(f"CAR {window_label}, % (clipped at ±{clip * 100:.0f}); grey: no usable CAR")
     return fig
 
 

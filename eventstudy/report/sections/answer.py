@@ -30,7 +30,8 @@ TEMPLATE = """{% import "macros.html" as m %}
 </div>
 {{ m.figure(figures.get("answer_caar")) }}
 {{ m.table(table) }}
-{% if excluded %}<p class="excluded">Not in these numbers: {{ excluded }}.</p>{% endif %}
+{% if excluded %}<p class="excluded">Firm-events of this event not used in full (outcome code): {{ excluded }}.</p>
+{% endif %}
 {% if duplicates %}<p class="small">{{ duplicates }}</p>{% endif %}
 """
 
@@ -231,7 +232,7 @@ def _excluded(view: ReportView) -> str:
     for r in fe.sort_values(["status", "ticker"]).itertuples():
         name = getattr(r, "name", "")
         who = f"{r.ticker} ({name})" if isinstance(name, str) and name else str(r.ticker)
-        names.append(f"{who}, {r.status}")
+        names.append(f"{who}: {r.status}")
     return "; ".join(names)
 
 

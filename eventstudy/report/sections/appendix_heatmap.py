@@ -31,7 +31,7 @@ def heatmap_frame(view: ReportView, window: str = WINDOW) -> tuple[pd.DataFrame,
     wide = fe.pivot_table(index="ticker", columns="event_id", values="value", aggfunc="first", dropna=False)
     order = view.events.sort_values("announced_at_utc")["event_id"].astype(str).tolist()
     wide = wide.reindex(index=firms["ticker"].tolist(), columns=order)
-    return wide, firms[gcol].tolist()
+    return wide, [view.duplicates.get(g, g) for g in firms[gcol]]
 
 
 def tables(view: ReportView) -> dict[str, pd.DataFrame]:
