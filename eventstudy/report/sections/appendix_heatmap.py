@@ -26,12 +26,15 @@ def heatmap_frame(view: ReportView, window: str = WINDOW) -> tuple[pd.DataFrame,
     gcol = next((c for c in reversed(view.settings.get("group_by") or ["group"]) if c in fe.columns), "group")
     fe = fe.assign(value=fe[col].where(fe["status"].isin(_USABLE)) if col in fe else float("nan"))
     rank = {g: i for i, g in enumerate(view.groups + list(view.duplicates))}
-    firms = fe.drop_duplicates("ticker")[["ticker", gcol]].astype(str)
-    firms = firms.assign(_r=firms[gcol].map(rank).fillna(len(rank))).sort_values(["_r", "ticker"])
+    first = fe.drop_duplicates("ticker")
+    firms = pd.DataFrame(
+        {"ticker": first["ticker"].astype(str).to_numpy(), "row_group": first[gcol].astype(str).to_numpy()}
+    )
+    firms = firms.assign(_r=firms["row_group"].map(rank).fillna(len(rank))).sort_values(["_r", "ticker"])
     wide = fe.pivot_table(index="ticker", columns="event_id", values="value", aggfunc="first", dropna=False)
     order = view.events.sort_values("announced_at_utc")["event_id"].astype(str).tolist()
     wide = wide.reindex(index=firms["ticker"].tolist(), columns=order)
-    return wide, [view.duplicates.get(g, g) for g in firms[gcol]]
+    return wide, [view.duplicates.get(g, g) for g in firms["row_group"]]
 
 
 def tables(view: ReportView) -> dict[str, pd.DataFrame]:
