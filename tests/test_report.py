@@ -65,13 +65,15 @@ def test_answer_is_three_sentences_written_from_the_claims(report_results):
     s = answer.sentences(view)
     assert len(s) == 3
     best = _best_claim(report_results)
+    label = view.label(best["group"])
     size = fmt.pct_unit(abs(best["caar"]), sign=False)
     when = "on day 0" if best["window"] == "0_0" else f"over days {fmt.window(best['window'])}"
     if best["pvalue"] < 0.05:
-        assert f"{best['group']} {'fell' if best['caar'] < 0 else 'rose'} {size} {when}" in s[0]
+        assert f"{label} {'fell' if best['caar'] < 0 else 'rose'} {size} {when}" in s[0]
     else:
         assert "no group's abnormal return differs from zero at the 5 % level" in s[0]
-        assert f"the largest move was {best['group']}'s, {'down' if best['caar'] < 0 else 'up'} {size} {when}" in s[0]
+        direction = "down" if best["caar"] < 0 else "up"
+        assert f"the largest move was {answer.possessive(label)}, {direction} {size} {when}" in s[0]
         assert fmt.p_equals(best["pvalue"], "KP-BMP p") in s[0]
     assert view.event_title(HEAD) in s[0]
     assert f"is {fmt.pvalue(best['pvalue_holm'])} after Holm's adjustment" in s[1]
@@ -95,8 +97,9 @@ def test_no_sentence_for_a_group_without_firm_events(report_results):
     c.loc[c["group"] == best["group"], ["nobs", "caar", "pvalue"]] = [0, float("nan"), float("nan")]
     view = ReportView(_with(report_results, claims=c))
     text = " ".join(answer.sentences(view))
-    assert f"{best['group']} fell" not in text and f"{best['group']} rose" not in text
-    assert f"{best['group']}'s" not in text and f"{best['group']}," not in text
+    label = view.label(best["group"])
+    assert f"{label} fell" not in text and f"{label} rose" not in text
+    assert answer.possessive(label) not in text
 
 
 def test_banner_when_fewer_than_half_usable(real_results):
@@ -236,7 +239,8 @@ def test_cli_summary_rows_use_the_report_format(report_results):
     rows = headline_rows(report_results)
     c = report_results.caar_table
     r = c[(c["event_id"] == HEAD) & (c["group"] == "miners_ex_china") & (c["window"] == "0_0")].iloc[0]
-    row = next(x for x in rows if x["group"] == "miners_ex_china" and x["window"] == "[0, 0]")
+    label = ReportView(report_results).label("miners_ex_china")
+    row = next(x for x in rows if x["group"] == label and x["window"] == "[0, 0]")
     assert row["caar"] == fmt.pct(r["caar"]) and row["nobs"] == str(int(r["nobs"]))
     assert row["ci"] == fmt.interval(r["ci_low"], r["ci_high"])
 

@@ -58,6 +58,11 @@ def _move_text(view: ReportView, r: pd.Series) -> str:
     return f"{view.label(r['group'])} {verb} {fmt.pct_unit(abs(r['caar']), sign=False)} {_when(r['window'])}"
 
 
+def possessive(label: str) -> str:
+    """``Magnet makers`` → ``Magnet makers'``; ``defense`` → ``defense's``."""
+    return f"{label}'" if label.endswith("s") else f"{label}'s"
+
+
 def _join(parts: list[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
@@ -85,7 +90,7 @@ def sentences(view: ReportView) -> list[str]:
         r = best.iloc[0]
         s1 = (
             f"{about}, no group's abnormal return differs from zero at the {ALPHA * 100:g} % level in the headline "
-            f"windows; the largest move was {view.label(r['group'])}'s, {'down' if r['caar'] < 0 else 'up'} "
+            f"windows; the largest move was {possessive(view.label(r['group']))}, {'down' if r['caar'] < 0 else 'up'} "
             f"{fmt.pct_unit(abs(r['caar']), sign=False)} {_when(r['window'])} "
             f"({fmt.p_equals(r['pvalue'], test + ' p')})."
         )
@@ -94,7 +99,7 @@ def sentences(view: ReportView) -> list[str]:
     parts = []
     for _, r in focus.iterrows():
         holm = fmt.pvalue(r.get("pvalue_holm"))
-        part = f"{view.label(r['group'])}'s {fmt.p_equals(r['pvalue'], test + ' p')} is {holm}"
+        part = f"{possessive(view.label(r['group']))} {fmt.p_equals(r['pvalue'], test + ' p')} is {holm}"
         part += f" after Holm's adjustment (BH q = {fmt.pvalue(r.get('qvalue_bh'))})"
         pool = r.get("placebo_pool")
         pool_text = " against placebo dates"
@@ -116,7 +121,8 @@ def _caveat(view: ReportView, r: pd.Series) -> str:
     overlap = sum(int(r.get(k)) for k in ("n_overlap", "n_confounded") if not fmt.is_missing(r.get(k)))
     precision = str(view.event(view.head_id).get("time_precision", ""))
     loo = (
-        f"Caveat: with N = {fmt.integer(r['nobs'])}, single firms matter: leaving one out at a time puts {label}'s "
+        f"Caveat: with N = {fmt.integer(r['nobs'])}, single firms matter: leaving one out at a time puts "
+        f"{possessive(label)} "
         f"CAAR {_when(r['window'])} between {fmt.pct_unit(lo)} and {fmt.pct_unit(hi)}"
         + (f", most when {who} is left out." if isinstance(who, str) and who else ".")
     )
@@ -124,7 +130,8 @@ def _caveat(view: ReportView, r: pd.Series) -> str:
         return loo
     if overlap:
         return (
-            f"Caveat: {overlap} of {label}'s firm-events have another event of the study or firm news inside the "
+            f"Caveat: {overlap} of {possessive(label)} firm-events have another event of the study or firm news "
+            "inside the "
             f"window {fmt.window(r['window'])}, so part of the move may not be this event's."
         )
     if precision == "day":
