@@ -27,6 +27,7 @@ fits; it is measured at ``--events`` and at 3 × ``--events`` for the growth per
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -200,10 +201,8 @@ def rss_mib() -> float:
 def reset_peak() -> None:
     """Reset VmHWM to the current RSS (``/proc/self/clear_refs``), so that the next :func:`maxrss_mib` is the
     peak of what follows."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def fit(events, universe, prices, **options):
@@ -271,7 +270,7 @@ def run_rounds(args: argparse.Namespace) -> None:
     day0 = np.searchsorted(sess, pd.DatetimeIndex(events_day0(res)).values)
     secs = [c for c in wide.columns if c != "MKT"]
     close, market = wide[secs].to_numpy(), wide["MKT"].to_numpy()
-    ar_np, car_np, var_np = numpy_baseline(close, market, day0)
+    _, car_np, var_np = numpy_baseline(close, market, day0)
     check_baseline(res, secs, car_np, var_np)
     model = MarketModel()
     subsample = np.arange(min(args.baseline, n))
@@ -288,7 +287,7 @@ def run_rounds(args: argparse.Namespace) -> None:
         "baseline: vectorised numpy from the closes": lambda: numpy_baseline(close, market, day0),
         f"baseline: statsmodels OLS loop ({subsample.size} firm-events)": lambda: statsmodels_loop(panel, subsample),
     }
-    counts = {name: n for name in steps}
+    counts = dict.fromkeys(steps, n)
     counts["fit, tests=(), 5 events (wide DataFrame)"] = len(small_events) * args.securities
     counts[f"baseline: statsmodels OLS loop ({subsample.size} firm-events)"] = subsample.size
     times: dict[str, list[float]] = {name: [] for name in steps}

@@ -52,9 +52,7 @@ class Registry(Generic[T]):
         close = difflib.get_close_matches(name, valid + list(self._aliases), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         place = where or self.kind
-        raise ConfigError(
-            f"{place}: unknown {self.kind} {name!r}; {hint}valid {self.kind}s are: {', '.join(valid)}"
-        )
+        raise ConfigError(f"{place}: unknown {self.kind} {name!r}; {hint}valid {self.kind}s are: {', '.join(valid)}")
 
     def get(self, name: str, *, where: str | None = None) -> T:
         """The object registered under ``name`` (or an alias)."""

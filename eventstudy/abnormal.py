@@ -541,7 +541,7 @@ def _market_block(
     """The market model on the estimation window of one block of rows, written in place into the views ``ar``,
     ``var_ar``, ``sar`` and ``est_used`` (the same operations as :func:`_general_block`, in the same order, with
     two reused buffers instead of a fresh array per step)."""
-    nb, t = ys.shape
+    nb, _ = ys.shape
     ok = np.isfinite(ys)
     if excl is not None:
         ok &= ~excl

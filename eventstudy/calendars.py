@@ -103,7 +103,7 @@ def _canonical(exchange: Any) -> str:
     """The ``exchange_calendars`` name behind ``exchange`` (aliases resolved), or a CalendarError."""
     if isinstance(exchange, str) and exchange in xc.get_calendar_names(include_aliases=True, sort=False):
         return xc.resolve_alias(exchange)
-    _missing(exchange)
+    return _missing(exchange)
 
 
 def calendar_name(exchange: str) -> str:

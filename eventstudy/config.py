@@ -6,6 +6,7 @@ The study file is data only: it is parsed with :mod:`tomllib` and nothing in it 
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -348,7 +349,7 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
             raise ConfigError(f"{loc}: must be at least 3 (got {value}); fix: use e.g. 120")
         return value
     if key == "thin_trading_share":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
             raise ConfigError(f"{loc}: must be a number between 0 and 1 (got {value!r}); fix: use e.g. 0.2")
         if not 0 <= value <= 1:
             raise ConfigError(f"{loc}: must lie in [0, 1] (got {value}); fix: use e.g. 0.2")

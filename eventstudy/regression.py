@@ -502,13 +502,13 @@ def mvrm(
         complete = obs.all(axis=1)
         return index, eqs, obs, real_cols, k, sigma, resid, complete
 
-    index, eqs, obs, real_cols, k, sigma, resid, complete = fit(units)
+    index, eqs, obs, real_cols, _, sigma, resid, complete = fit(units)
     n_eq = len(units)
     t_c = int(complete.sum())
     if shrink == "auto" and form == "securities" and n_eq > 1 and t_c < _MIN_COMPLETE_DATES:
         units, form = _portfolios(units, group_cols), "portfolios"
         notes.append(f"only {t_c} dates observe every security: portfolio form used")
-        index, eqs, obs, real_cols, k, sigma, resid, complete = fit(units)
+        index, eqs, obs, real_cols, _, sigma, resid, complete = fit(units)
         n_eq, t_c = len(units), int(complete.sum())
 
     sd = np.sqrt(np.diag(sigma))
@@ -916,7 +916,7 @@ def report_tables(results: EventStudyResults) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     try:
         out["mvrm.csv"] = results.mvrm().to_frame()
-    except Exception as exc:  # noqa: BLE001 - the table carries the reason
+    except Exception as exc:
         out["mvrm.csv"] = pd.DataFrame({"kind": ["error"], "notes": [f"{type(exc).__name__}: {exc}"]})
     specs = regression_specs(results.settings)
     frames = []
@@ -924,7 +924,7 @@ def report_tables(results: EventStudyResults) -> dict[str, pd.DataFrame]:
         try:
             r = results.regress(formula, window="m1_1", events=evs)
             t = r.params.assign(nobs=r.nobs, r2=r.r2, cov_type=r.cov_type, notes="")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             t = pd.DataFrame({"notes": [f"{type(exc).__name__}: {exc}"]})
         frames.append(t.assign(formula=formula, scope=scope or "", window="m1_1"))
     cols = [

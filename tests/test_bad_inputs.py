@@ -242,7 +242,7 @@ def test_first_valid_date_after_the_event_is_pre_listing() -> None:
     assert status(res, "AAA", "ev2") == "short_estimation"  # listed 22 sessions before ev2: too short
     assert status(res, "BBB", "ev1") == "ok"
     start = pd.Timestamp(res.settings["data_start"])
-    expected = int(((SESSIONS >= start) & (SESSIONS < pd.Timestamp("2025-02-03"))).sum())
+    expected = int(((start <= SESSIONS) & (pd.Timestamp("2025-02-03") > SESSIONS)).sum())
     assert res.data_notes.set_index("ticker").loc["AAA", "rows_before_first_valid_date"] == expected > 100
 
 
@@ -391,7 +391,9 @@ TOML_CASES = [
 @pytest.mark.parametrize(("text", "parts"), TOML_CASES)
 def test_study_file_errors(tmp_path: Path, text: str, parts: list[str]) -> None:
     (tmp_path / "study.toml").write_text(text)
-    msg = str(pytest.raises(ConfigError, read_study, tmp_path / "study.toml").value)
+    with pytest.raises(ConfigError) as info:
+        read_study(tmp_path / "study.toml")
+    msg = str(info.value)
     assert "\n" not in msg and "fix" in msg
     for part in parts:
         assert part in msg

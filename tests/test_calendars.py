@@ -598,7 +598,7 @@ def test_unknown_timezone_message(zone):
 
 
 def test_day_instant_rejects_time_of_day():
-    with pytest.raises(CalendarError, match="^date: .*time of day"):
+    with pytest.raises(CalendarError, match=r"^date: .*time of day"):
         day_instant("2025-06-27 15:30", "Asia/Shanghai")
 
 

@@ -18,13 +18,13 @@ import pytest
 pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
 
-import cloudpickle  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
+import cloudpickle
+from distributed import Client, LocalCluster
 
-from eventstudy import EventStudy  # noqa: E402
-from eventstudy.backends.dask import DaskBackend, fit_dask  # noqa: E402
-from eventstudy.data.cache import PriceCache, read_parquet_partition  # noqa: E402
-from eventstudy.data.sources import FileSource  # noqa: E402
+from eventstudy import EventStudy
+from eventstudy.backends.dask import DaskBackend, fit_dask
+from eventstudy.data.cache import PriceCache, read_parquet_partition
+from eventstudy.data.sources import FileSource
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 

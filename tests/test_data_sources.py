@@ -452,8 +452,7 @@ def yf_download_frame(dfs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     dfs = {k: v.reindex(idx) for k, v in dfs.items()}
     data = pd.concat(dfs.values(), axis=1, sort=True, keys=dfs.keys(), names=["Ticker", "Price"])
     data.columns = data.columns.swaplevel(0, 1)
-    data = data.sort_index(level=0, axis=1)  # yfinance sorts in place
-    return data
+    return data.sort_index(level=0, axis=1)  # yfinance sorts in place
 
 
 HISTORY = {

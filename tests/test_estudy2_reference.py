@@ -93,7 +93,7 @@ def test_brown_warner_1985_on_the_five_day_car(case):
     car = case[4]
     assert _stat(case, "cda_t", 5).statistic == pytest.approx(car.loc["car_brown_warner_1985", "statistic"], abs=1e-8)
     # estudy2's car_mean is the mean daily AAR over the window, i.e. CAAR / L
-    panel, abn, *_ = case
+    _, abn, *_ = case
     assert abn.car[:, 5].mean() / 5 == pytest.approx(car.loc["car_brown_warner_1985", "car_mean"], abs=1e-10)
 
 

@@ -56,7 +56,7 @@ def test_firm_events_are_those_the_events_name(api_run) -> None:
 
 
 def test_a_firm_event_without_a_zone_takes_its_exchange(api_run) -> None:
-    study, res = api_run
+    _, res = api_run
     ev = res.events.set_index("event_id")
     assert ev.loc["lynas_noveon_mou", "timezone"] == "Australia/Sydney"
     assert ev.loc["mp_halts_china_shipments", "timezone"] == "America/New_York"

@@ -78,7 +78,7 @@ def test_a_run_failing_mid_write_leaves_the_previous_outputs(
     code: int,
     start: str,
 ) -> None:
-    import eventstudy.report.html as html
+    from eventstudy.report import html
 
     def fail(*args, **kwargs):
         raise exc

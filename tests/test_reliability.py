@@ -206,7 +206,7 @@ def test_large_move_inside_an_event_window_is_not_flagged() -> None:
 def test_split_threshold_is_ln_1_8() -> None:
     from eventstudy.data.returns import SPLIT_LOG_THRESHOLD, suspect_splits, to_returns
 
-    assert SPLIT_LOG_THRESHOLD == pytest.approx(math.log(1.8))
+    assert pytest.approx(math.log(1.8)) == SPLIT_LOG_THRESHOLD
     sess = SESSIONS[:4]
     rf = to_returns(pd.Series([10.0, 17.9, 32.3, 18.0], index=sess), sess)
     flagged = suspect_splits(rf)

@@ -140,7 +140,7 @@ def test_no_usable_price() -> None:
 
 
 def test_errors() -> None:
-    with pytest.raises(ConfigError, match="kind: unknown return kind .*use one of simple, log"):
+    with pytest.raises(ConfigError, match=r"kind: unknown return kind .*use one of simple, log"):
         to_returns(CLOSE, SESSIONS, kind="arith")
     with pytest.raises(PriceDataError, match=r"close\[2025-07-08\]: price must be positive"):
         to_returns(series({"2025-07-07": 1.0, "2025-07-08": 0.0}), SESSIONS)

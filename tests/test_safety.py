@@ -37,7 +37,7 @@ def test_summary_prints_the_outcome_summary(hostile_results, tmp_path: Path) -> 
     counts = hostile_results.outcome_counts()
     assert int(counts["ok"]) == 4
     for code, n in counts.items():
-        assert f"<tr><td class=\"l\"><code>{code}</code></td><td>{int(n)}</td>" in html
+        assert f'<tr><td class="l"><code>{code}</code></td><td>{int(n)}</td>' in html
 
 
 def test_only_http_links_are_rendered(hostile_results, tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_output_paths_inside_the_folder_are_allowed(tmp_path: Path, hostile_resu
 def test_study_file_is_data_never_code(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     study = tmp_path / "study.toml"
-    study.write_text(f'model = "__import__(\'os\').system(\'touch {marker}\')"\n')
+    study.write_text(f"model = \"__import__('os').system('touch {marker}')\"\n")
     spec = read_study(study)
     assert spec.model.startswith("__import__")  # kept as a string
     from test_reliability import synthetic_prices, universe_frame

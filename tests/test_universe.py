@@ -263,18 +263,14 @@ def test_benchmark_on_another_calendar(tmp_path: Path) -> None:
     rows = _rows()
     rows[2]["benchmark"] = "SPY"
     message = _error(_write(tmp_path / "universe.csv", rows))
-    assert message.startswith(
-        "universe.csv:4:benchmark: the benchmark SPY trades on XNYS but 600111.SS on XSHG"
-    )
+    assert message.startswith("universe.csv:4:benchmark: the benchmark SPY trades on XNYS but 600111.SS on XSHG")
     assert "use a benchmark listed on XSHG" in message
 
 
 def test_missing_benchmark(tmp_path: Path) -> None:
     rows = _rows()
     rows[0]["benchmark"] = ""
-    assert _error(_write(tmp_path / "universe.csv", rows)).startswith(
-        "universe.csv:2:benchmark: MP has no benchmark"
-    )
+    assert _error(_write(tmp_path / "universe.csv", rows)).startswith("universe.csv:2:benchmark: MP has no benchmark")
 
 
 def test_own_benchmark(tmp_path: Path) -> None:
@@ -288,9 +284,7 @@ def test_unparseable_first_valid_date(tmp_path: Path, value: str) -> None:
     rows = _rows()
     rows[0]["first_valid_date"] = value
     message = _error(_write(tmp_path / "universe.csv", rows))
-    assert message.startswith(
-        f"universe.csv:2:first_valid_date: cannot read the first valid date (got {value!r})"
-    )
+    assert message.startswith(f"universe.csv:2:first_valid_date: cannot read the first valid date (got {value!r})")
 
 
 def test_empty_group(tmp_path: Path) -> None:

@@ -502,7 +502,7 @@ def load_prices(
     s, e = _check_range(start, end)
     if cache is None:
         if offline:
-            failures = {t: "not in the cache (offline; no cache configured)" for t in wanted}
+            failures = dict.fromkeys(wanted, "not in the cache (offline; no cache configured)")
             return FetchResult(prices=empty_prices(), failures=failures, source=_name(source))
         return source.fetch(wanted, s, e)
 

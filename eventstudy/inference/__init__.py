@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 # importing the modules registers their tests; the parametric ones first, so the registry lists them first
-from . import (  # noqa: F401, I001
+from . import (  # noqa: F401
     nonparametric,
-    parametric,  # noqa: F401, I001
+    parametric,
     rank,
     resampling,
 )

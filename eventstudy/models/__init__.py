@@ -103,7 +103,7 @@ class MarketModel:
     demean_residuals: bool = False
 
     def design(self, panel: Panel) -> tuple[np.ndarray, np.ndarray | None]:
-        x = np.empty(panel.mret.shape + (2,))
+        x = np.empty((*panel.mret.shape, 2))
         x[..., 0] = 1.0
         x[..., 1] = panel.mret
         return x, None
@@ -195,7 +195,7 @@ def _aligned(frame: pd.DataFrame, dates: np.ndarray) -> np.ndarray:
     """Values of ``frame`` (indexed by date) at each of ``dates`` (any shape); NaN where absent."""
     flat = pd.DatetimeIndex(dates.ravel())
     values = frame.reindex(flat).to_numpy(dtype=float)
-    return values.reshape(dates.shape + (frame.shape[1],))
+    return values.reshape((*dates.shape, frame.shape[1]))
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,7 +236,7 @@ class FactorModel:
 
     def design(self, panel: Panel) -> tuple[np.ndarray, np.ndarray | None]:
         f = _aligned(self.factors.astype(float), panel.dates)
-        parts = [np.ones(panel.ret.shape + (1,))]
+        parts = [np.ones((*panel.ret.shape, 1))]
         if self.include_market:
             parts.append(panel.mret[..., None])
         parts.append(f)

@@ -60,9 +60,7 @@ def main(argv: list[str]) -> int:
                 time.sleep(120)
 
         total, per = int(argv[2]), 5000
-        big = pd.concat(
-            [frame(f"KILLED{i}", per, 1.0) for i in range(max(1, total // per))], ignore_index=True
-        )
+        big = pd.concat([frame(f"KILLED{i}", per, 1.0) for i in range(max(1, total // per))], ignore_index=True)
         PausingCache(path).write(big, source="killed")
         return 0
 
