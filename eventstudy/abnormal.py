@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -237,7 +238,7 @@ def _generic(
     bad = ~np.isin(status, ("ok", "missing_event_window"))
     params = np.where(bad[:, None], np.nan, b)
     return Abnormal(
-        windows=tuple(tuple(w) for w in car_windows),
+        windows=tuple((int(w[0]), int(w[1])) for w in car_windows),
         params=params,
         sigma2=np.where(bad, np.nan, sigma2),
         nobs=m,
@@ -426,7 +427,7 @@ def _closed_form(
         est_used[rows] = False
         complete[rows] = False
     return Abnormal(
-        windows=tuple(tuple(w) for w in car_windows),
+        windows=tuple((int(w[0]), int(w[1])) for w in car_windows),
         params=params,
         sigma2=sigma2,
         nobs=nobs,
@@ -468,7 +469,10 @@ def _general_block(
     est_used: np.ndarray,
 ) -> tuple:
     """The estimation window of one block of rows for any closed-form model and column layout."""
-    alpha = beta = xbar = sxx_safe = None
+    alpha: Any = None
+    beta: Any = None
+    xbar: Any = None
+    sxx_safe: Any = None
     # estimation window: masked sums, two passes (means, then centred sums)
     ys = ret[:, scols]
     ret_ok = np.isfinite(ys) & est_mask & ~excl[:, scols]

@@ -582,7 +582,7 @@ def date_day0(date: Dates, exchange: str) -> Any:
     out[valid] = arr.sessions[pos[valid]]
     if scalar:
         return pd.NaT if out[0] == _NAT else _ts(out[0])
-    return _as_dates(out.reshape(np.shape(date)))
+    return _as_dates(out.reshape(np.shape(np.asarray(date))))
 
 
 def _local_dates_ns(instants: pd.Series, zones: pd.Series) -> np.ndarray:
@@ -814,5 +814,5 @@ def shift_sessions(exchange: str, day0: Dates, n: int | np.ndarray | pd.Series |
         return _ts(out.item())
     for x in (day0, n):
         if isinstance(x, pd.Series) and len(x) == out.size and out.ndim == 1:
-            return pd.Series(_as_dates(out), index=x.index, name=x.name if x is day0 else None)
+            return pd.Series(_as_dates(out), index=x.index, name=getattr(x, "name", None) if x is day0 else None)
     return _as_dates(out)

@@ -9,7 +9,6 @@ and a non-zero exit code; ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -596,4 +595,4 @@ def main() -> None:  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

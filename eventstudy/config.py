@@ -190,11 +190,11 @@ def with_report_windows(
     >>> with_report_windows([(0, 0)], (-1, 1))
     ((0, 0), (0, 1), (-1, 1))
     """
-    out = [tuple(w) for w in car_windows]
+    out = [(int(w[0]), int(w[1])) for w in car_windows]
     for w in REPORT_WINDOWS:
         if w not in out and event_window[0] <= w[0] and w[1] <= event_window[1]:
             out.append(w)
-    return tuple(out)  # type: ignore[return-value]
+    return tuple(out)
 
 
 def _is_int(value: Any) -> bool:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import os
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -192,7 +193,7 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_csv_cells(path: str | Path, *, error: type[EventStudyError] = EventsError) -> CsvCells:
+def read_csv_cells(path: str | os.PathLike[str], *, error: type[EventStudyError] = EventsError) -> CsvCells:
     """Read a CSV file as text cells, keeping the line on which each row starts.
 
     Accepts a UTF-8 byte-order mark, CRLF or LF line ends, and ``,``, ``;`` or tab as delimiter (sniffed from
@@ -1038,7 +1039,7 @@ class EventTable:
         )
 
 
-def read_events(path: str | Path) -> EventTable:
+def read_events(path: str | os.PathLike[str]) -> EventTable:
     """Read and validate an events CSV file.
 
     Parameters

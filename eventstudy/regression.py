@@ -607,8 +607,8 @@ def mvrm(
         wald_rows.append({"test": test, "hypothesis": hyp, "nobs": n, "estimate": est, "se": se, **info, **res})
 
     scopes: list[tuple[str | None, str | None]] = [(None, None)]
-    for col in group_cols:
-        scopes += [(col, lab) for lab in list(dict.fromkeys(u.labels[col] for u in units))]
+    for gcol in group_cols:
+        scopes += [(gcol, lab) for lab in list(dict.fromkeys(u.labels[gcol] for u in units))]
     unit_word = "portfolio" if form == "portfolios" else "security"
     for ev in events:
         for col, lab in scopes:

@@ -23,10 +23,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .models import NormalReturnModel
 
 __all__ = [
     "Variant",
@@ -306,7 +309,7 @@ def robustness_from_results(
             if getattr(results, "world_returns", None) is None:
                 frames.append(_missing_rows(v.name, desc, event_ids, "not computed: no world-index returns"))
                 continue
-            model = world_model(results.world_returns)
+            model: NormalReturnModel = world_model(results.world_returns)
         else:
             model = get_model(name)
         clean = bool(options.get("clean_estimation", base_clean))

@@ -229,12 +229,12 @@ class EventStudy:
         self.model = MarketModel() if self.world_index else get_model(model)
         # the world index is loaded whenever the universe has it, for the two-factor robustness check
         self.world_ticker = world_index if world_index in set(self.universe.frame["ticker"]) else None
-        self.estimation_window = tuple(estimation_window)
-        self.event_window = tuple(event_window)
-        self.car_windows = tuple(tuple(w) for w in car_windows)
-        check_windows(self.estimation_window, self.event_window, self.car_windows)  # type: ignore[arg-type]
+        self.estimation_window: tuple[int, int] = (int(estimation_window[0]), int(estimation_window[1]))
+        self.event_window: tuple[int, int] = (int(event_window[0]), int(event_window[1]))
+        self.car_windows: tuple[tuple[int, int], ...] = tuple((int(w[0]), int(w[1])) for w in car_windows)
+        check_windows(self.estimation_window, self.event_window, self.car_windows)
         # the windows the report and the summary read are computed whatever car_windows says
-        self.car_windows = with_report_windows(self.car_windows, self.event_window)  # type: ignore[arg-type]
+        self.car_windows = with_report_windows(self.car_windows, self.event_window)
         frame = self.universe.frame
         known_groups = list(pd.unique(frame["group"]))
         if groups is None:
@@ -512,6 +512,7 @@ class EventStudy:
             chosen = get_backend(backend)
             if chosen.split == "events":  # engine and tests on the workers; the client gets the tables
                 return chosen.fit_events(self, client, progress=progress)
+            loaded: Any
             loaded, day0, panel, abn, model = chosen.estimate(self, client, progress=progress)
         else:
             secs = self.securities()
@@ -752,7 +753,7 @@ def _with_data_flags(fe: pd.DataFrame, notes: pd.DataFrame, event_window: tuple[
 def _data_span(start: Any, end: Any, events: EventTable) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     """``start`` and ``end`` as dates, checked against each other and the events: an ``end`` before every event (or
     a ``start`` after every event) leaves nothing to study and is named as such."""
-    out = []
+    out: list[pd.Timestamp | None] = []
     for key, value in (("start", start), ("end", end)):
         if value is None or (isinstance(value, str) and not value.strip()):
             out.append(None)

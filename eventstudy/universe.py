@@ -19,11 +19,11 @@ Every problem raises a :class:`~eventstudy.errors.UniverseError` whose one-line 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import exchange_calendars
@@ -347,7 +347,7 @@ class Universe:
         return f"Universe({self.name!r}, {len(self)} securities, groups {', '.join(self.groups)})"
 
 
-def read_universe(path: str | Path) -> Universe:
+def read_universe(path: str | os.PathLike[str]) -> Universe:
     """Read and validate a universe CSV file.
 
     Parameters

@@ -186,7 +186,7 @@ class _Assembler:
             raise ConfigError("the study has no firm-events; fix: check the events, groups and universe")
         keys = pd.concat(self.keys).sort_index().reset_index(drop=True)
         panel = replace(self.first.panel, keys=keys, **self.panel)
-        fields = dict(self.abn)
+        fields: dict[str, Any] = dict(self.abn)
         fields["status"] = fields["status"].astype(str)
         abn = replace(self.first.abn, **fields)
         return panel, abn, self.notes

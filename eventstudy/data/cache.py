@@ -502,15 +502,15 @@ def load_prices(
     s, e = _check_range(start, end)
     if cache is None:
         if offline:
-            failures = dict.fromkeys(wanted, "not in the cache (offline; no cache configured)")
-            return FetchResult(prices=empty_prices(), failures=failures, source=_name(source))
+            missing = dict.fromkeys(wanted, "not in the cache (offline; no cache configured)")
+            return FetchResult(prices=empty_prices(), failures=missing, source=_name(source))
         return source.fetch(wanted, s, e)
 
     cached = cache.read(wanted, s, e)
     known = cache._covered(wanted).set_index("ticker")
     if offline:
         have = set(cached["ticker"])
-        failures = {}
+        failures: dict[str, str] = {}
         for t in wanted:
             if t in have:
                 continue
@@ -526,7 +526,7 @@ def load_prices(
 
     requests = _plan(wanted, s, e, known)
     fetched: list[pd.DataFrame] = []
-    failures: dict[str, str] = {}
+    failures = {}
     notes: dict[str, str] = {}
     covered: dict[str, tuple[Any, Any]] = {}
     for (a, b), group in requests.items():

@@ -86,7 +86,7 @@ class LoadedReturns(Mapping[str, pd.Series]):
             block = self.blocks[exchange]
             at = pd.DatetimeIndex(block.sessions).get_indexer(sess)
             ok = np.flatnonzero(at >= 0)
-            out[np.ix_(ok, cols_out)] = block.ret[np.ix_(at[ok], cols)]
+            out[np.ix_(ok, np.asarray(cols_out))] = block.ret[np.ix_(at[ok], np.asarray(cols))]
         return out
 
 

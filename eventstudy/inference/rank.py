@@ -25,7 +25,7 @@ def _rank_block(values: np.ndarray, subset: np.ndarray | None) -> tuple[np.ndarr
     pos = np.broadcast_to(np.arange(1, x.shape[1] + 1, dtype=float), x.shape)
     ranks = np.empty(x.shape)
     np.put_along_axis(ranks, order, pos, axis=1)
-    sub_ranks = None
+    sub_ranks: np.ndarray | None = None
     if subset is not None:
         # ranks among the subset's values only: count the subset's members along the sorted order
         inside = valid & subset
@@ -34,10 +34,10 @@ def _rank_block(values: np.ndarray, subset: np.ndarray | None) -> tuple[np.ndarr
     tied = ((ranked[:, 1:] == ranked[:, :-1]) & np.isfinite(ranked[:, 1:])).any(axis=1)
     if tied.any():
         ranks[tied] = stats.rankdata(x[tied], axis=1, method="average")
-        if subset is not None:
+        if sub_ranks is not None:
             sub_ranks[tied] = stats.rankdata(np.where(inside[tied], x[tied], np.inf), axis=1, method="average")
     ranks[~valid] = np.nan
-    if subset is not None:
+    if sub_ranks is not None:
         sub_ranks[~inside] = np.nan
     return ranks, sub_ranks
 

@@ -6,6 +6,7 @@ import json
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -117,7 +118,7 @@ def make_sample(
         df_loss=abn.df_loss,
         length=b - a + 1,
         cell=cell,
-        members=members,
+        members=cast(np.ndarray, members),  # set with the cell when no cell is given
         window_cols=np.arange(panel.day_index(a), panel.day_index(b) + 1),
         portfolio=portfolio,
         rng=rng,
@@ -221,7 +222,7 @@ def panel_ranks(panel: Panel, abn: Abnormal, rows: np.ndarray) -> tuple[np.ndarr
     """
     cols = np.flatnonzero(panel.estimation)
     if cols.size and cols[-1] - cols[0] == cols.size - 1:
-        cols = slice(cols[0], cols[-1] + 1)  # the usual layout: the estimation window is one run of columns
+        cols = slice(cols[0], cols[-1] + 1)  # type: ignore[assignment]  # the usual layout: the estimation window is one run of columns
     together = np.empty((rows.size, panel.rel.size), dtype=np.float32)
     count = np.empty(rows.size)
     estimation = np.empty((rows.size, int(panel.estimation.sum())), dtype=np.float32)
@@ -229,14 +230,14 @@ def panel_ranks(panel: Panel, abn: Abnormal, rows: np.ndarray) -> tuple[np.ndarr
     for lo in range(0, rows.size, block):
         sub = rows[lo : lo + block]
         if sub[-1] - sub[0] == sub.size - 1:
-            sub = slice(sub[0], sub[-1] + 1)
+            sub = slice(sub[0], sub[-1] + 1)  # type: ignore[assignment]
         est = abn.estimation_used[sub]
         values = np.where(est | panel.event[None, :], abn.ar[sub], np.nan)
         ranks, est_ranks = average_ranks(values, est)
         n = values.shape[0]
         together[lo : lo + n] = ranks
         count[lo : lo + n] = np.isfinite(values).sum(axis=1)
-        estimation[lo : lo + n] = est_ranks[:, cols]
+        estimation[lo : lo + n] = cast(np.ndarray, est_ranks)[:, cols]  # ranked within est: never None here
     where = np.full(panel.n, -1, dtype=np.int64)
     where[rows] = np.arange(rows.size)
     return together, count, estimation, where
@@ -319,7 +320,11 @@ def _run_tests(
     # each cell's resampling stream is its own, so adding a test, a group or an event changes no other p-value
     base_seed = int(rng) if isinstance(rng, int | np.integer) else int(np.random.default_rng(rng).integers(2**32))
     fitted_all = np.isin(abn.status, ("ok", "missing_event_window"))
-    usable = np.column_stack([abn.usable(w) for w in range(len(abn.windows))]) if abn.windows else None
+    usable = (
+        np.column_stack([abn.usable(w) for w in range(len(abn.windows))])
+        if abn.windows
+        else np.zeros((panel.n, 0), dtype=bool)
+    )
     cells = [
         (eid, label, rows[fitted_all[rows]])
         for eid, label, rows in group_cells(panel.keys, group_by, pools, events=events)

@@ -8,7 +8,7 @@ on each firm-event's estimation window by :mod:`eventstudy.abnormal`, all firm-e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -48,17 +48,24 @@ class NormalReturnModel(Protocol):
         Whether σ̂² is computed from demeaned estimation-window residuals (``market_adjusted``).
     """
 
-    name: str
-    k: int
-    df_loss: int
-    demean_residuals: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def k(self) -> int: ...
+
+    @property
+    def df_loss(self) -> int: ...
+
+    @property
+    def demean_residuals(self) -> bool: ...
 
     def design(self, panel: Panel) -> tuple[np.ndarray, np.ndarray | None]:
         """Return ``(X, offset)``: ``X`` is ``(n, T, k)``, ``offset`` is ``(n, T)`` or None."""
         ...
 
 
-MODELS: Registry[type] = Registry("model")
+MODELS: Registry[Any] = Registry("model")  # classes and factory functions
 
 
 @MODELS.register("constant_mean", aliases=("mean_adjusted",))
