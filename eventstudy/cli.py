@@ -9,6 +9,7 @@ and a non-zero exit code; ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from collections.abc import Iterator

@@ -84,9 +84,11 @@ def probe(host: str = "query2.finance.yahoo.com", port: int = 443, *, timeout: f
 
     def attempt() -> None:
         try:
-            with socket.create_connection((host, port), timeout=timeout) as sock:
-                with ssl.create_default_context().wrap_socket(sock, server_hostname=host):
-                    pass
+            with (
+                socket.create_connection((host, port), timeout=timeout) as sock,
+                ssl.create_default_context().wrap_socket(sock, server_hostname=host),
+            ):
+                pass
         except (OSError, ValueError) as exc:  # gaierror, refused, timeouts and SSLError are OSErrors
             outcome["error"] = exc
 
@@ -119,10 +121,8 @@ class _Collect(logging.Handler):
         self.into = into
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a record that cannot be formatted is dropped, never printed
             self.into.records.append((record.levelno, record.name, record.getMessage()))
-        except Exception:  # a record that cannot be formatted is dropped, never printed
-            pass
 
 
 @contextlib.contextmanager

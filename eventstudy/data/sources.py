@@ -1260,7 +1260,7 @@ class YahooSource:
         rng: np.random.Generator | int | None = None,
         name: str = "yahoo",
         yield_tickers: Collection[str] = YIELD_TICKERS,
-        probe: Callable[[], None] | None | str = "default",
+        probe: Callable[[], None] | str | None = "default",
     ) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(located("batch_size", "must be a positive integer", value=batch_size, fix="use e.g. 50"))
@@ -1284,7 +1284,7 @@ class YahooSource:
             from . import network
 
             probe = network.probe if download is None else None
-        self._probe = probe
+        self._probe: Callable[[], None] | None = probe if callable(probe) else None
 
     def __repr__(self) -> str:
         return f"YahooSource(batch_size={self.batch_size}, retries={self.retries}, backoff={self.backoff})"
@@ -1385,7 +1385,7 @@ class YahooSource:
             data = retrying(attempt)
         except _Throttled as exc:
             tries = self.retries + 1
-            return [], {t: f"Yahoo download failed after {tries} attempts: {exc}" for t in batch}, {}
+            return [], dict.fromkeys(batch, f"Yahoo download failed after {tries} attempts: {exc}"), {}
         if data.empty:
             return [], {t: f"Yahoo: {said.get(t.upper(), said.get(t, 'no data'))}" for t in batch}, {}
         try:
