@@ -17,6 +17,7 @@ empty: a run never replaces a folder of other files, such as the study's own fol
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -143,10 +144,8 @@ class OutputFolder:
 
     def _release(self) -> None:
         if self._fd is not None:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 self.lock_path.unlink()  # while still holding it, so nothing is left beside the outputs
-            except FileNotFoundError:
-                pass
             os.close(self._fd)  # closing the descriptor releases the lock
             self._fd = None
 

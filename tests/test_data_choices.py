@@ -64,7 +64,7 @@ def test_days_without_a_price_make_thin_trading_by_hand_count():
     thin[gone] = np.nan
     fine = px.copy()
     fine[est_days[5::6]] = np.nan  # 40 of 240 days: 16.7 %, below the 20 % line
-    panel, abn = _fit({"THIN": thin, "FINE": fine, "IDX": idx}, min_estimation=100)
+    _, abn = _fit({"THIN": thin, "FINE": fine, "IDX": idx}, min_estimation=100)
     assert abn.no_trade_share[0] == pytest.approx(len(gone) / 240)
     assert abn.no_trade_share[1] == pytest.approx(40 / 240)
     assert list(abn.status) == ["thin_trading", "ok"]
@@ -76,7 +76,7 @@ def test_days_before_the_first_price_are_not_no_trade_days():
     px, idx = _prices(3)
     pos0 = SESSIONS.get_loc(DAY0)
     late = px.copy()
-    late[SESSIONS < SESSIONS[pos0 - 100]] = np.nan  # first price on day -100: returns from -99 to -11
+    late[SESSIONS[pos0 - 100] > SESSIONS] = np.nan  # first price on day -100: returns from -99 to -11
     panel, abn = _fit({"NEW": late, "IDX": idx}, min_estimation=60)
     assert no_trade_share(panel)[0] == 0.0
     assert abn.status[0] == "ok" and abn.nobs[0] == 89

@@ -79,7 +79,7 @@ def test_a_reversing_spike_in_the_estimation_window_leaves_it(clean) -> None:
     d0 = _day0(base)
     prices = synthetic_prices()
     prices.loc[SESSIONS[d0 - 60], "AAA"] /= 50  # a price typed without its decimals, fixed the next day
-    res, notes = fit(prices)
+    res, _ = fit(prices)
     assert res.data_notes.set_index("ticker").loc["AAA", "bad_prints"].startswith(f"{SESSIONS[d0 - 60]:%Y-%m-%d} x0.02")
     row, before = _row(res, "AAA"), _row(base, "AAA")
     assert row["status"] == "ok" and row["n_estimation"] == before["n_estimation"] - 2
@@ -103,7 +103,7 @@ def test_a_large_move_that_stays_is_kept_and_flagged(clean) -> None:
     row = _row(res, "AAA")
     assert row["status"] == "ok" and row["car_0_0"] > 0.4  # the move is in the CAR, unchanged
     assert row["data_flags"].startswith("extreme return ")
-    loose, loose_notes = fit(prices, max_abs_return=0.6)
+    loose, _ = fit(prices, max_abs_return=0.6)
     assert (loose.data_notes["extreme_returns"] == "").all()
     assert loose.settings["max_abs_return"] == 0.6
 

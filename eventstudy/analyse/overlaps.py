@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ __all__ = ["read_confounders", "overlap_mask", "confounded_mask", "CONFOUNDER_CO
 CONFOUNDER_COLUMNS = ("ticker", "date", "note")
 
 
-def read_confounders(path: str | Path | None) -> pd.DataFrame:
+def read_confounders(path: str | os.PathLike[str] | None) -> pd.DataFrame:
     """The firm-specific confounder list: one row per firm news (``ticker, date, note``).
 
     ``None`` gives an empty list. An error names the file, line, column, value and the fix.
@@ -79,7 +80,7 @@ def confounded_mask(
     win = _window_dates(dates, rel, window)
     out = np.zeros(len(tickers), dtype=bool)
     notes = [""] * len(tickers)
-    by_ticker = {tk: sub for tk, sub in confounders.groupby("ticker")}
+    by_ticker = dict(iter(confounders.groupby("ticker")))
     for i, tk in enumerate(tickers):
         sub = by_ticker.get(tk)
         if sub is None:

@@ -375,7 +375,7 @@ def _notes_table(
     table["suspect_splits"] = table.pop("suspect_splits").fillna("") if "suspect_splits" in table else ""
     for col in SANITY_COLUMNS:
         if col == "off_session_share":
-            table[col] = table[col] if col in table else np.nan
+            table[col] = table.get(col, np.nan)
         else:
             table[col] = table[col].fillna("") if col in table else ""
     table["failure"] = table.pop("failure").fillna("")

@@ -122,7 +122,7 @@ def screen_prices(
         tk = str(tickers[j])
         rows = np.flatnonzero(present[:, j])
         px = close[rows, j]
-        cells: dict[str, object] = {c: "" for c in SANITY_COLUMNS}
+        cells: dict[str, object] = dict.fromkeys(SANITY_COLUMNS, "")
         n = rows.size
         off = int(np.count_nonzero(~on_session[rows])) if n else 0
         share = off / n if n else 0.0

@@ -392,9 +392,12 @@ def _first_instant(raw: pd.Series) -> int | None:
             return int(long[np.flatnonzero(hit.to_numpy())[0]])
     for i in np.flatnonzero(~is_text):  # Python datetimes in a frame built by hand
         value = raw.iloc[i]
-        if isinstance(value, pd.Timestamp | datetime) and value.tzinfo is not None:
-            if pd.Timestamp(value) != pd.Timestamp(value).normalize():
-                return int(i)
+        if (
+            isinstance(value, pd.Timestamp | datetime)
+            and value.tzinfo is not None
+            and pd.Timestamp(value) != pd.Timestamp(value).normalize()
+        ):
+            return int(i)
     return None
 
 
