@@ -27,7 +27,8 @@ def leave_one_out(car: np.ndarray, tickers: Sequence[str]) -> tuple[float, float
 
     Examples
     --------
-    >>> leave_one_out(np.array([0.01, 0.02, 0.30]), ["A", "B", "C"])
+    >>> low, high, ticker = leave_one_out(np.array([0.01, 0.02, 0.30]), ["A", "B", "C"])
+    >>> round(low, 12), round(high, 12), ticker
     (0.015, 0.16, 'C')
     """
     car = np.asarray(car, dtype=float)
