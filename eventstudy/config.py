@@ -334,7 +334,7 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
         if not isinstance(value, Mapping):
             raise ConfigError(
                 f"{loc}: must be a table of event ids and window lists (got {value!r}); "
-                "fix: e.g. headline_windows = { jun27_deal = [[0, 1]] }"
+                "fix: e.g. headline_windows = { deal_signed = [[0, 1]] }"
             )
         out: dict[str, tuple[str, ...]] = {}
         for event_id, wins in value.items():

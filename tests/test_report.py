@@ -8,6 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from types import MappingProxyType
+from typing import ClassVar
 
 import pandas as pd
 import pytest
@@ -121,7 +122,7 @@ def test_group_labels_and_colours_come_from_the_settings(report_results):
     assert view.label("miners_ex_china") == "Miners outside X"
     assert view.style.colour("miners_ex_china") == "#123456"
     assert view.label("defense") == "defense"  # no label given: the group's own name
-    assert any("Miners outside X" in s for s in answer.sentences(view) + [str(answer.build(view, {})["table"].rows)])
+    assert any("Miners outside X" in s for s in [*answer.sentences(view), str(answer.build(view, {})["table"].rows)])
 
 
 def test_same_firms_are_shown_once(report_results):
@@ -153,7 +154,7 @@ def test_a_claim_holds_when_sign_and_side_of_5_percent_agree(report_results):
 
 # ------------------------------------------------------------------ the written report
 class _Balance(HTMLParser):
-    VOID = {"meta", "img", "br", "hr", "link", "input", "col", "wbr", "source"}
+    VOID: ClassVar[set[str]] = {"meta", "img", "br", "hr", "link", "input", "col", "wbr", "source"}
 
     def __init__(self) -> None:
         super().__init__()

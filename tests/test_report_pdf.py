@@ -90,5 +90,5 @@ def test_missing_weasyprint_warns_once_and_ci_fails(monkeypatch, tmp_path):
     mine = [w for w in caught if issubclass(w.category, ReportWarning)]
     assert len(mine) == 1 and "\n" not in str(mine[0].message) and "report.pdf not written" in str(mine[0].message)
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(OSError, match="report.pdf not written"):
+    with pytest.raises(OSError, match=r"report\.pdf not written"):
         write_pdf("<p>x</p>", tmp_path / "report.pdf")

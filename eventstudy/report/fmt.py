@@ -98,7 +98,7 @@ def integer(x: Any) -> str:
     """A count: ``30``, never ``30.0000``."""
     if is_missing(x):
         return MISSING
-    return minus(str(int(round(float(x)))))
+    return minus(str(round(float(x))))
 
 
 def number(x: Any, digits: int = 2) -> str:

@@ -42,7 +42,7 @@ DIRECTION_COLOURS = {
 }
 DIRECTION_MARKERS = {"escalation": "^", "deescalation": "v", "industrial_policy": "s"}
 
-_RC = {
+_RC: Any = {
     "font.size": 8.5,
     "axes.titlesize": 9,
     "axes.labelsize": 8.5,
@@ -56,7 +56,7 @@ _RC = {
 }
 
 
-def _figure(width: float, height: float, layout: str | None = "constrained") -> Any:
+def _figure(width: float, height: float, layout: Any = "constrained") -> Any:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout=layout)
@@ -92,7 +92,7 @@ def _pct_axis(ax: Any) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}".replace("-", "−")))
 
 
-def _path(aar: pd.DataFrame, event_id: str, group: str) -> pd.DataFrame:
+def _path(aar: pd.DataFrame, event_id: str | None, group: str) -> pd.DataFrame:
     p = aar[(aar["event_id"] == event_id) & (aar["group"] == group)]
     return p.sort_values("event_day")
 
@@ -130,7 +130,7 @@ def _draw_path(ax: Any, p: pd.DataFrame, colour: str, band: tuple[str, str] | No
 
 def caar_paths(
     aar: pd.DataFrame,
-    event_id: str,
+    event_id: str | None,
     groups: Sequence[str],
     style: GroupStyle,
     *,
@@ -223,7 +223,7 @@ def timeline(events: pd.DataFrame, *, headline_ids: Sequence[str] = (), width: f
     ypos = {d: i for i, d in enumerate(order)}
     heads = [e for e in headline_ids if e in set(ev["event_id"])]
     hv = ev.set_index("event_id").loc[heads].sort_values("when") if heads else ev.iloc[0:0]
-    key = [f"{i}  {r.when:%d %b %Y}  {str(r.title)}" for i, r in enumerate(hv.itertuples(), start=1)]
+    key = [f"{i}  {r.when:%d %b %Y}  {r.title!s}" for i, r in enumerate(hv.itertuples(), start=1)]
     with _rc():
         fig = _figure(width, 1.6 + 0.45 * len(order) + 0.17 * len(key), layout=None)
         ax = fig.add_axes((0.17, 0.17 * len(key) / (1.6 + 0.45 * len(order) + 0.17 * len(key)) + 0.18, 0.8, 0.5))

@@ -63,13 +63,13 @@ class ReportView:
     def head_id(self) -> str | None:
         return self.headline_ids[0] if self.headline_ids else None
 
-    def event(self, event_id: str) -> pd.Series:
+    def event(self, event_id: str | None) -> pd.Series:
         return self.events.set_index("event_id").loc[event_id]
 
-    def event_title(self, event_id: str) -> str:
+    def event_title(self, event_id: str | None) -> str:
         return str(self.event(event_id).get("title", event_id))
 
-    def event_date(self, event_id: str) -> str:
+    def event_date(self, event_id: str | None) -> str:
         t = self.event(event_id).get("announced_at_utc")
         return pd.Timestamp(t).strftime("%Y-%m-%d") if t is not None and pd.notna(t) else ""
 
@@ -166,7 +166,7 @@ class ReportView:
         return _frame(self.analyses.get(key))
 
     # ---------------------------------------------------------------- lookups
-    def caar(self, event_id: str, group: str, window: str) -> pd.Series | None:
+    def caar(self, event_id: str | None, group: str, window: str) -> pd.Series | None:
         c = self.results.caar_table
         hit = c[(c["event_id"] == event_id) & (c["group"] == group) & (c["window"] == window)]
         return hit.iloc[0] if len(hit) else None
@@ -176,7 +176,7 @@ class ReportView:
         t = self.results.test_table
         return t.set_index(["event_id", "group", "window", "test"])["pvalue"].sort_index()
 
-    def pvalue(self, event_id: str, group: str, window: str, test: str | None = None) -> float:
+    def pvalue(self, event_id: str | None, group: str, window: str, test: str | None = None) -> float:
         key = (event_id, group, window, test or self.primary_test)
         try:
             v = self._pvalues.loc[key]

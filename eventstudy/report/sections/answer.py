@@ -76,7 +76,7 @@ def sentences(view: ReportView) -> list[str]:
         return []
     head = view.head_id
     test = short_name(view.primary_test)
-    n_claims = int(len(view.claims)) if view.claims is not None else 0
+    n_claims = len(view.claims) if view.claims is not None else 0
     about = f"Around “{view.event_title(head)}” ({view.event_date(head)})"
     # 1. which groups moved, by how much, over which window
     if len(moved):

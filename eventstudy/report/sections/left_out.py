@@ -30,7 +30,7 @@ def excluded_frame(view: ReportView) -> pd.DataFrame:
     if o.empty:
         return pd.DataFrame(columns=cols)
     g = o.groupby(["ticker", "group", "status", "reason"], sort=False)["event_id"]
-    out = g.agg(n_events="size", events=lambda s: ", ".join(s)).reset_index()
+    out = g.agg(n_events="size", events=", ".join).reset_index()
     return out.sort_values(["status", "group", "ticker"]).reset_index(drop=True)[cols]
 
 
