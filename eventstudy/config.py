@@ -365,7 +365,7 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
     if key == "name":
         return safe_name(_text(loc, value, '"bank_mergers_2024"'), where=loc)
     if key == "title":
-        return _text(loc, value, '"Rare earths 2025"')
+        return _text(loc, value, '"Bank mergers 2024"')
     if key == "model":
         return _text(loc, value, '"market" (or constant_mean, market_adjusted, ...)')
     if key == "return_kind":
