@@ -316,3 +316,8 @@ def test_claim_robustness_drops_and_never_silently_empty(jumped):
     loo = _variant(res, "leave_one_out")
     claim = res.claims.set_index(["event_id", "group"]).loc[("ev1", "miners")]
     assert loo["ci_low"] == claim["loo_low"] and claim["loo_ticker"] in loo["note"]
+
+
+def test_caar_table_names_its_naive_interval(jumped):
+    _, res = jumped
+    assert res.caar_table["interval"].str.startswith("naive 95% t(N-1)").all()

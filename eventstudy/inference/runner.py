@@ -433,9 +433,12 @@ def caar_table(
             sd = float(car.std(ddof=1)) if n > 1 else float("nan")
             half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
             records.append((event_id, label, window_label(window), n, mean, sd, mean - half, mean + half))
-    return pd.DataFrame.from_records(
+    out = pd.DataFrame.from_records(
         records, columns=["event_id", "group", "window", "nobs", "caar", "sd_car", "ci_low", "ci_high"]
     )
+    # the naive cross-sectional interval, named as such: a claim's interval inverts its own test (the claims table)
+    out["interval"] = f"naive {level:.0%} t(N-1) interval of the CARs (ignores cross-correlation)"
+    return out
 
 
 def aar_table(panel: Panel, abn: Abnormal, group_by: Sequence[str], *, level: float = 0.95) -> pd.DataFrame:
