@@ -29,6 +29,7 @@ from .groups import group_display
 from .inference import TESTS
 from .inference.runner import aar_table, caar_table, run_tests
 from .models import FactorModel, MarketModel, NormalReturnModel, get_model, world_model
+from .record import reproducibility_record
 from .results import EventStudyResults
 from .universe import Universe, read_universe
 from .windows import build_panel, clean_estimation_mask
@@ -711,6 +712,8 @@ class EventStudy:
                 "headline_event": self.headline_event,
                 "source": getattr(self.source, "name", type(self.source).__name__),
                 **({"source_sha256": self.source.sha256} if hasattr(self.source, "sha256") else {}),
+                "seed": self.seed,
+                "reproducibility": reproducibility_record(),
                 "data_start": str(loaded.start.date()),
                 "data_end": str(loaded.end.date()),
                 **self.group_display,

@@ -113,3 +113,17 @@ def test_registered_and_chosen_by_the_study_file(repo_dir: Path, snapshot_path: 
     spec = read_study(repo_dir / "study.toml")
     assert spec.source == "snapshot"
     assert spec.snapshot == snapshot_path
+
+
+def test_settings_carry_the_reproducibility_record(real_results) -> None:
+    from importlib.metadata import version
+
+    settings = real_results.settings
+    assert settings["source"] == "snapshot"
+    assert settings["source_sha256"] == file_sha256(Path(__file__).resolve().parents[1] / "data" / "prices.parquet")
+    record = settings["reproducibility"]
+    assert record["packages"]["pandas"] == version("pandas")
+    assert record["packages"]["policy-eventstudy"] == version("policy-eventstudy")
+    assert record["python"].split()[-1].count(".") == 2
+    assert len(record["commit"].split("+")[0]) in (0, 40)
+    assert "seed" in settings
