@@ -85,11 +85,13 @@ def assert_same(got, want):
     assert got.settings == want.settings
 
 
+@pytest.mark.slow  # the real study on a local Dask cluster: a minute or more
 def test_dask_backend_matches_in_memory(study, in_memory, client):
     got = study.fit(backend=DaskBackend(chunk_size=300), client=client)
     assert_same(got, in_memory)
 
 
+@pytest.mark.slow  # the real study on a local Dask cluster: a minute or more
 def test_dask_backend_from_an_exported_cache(study, in_memory, client, tmp_path):
     cache = PriceCache(tmp_path / "cache.duckdb")
     tickers = list(dict.fromkeys([*study.securities()["ticker"], *study.securities()["benchmark"].dropna()]))
@@ -102,6 +104,7 @@ def test_dask_backend_from_an_exported_cache(study, in_memory, client, tmp_path)
     pd.testing.assert_frame_equal(plain(got.test_table), plain(in_memory.test_table), check_exact=True)
 
 
+@pytest.mark.slow  # the real study on a local Dask cluster: a minute or more
 def test_killed_worker_is_retried_and_result_is_identical(study, in_memory, client, tmp_path):
     marker = tmp_path / "killed"
     got = study.fit(backend=DaskBackend(chunk_size=300, task_hook=KillOnce(marker)), client=client)
