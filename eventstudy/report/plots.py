@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -185,7 +186,7 @@ def caar_grid(
                 ax.grid(color="#eeeeee", lw=0.4)
                 _pct_axis(ax)
                 if i == 0:
-                    ax.set_title(style.label(g), fontsize=8)
+                    ax.set_title("\n".join(textwrap.wrap(style.label(g), 12)), fontsize=8)
                 if j == 0:
                     ax.set_ylabel(event_labels.get(e, e), fontsize=8, rotation=0, ha="right", va="center")
                 if i == nrow - 1:

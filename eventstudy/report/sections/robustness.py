@@ -93,7 +93,7 @@ def _cell(base: pd.Series, var: pd.Series | None) -> Cell:
 
 
 #: claims per table (columns), so that a table fits an A4 page
-PER_TABLE = 7
+PER_TABLE = 4
 
 
 def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
