@@ -18,10 +18,13 @@ class Registry(Generic[T]):
     ----------
     kind
         What the registry holds (``"model"``, ``"test"``, ...), used in error messages.
+    plural
+        The plural of ``kind`` (default ``kind + "s"``).
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, *, plural: str | None = None) -> None:
         self.kind = kind
+        self.plural = plural or f"{kind}s"
         self._items: dict[str, T] = {}
         self._aliases: dict[str, str] = {}
 
@@ -52,7 +55,7 @@ class Registry(Generic[T]):
         close = difflib.get_close_matches(name, valid + list(self._aliases), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         place = where or self.kind
-        raise ConfigError(f"{place}: unknown {self.kind} {name!r}; {hint}valid {self.kind}s are: {', '.join(valid)}")
+        raise ConfigError(f"{place}: unknown {self.kind} {name!r}; {hint}valid {self.plural} are: {', '.join(valid)}")
 
     def get(self, name: str, *, where: str | None = None) -> T:
         """The object registered under ``name`` (or an alias)."""

@@ -19,20 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .catalog import OUTCOMES  # outcome codes of a firm-event, in order of precedence (METHODS §2)
 from .models import ConstantMean, MarketAdjusted, MarketModel, NormalReturnModel
 from .windows import Panel
 
 __all__ = ["Abnormal", "OUTCOMES", "compute_abnormal"]
-
-#: Outcome codes of a firm-event, in order of precedence (METHODS §2).
-OUTCOMES: dict[str, str] = {
-    "ok": "usable for every CAR window",
-    "no_data": "no prices for the security or its benchmark around the event",
-    "pre_listing": "day 0 is not after the first valid price (not yet listed, or a shell before it)",
-    "short_estimation": "fewer valid estimation-window returns than min_estimation",
-    "thin_trading": "no price (no trade) on more than the allowed share of estimation days, or no residual variation",
-    "missing_event_window": "a return is missing inside at least one CAR window (other windows are still used)",
-}
 
 
 @dataclass(frozen=True)

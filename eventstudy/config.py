@@ -8,17 +8,22 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import ConfigError
 from .groups import parse_group_tables
 
 __all__ = [
     "StudySpec",
+    "Window",
+    "as_window",
     "DEFAULT_CAR_WINDOWS",
     "REPORT_WINDOWS",
     "read_study",
@@ -49,8 +54,78 @@ DEFAULT_TESTS: tuple[str, ...] = (
 )
 
 
-def window_label(window: tuple[int, int]) -> str:
+_WINDOW_TEXT = re.compile(r"^\s*[\[(]?\s*(m?-?\d+)\s*(?:_|,|\s)\s*(m?-?\d+)\s*[\])]?\s*$")
+
+
+def _day(text: str) -> int:
+    return -int(text[1:]) if text.startswith("m") else int(text)
+
+
+class Window(tuple[int, int]):
+    """An inclusive window ``(start, end)`` of event days, from any of its spellings.
+
+    ``Window((-1, 1))``, ``Window("m1_1")``, ``Window("-1_1")``, ``Window("[-1, 1]")`` and ``Window([-1, 1])``
+    are the same window. It is a tuple, so it compares equal to ``(-1, 1)``; :attr:`label` is the column-name form.
+
+    >>> Window("m1_1") == Window("[-1, 1]") == (-1, 1)
+    True
+    >>> Window((-2, 2)).label
+    'm2_2'
+    """
+
+    def __new__(cls, value: Any, *, where: str = "window") -> Window:
+        if isinstance(value, Window):
+            return value
+        pair: tuple[int, int] | None = None
+        if isinstance(value, str):
+            m = _WINDOW_TEXT.match(value)
+            if m:
+                pair = (_day(m.group(1)), _day(m.group(2)))
+        elif isinstance(value, Sequence) and len(value) == 2:
+            a, b = value
+            if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (a, b)):
+                pair = (int(a), int(b))
+        if pair is None:
+            raise ConfigError(
+                f"{where}: not a window (got {value!r}); fix: write it as (-1, 1), '-1_1', 'm1_1' or '[-1, 1]'"
+            )
+        if pair[0] > pair[1]:
+            raise ConfigError(f"{where}: start > end (got {value!r}); fix: write (start, end) with start <= end")
+        return super().__new__(cls, pair)
+
+    @property
+    def start(self) -> int:
+        return self[0]
+
+    @property
+    def end(self) -> int:
+        return self[1]
+
+    @property
+    def label(self) -> str:
+        """The column-name form: ``(-1, 1)`` → ``"m1_1"``."""
+        return window_label(self)
+
+    def __repr__(self) -> str:
+        return f"Window({self[0]}, {self[1]})"
+
+
+def as_window(value: Any, choices: Sequence[Any] | None = None, *, where: str = "window") -> Window:
+    """``value`` as a :class:`Window`; with ``choices``, it must be one of them (the error lists them)."""
+    window = Window(value, where=where)
+    if choices is not None:
+        valid = [Window(c) for c in choices]
+        if window not in valid:
+            raise ConfigError(
+                f"{where}: {value!r} is not a window of the study; fix: use one of " + ", ".join(w.label for w in valid)
+            )
+    return window
+
+
+def window_label(window: Any) -> str:
     """``(-1, 1)`` → ``"m1_1"``: the stable column-name form of a window (−1 written as ``m1``)."""
+    if isinstance(window, str):
+        window = Window(window)
 
     def one(x: int) -> str:
         return f"m{-x}" if x < 0 else str(x)

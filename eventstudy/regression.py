@@ -70,7 +70,6 @@ __all__ = [
     "mvrm",
     "regress",
     "ledoit_wolf_intensity",
-    "report_tables",
     "SHRINK_OPTIONS",
     "CHINA_EXCHANGES",
 ]
@@ -907,43 +906,4 @@ def regression_specs(settings: Mapping[str, Any]) -> list[tuple[str, str, list[s
         else:
             ids = [events] if isinstance(events, str) else list(events)
             out.append((spec["formula"], " ".join(ids), ids))
-    return out
-
-
-def report_tables(results: EventStudyResults) -> dict[str, pd.DataFrame]:
-    """``mvrm.csv`` and ``regressions.csv`` for a run. A regression that cannot be computed gives a row with the
-    reason in ``notes`` instead of an error."""
-    out: dict[str, pd.DataFrame] = {}
-    try:
-        out["mvrm.csv"] = results.mvrm().to_frame()
-    except Exception as exc:
-        out["mvrm.csv"] = pd.DataFrame({"kind": ["error"], "notes": [f"{type(exc).__name__}: {exc}"]})
-    specs = regression_specs(results.settings)
-    frames = []
-    for formula, scope, evs in specs:
-        try:
-            r = results.regress(formula, window="m1_1", events=evs)
-            t = r.params.assign(nobs=r.nobs, r2=r.r2, cov_type=r.cov_type, notes="")
-        except Exception as exc:
-            t = pd.DataFrame({"notes": [f"{type(exc).__name__}: {exc}"]})
-        frames.append(t.assign(formula=formula, scope=scope or "", window="m1_1"))
-    cols = [
-        "formula",
-        "scope",
-        "window",
-        "term",
-        "coef",
-        "se",
-        "t",
-        "p",
-        "ci_low",
-        "ci_high",
-        "nobs",
-        "r2",
-        "cov_type",
-        "notes",
-    ]
-    # a study file without regressions writes the table's header only
-    reg = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame(columns=cols)
-    out["regressions.csv"] = reg.reindex(columns=cols)
     return out

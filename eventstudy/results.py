@@ -227,7 +227,7 @@ class EventStudyResults:
 
     def plot(self, kind: str = "caar", *, event_id: str | None = None) -> Any:
         """A figure of the report: ``kind`` is ``"caar"`` (CAAR paths), ``"heatmap"`` or ``"timeline"``."""
-        from .report.plots import figure
+        from .report.html import figure
 
         return figure(self, kind, event_id=event_id)
 

@@ -8,11 +8,11 @@ statistic. The result is one long table, ``robustness.csv`` in a run's outputs:
 
 Two ways in:
 
-- :func:`robustness_table` with the keyword arguments of :class:`~eventstudy.study.EventStudy` (or an
-  ``EventStudy``): every variant is a new ``EventStudy(...).fit()``;
+- :func:`robustness_table` with an :class:`~eventstudy.study.EventStudy`: every variant is a new fit of
+  ``study.with_options(...)``;
 - :func:`robustness_from_results` with a fitted :class:`~eventstudy.results.EventStudyResults`: the variants are
   re-estimated on the aligned panel of that fit (the steps of ``EventStudy.fit`` after the data are loaded), so no
-  price is read twice. The CLI uses this one.
+  price is read twice. The analyse stage uses this one.
 
 "Other windows" need no re-fit: the baseline already holds every CAR window of the study, so they are read from
 its CAAR and test tables (variant ``window``).
@@ -188,12 +188,12 @@ def robustness_table(
     variants: Sequence[Variant] = VARIANTS,
     progress: Any = None,
 ) -> pd.DataFrame:
-    """The headline numbers under each variant, by re-fitting :class:`~eventstudy.study.EventStudy`.
+    """The headline numbers under each variant, by re-fitting the study with each variant's options.
 
     Parameters
     ----------
     study
-        An ``EventStudy`` or a mapping of its keyword arguments (``events``, ``universe``, ``prices`` and options).
+        An :class:`~eventstudy.study.EventStudy`; each variant fits ``study.with_options(...)``.
     event_id
         The event to report (default: every headline event of the events table).
     groups
@@ -209,13 +209,10 @@ def robustness_table(
         One row per variant × event × group × window × robust test (columns :data:`ROBUSTNESS_COLUMNS`).
     """
     from .events import EventTable
-    from .study import EventStudy
 
     progress = progress or (lambda msg: None)
-    kwargs = _kwargs_of(study) if isinstance(study, EventStudy) else dict(study)
-    base_study = EventStudy(**kwargs)
     progress("robustness: baseline")
-    base = base_study.fit()
+    base = study.fit(analyse=False)
     events = base.events
     event_ids = _headline_ids(events, event_id)
     test_names = [t for t in ROBUST_TESTS if t in set(base.test_table["test"])]
@@ -224,42 +221,27 @@ def robustness_table(
     )
     base_clean = bool(base.settings.get("clean_estimation"))
     confounded = _confounded(events)
-    accepted = set(inspect.signature(EventStudy.__init__).parameters)
     for v in variants:
         desc = _describe(v, base_clean)
         options = _variant_options(v, base_clean)
-        unknown = [k for k in options if k not in accepted]
-        if not v.available or unknown:
-            frames.append(_missing_rows(v.name, desc, event_ids, v.reason or f"not computed: no option {unknown}"))
+        if not v.available:
+            frames.append(_missing_rows(v.name, desc, event_ids, v.reason or "not computed"))
             continue
-        run_kwargs = {**kwargs, **options}
         keep = event_ids
         if v.drop_confounded:
-            frame = base_study.events.frame
+            frame = study.events.frame
             kept = frame[~frame["event_id"].isin(confounded)].drop(columns=["announced_at_utc"], errors="ignore")
-            run_kwargs["events"] = EventTable.from_frame(kept.reset_index(drop=True))
+            options["events"] = EventTable.from_frame(kept.reset_index(drop=True))
             dropped = [e for e in event_ids if e in confounded]
             if dropped:
                 frames.append(_missing_rows(v.name, desc, dropped, "left out: the events file notes a confounder"))
             keep = [e for e in event_ids if e not in confounded]
-            if run_kwargs.get("headline_event") in confounded:
-                run_kwargs["headline_event"] = None
+            if study.headline_event in confounded:
+                options["headline_event"] = None
         progress(f"robustness: {v.name}")
-        res = EventStudy(**run_kwargs).fit()
+        res = study.with_options(**options).fit(analyse=False)
         frames.append(_collect(v.name, desc, res.caar_table, res.test_table, keep, groups, windows, test_names))
     return _finish(frames)
-
-
-def _kwargs_of(study: Any) -> dict[str, Any]:
-    """The constructor arguments of an ``EventStudy``, read back from its attributes."""
-    params = inspect.signature(type(study).__init__).parameters
-    kwargs: dict[str, Any] = {"events": study.events, "universe": study.universe, "prices": study.source}
-    for name, p in params.items():
-        if p.kind is not inspect.Parameter.KEYWORD_ONLY or not hasattr(study, name):
-            continue
-        value = getattr(study, name)
-        kwargs[name] = value
-    return kwargs
 
 
 def robustness_from_results(

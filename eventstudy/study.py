@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import calendars
 from .abnormal import compute_abnormal
+from .analyse import run_analyses
 from .config import (
     DEFAULT_CAR_WINDOWS,
     DEFAULT_TESTS,
@@ -197,7 +198,9 @@ class EventStudy:
         placebo_draws: int = 999,
         max_abs_return: float = 0.4,
     ) -> None:
+        arguments = {k: v for k, v in locals().items() if k != "self"}
         self.events = _as_events(events)
+        arguments["events"] = self.events  # as read, before any variant of the dates
         if date_rule not in calendars.DATE_RULES:
             raise ConfigError(
                 f"date_rule: unknown rule {date_rule!r}; fix: use one of {', '.join(calendars.DATE_RULES)}"
@@ -209,6 +212,8 @@ class EventStudy:
             self.events = self.events.with_early_release()
         self.universe = _as_universe(universe)
         self.source = price_source_for(prices)
+        # what the study was built from (tables and source already read), for with_options
+        self._arguments = {**arguments, "universe": self.universe, "prices": self.source}
         self.world_index = world_index if isinstance(model, str) and model == "world" else None
         if self.world_index is not None and self.world_index not in set(self.universe.frame["ticker"]):
             raise ConfigError(
@@ -338,6 +343,18 @@ class EventStudy:
     def _timing(self) -> pd.DataFrame:
         """The columns of the events table that fix day 0 (METHODS §1)."""
         return self.events.frame[["event_id", "announced_at_utc", "time_precision", "timezone"]]
+
+    def with_options(self, **changes: Any) -> EventStudy:
+        """A new study with some options (or the events, universe or prices) changed; this one is unchanged.
+
+        >>> study.with_options(model="constant_mean").fit()     # doctest: +SKIP
+        """
+        unknown = [k for k in changes if k not in self._arguments]
+        if unknown:
+            raise ConfigError(
+                f"with_options: unknown option {unknown[0]!r}; fix: use one of {', '.join(sorted(self._arguments))}"
+            )
+        return type(self)(**{**self._arguments, **changes})
 
     @staticmethod
     def _as_cache(cache: Any) -> Any:
@@ -492,13 +509,27 @@ class EventStudy:
             max_abs_return=self.max_abs_return,
         )
 
-    def fit(self, *, progress: Progress | None = None, backend: Any = "numpy", client: Any = None) -> EventStudyResults:
+    def fit(
+        self,
+        *,
+        progress: Progress | None = None,
+        backend: Any = "numpy",
+        client: Any = None,
+        analyse: bool = True,
+    ) -> EventStudyResults:
         """Run the study; returns a new, immutable :class:`~eventstudy.results.EventStudyResults`.
+
+        Loads the prices, aligns the firm-events in event time, estimates the model and the abnormal returns, runs
+        the tests, and then (unless ``analyse=False``) the analyse stage (:meth:`analyse`), so that the results hold
+        every number the report shows.
 
         Parameters
         ----------
         progress
             Called with a one-line message at each step.
+        analyse
+            Run the analyse stage (MVRM, cross-sectional regressions, robustness, ...). ``False`` stops after the
+            tests (for speed measurements, or to run :meth:`analyse` later).
         backend
             ``"numpy"`` (in memory) or ``"dask"``: chunks of firm-events are loaded and estimated on the workers
             of ``client`` (see :mod:`eventstudy.backends.dask`; pass a ``DaskBackend(...)`` for its options).
@@ -512,7 +543,8 @@ class EventStudy:
 
             chosen = get_backend(backend)
             if chosen.split == "events":  # engine and tests on the workers; the client gets the tables
-                return chosen.fit_events(self, client, progress=progress)
+                fitted = chosen.fit_events(self, client, progress=progress)
+                return self.analyse(fitted, progress=progress) if analyse else fitted
             loaded: Any
             loaded, day0, panel, abn, model = chosen.estimate(self, client, progress=progress)
         else:
@@ -536,7 +568,22 @@ class EventStudy:
             )
         progress(f"running {len(self.tests)} tests per event, group and window")
         tables = self.tables(panel, abn, model, pools=self.pools())
-        return self.results(tables, day0, loaded, model, panel=panel, abn=abn)
+        fitted = self.results(tables, day0, loaded, model, panel=panel, abn=abn)
+        return self.analyse(fitted, progress=progress) if analyse else fitted
+
+    @staticmethod
+    def analyse(
+        results: EventStudyResults, names: Sequence[str] | None = None, *, progress: Progress | None = None
+    ) -> EventStudyResults:
+        """The analyse stage: a new results object whose ``analyses`` hold the registered analyses' outputs
+        (:data:`eventstudy.analyse.ANALYSES`; default every one), each computed once. Analyses already in
+        ``results.analyses`` are kept.
+
+        >>> res = study.fit(analyse=False)      # doctest: +SKIP
+        >>> res = study.analyse(res)            # doctest: +SKIP
+        >>> res.analyses["mvrm"]                # doctest: +SKIP
+        """
+        return run_analyses(results, names, progress=progress)
 
     def tables(
         self,

@@ -61,7 +61,7 @@ def study(repo_dir, prices_dir):
 
 @pytest.fixture(scope="module")
 def in_memory(study):
-    return study.fit()
+    return study.fit(analyse=False)
 
 
 #: Columns the claims add to the tests table. The placebo draws need the returns in memory, which a Dask client
@@ -87,7 +87,7 @@ def assert_same(got, want):
 
 @pytest.mark.slow  # the real study on a local Dask cluster: a minute or more
 def test_dask_backend_matches_in_memory(study, in_memory, client):
-    got = study.fit(backend=DaskBackend(chunk_size=300), client=client)
+    got = study.fit(backend=DaskBackend(chunk_size=300), client=client, analyse=False)
     assert_same(got, in_memory)
 
 
@@ -99,7 +99,7 @@ def test_dask_backend_from_an_exported_cache(study, in_memory, client, tmp_path)
     cache.write(FileSource(study.source.directory).fetch(tickers, start, end).prices, source="files")
     dataset = cache.export_parquet(tmp_path / "prices.parquet")
     assert len(read_parquet_partition(dataset, tickers[0])) == len(cache.read([tickers[0]]))
-    got = fit_dask(study, client, dataset=dataset, chunk_size=500)
+    got = fit_dask(study, client, dataset=dataset, chunk_size=500, analyse=False)
     pd.testing.assert_frame_equal(got.firm_events, in_memory.firm_events, check_exact=True)
     pd.testing.assert_frame_equal(plain(got.test_table), plain(in_memory.test_table), check_exact=True)
 
@@ -107,7 +107,7 @@ def test_dask_backend_from_an_exported_cache(study, in_memory, client, tmp_path)
 @pytest.mark.slow  # the real study on a local Dask cluster: a minute or more
 def test_killed_worker_is_retried_and_result_is_identical(study, in_memory, client, tmp_path):
     marker = tmp_path / "killed"
-    got = study.fit(backend=DaskBackend(chunk_size=300, task_hook=KillOnce(marker)), client=client)
+    got = study.fit(backend=DaskBackend(chunk_size=300, task_hook=KillOnce(marker)), client=client, analyse=False)
     assert marker.exists(), "the worker was not killed"
     assert_same(got, in_memory)
 
@@ -127,7 +127,7 @@ def test_split_by_events_runs_the_tests_on_the_workers_and_matches_in_memory(stu
     The test table is equal to 1e-13 rather than bit for bit: Dask runs its workers with one BLAS thread, and the
     residual correlation matrix of a large pooled cell is a matrix product whose summation order follows the
     thread count (the last bit of r̄ moves, nothing else)."""
-    got = study.fit(backend=DaskBackend(chunk_size=200, split="events"), client=client)
+    got = study.fit(backend=DaskBackend(chunk_size=200, split="events"), client=client, analyse=False)
     assert got.panel is None and got.abnormal is None
     for name in ("firm_events", "ar", "caar_table", "aar_table", "day0"):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(in_memory, name), check_exact=True, obj=name)
@@ -145,7 +145,9 @@ def test_split_by_events_runs_the_tests_on_the_workers_and_matches_in_memory(stu
 
 def test_split_by_events_survives_a_killed_worker(study, in_memory, client, tmp_path):
     marker = tmp_path / "killed"
-    got = study.fit(backend=DaskBackend(chunk_size=200, split="events", task_hook=KillOnce(marker)), client=client)
+    got = study.fit(
+        backend=DaskBackend(chunk_size=200, split="events", task_hook=KillOnce(marker)), client=client, analyse=False
+    )
     assert marker.exists(), "the worker was not killed"
     pd.testing.assert_frame_equal(got.firm_events, in_memory.firm_events, check_exact=True)
     pd.testing.assert_frame_equal(got.caar_table, in_memory.caar_table, check_exact=True)

@@ -88,7 +88,7 @@ def test_factor_study_equals_statsmodels(study_parts):
         factors_percent=True,
         estimation_window=(-250, -11),
         min_estimation=100,
-    ).fit()
+    ).fit(analyse=False)
     assert res.settings["model"] == "factor"
     row = res.firm_events.set_index("ticker").loc["AAA"]
     ret = pd.Series(closes["AAA"], index=sess).pct_change()
@@ -104,7 +104,7 @@ def test_factor_study_equals_statsmodels(study_parts):
 
 def test_world_study_has_three_parameters(study_parts):
     events, universe, prices, *_ = study_parts
-    res = EventStudy(events, universe, prices, model="world", min_estimation=100).fit()
+    res = EventStudy(events, universe, prices, model="world", min_estimation=100).fit(analyse=False)
     assert res.settings["model"] == "world"
     assert (res.firm_events["status"] == "ok").all()
 
@@ -123,13 +123,13 @@ def test_world_robustness_variant_equals_a_world_fit(study_parts):
 
     events, universe, prices, *_ = study_parts
     kwargs = dict(min_estimation=100, car_windows=[(0, 0), (-1, 1)])
-    base = EventStudy(events, universe, prices, **kwargs).fit()
+    base = EventStudy(events, universe, prices, **kwargs).fit(analyse=False)
     assert base.world_returns is not None  # ACWI is in the universe, so it is loaded
-    direct = EventStudy(events, universe, prices, model="world", **kwargs).fit().caar_table
+    direct = EventStudy(events, universe, prices, model="world", **kwargs).fit(analyse=False).caar_table
     want = direct.set_index(["group", "window"])["caar"]
     for table in (
         robustness_from_results(base),
-        robustness_table(dict(events=events, universe=universe, prices=prices, **kwargs)),
+        robustness_table(EventStudy(events, universe, prices, **kwargs)),
     ):
         rows = table[(table["variant"] == "world_index")].drop_duplicates(["group", "window"])
         assert len(rows) == 2

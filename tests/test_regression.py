@@ -288,11 +288,9 @@ def test_real_study_deal_event_wald_tests_are_finite(real_mvrm):
 
 
 def test_real_study_outputs_write(real_results, tmp_path):
-    from eventstudy.regression import report_tables
-
-    tables = report_tables(real_results)
-    assert (tables["mvrm.csv"]["kind"] == "wald").any()
-    reg = tables["regressions.csv"]
+    # fit() ran the analyse stage: the tables of mvrm.csv and regressions.csv are in the results
+    assert (real_results.analyses["mvrm"]["kind"] == "wald").any()
+    reg = real_results.analyses["regressions"]
     assert set(reg["scope"]) == {"jun27_deal_formalised", "pooled"}
     assert reg["coef"].notna().all()
 

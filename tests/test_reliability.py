@@ -91,7 +91,7 @@ def fit(prices=None, events=None, universe=None, **options):
             synthetic_prices() if prices is None else prices,
             **kw,
         )
-        res = study.fit()
+        res = study.fit(analyse=False)
     return res, [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
 
 

@@ -485,6 +485,6 @@ def get_backend(backend: Any) -> DaskBackend:
     )
 
 
-def fit_dask(study: EventStudy, client: Any, **options: Any) -> EventStudyResults:
-    """``study.fit(backend=DaskBackend(**options), client=client)``."""
-    return study.fit(backend=DaskBackend(**options), client=client)
+def fit_dask(study: EventStudy, client: Any, *, analyse: bool = True, **options: Any) -> EventStudyResults:
+    """``study.fit(backend=DaskBackend(**options), client=client, analyse=analyse)``."""
+    return study.fit(backend=DaskBackend(**options), client=client, analyse=analyse)

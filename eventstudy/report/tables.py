@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..output import write_csv
-from ..results import EventStudyResults
 
-__all__ = ["write_tables", "write_csv", "OUTPUT_FILES"]
+if TYPE_CHECKING:
+    from ..results import EventStudyResults
+
+__all__ = ["write_tables", "write_csv", "analysis_tables", "OUTPUT_FILES", "ANALYSIS_FILES"]
 
 #: file name → what it holds
 OUTPUT_FILES: dict[str, str] = {
@@ -29,6 +32,19 @@ OUTPUT_FILES: dict[str, str] = {
     "settings.json": "the settings of the run",
     "summary.html": "a short human-readable summary",
 }
+
+
+#: analysis (a key of ``results.analyses``) → the file of its table in a run's outputs
+ANALYSIS_FILES: dict[str, str] = {"mvrm": "mvrm.csv", "regressions": "regressions.csv"}
+
+
+def analysis_tables(results: EventStudyResults) -> dict[str, pd.DataFrame]:
+    """The tables of the analyse stage that a run writes, by file name (only the analyses that ran)."""
+    return {
+        file: results.analyses[name]
+        for name, file in ANALYSIS_FILES.items()
+        if isinstance(results.analyses.get(name), pd.DataFrame)
+    }
 
 
 def _safe_path(out: Path, name: str) -> Path:
@@ -67,9 +83,7 @@ def write_tables(results: EventStudyResults, out: Path) -> list[Path]:
         "outcome_summary.csv": results.outcome_counts().rename_axis("status").reset_index(name="firm_events"),
         "data_notes.csv": results.data_notes,
     }
-    from ..regression import report_tables  # mvrm.csv, regressions.csv (a failed fit gives a row with the reason)
-
-    frames.update(report_tables(results))
+    frames.update(analysis_tables(results))  # mvrm.csv, regressions.csv: computed by the analyse stage
     for name, frame in frames.items():
         path = _safe_path(out, name)
         write_csv(frame, path)  # text cells that a spreadsheet would run as formulas are neutralised

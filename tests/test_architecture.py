@@ -1,0 +1,148 @@
+"""The package's layering, checked on its source: no import cycle (function-level imports included, imports under
+``if TYPE_CHECKING:`` excluded), and renderers under ``eventstudy/report/`` import no computing code."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "eventstudy"
+
+#: modules that compute (estimate, test, regress, analyse, orchestrate): a renderer imports none of them
+COMPUTING = (
+    "eventstudy.abnormal",
+    "eventstudy.models",
+    "eventstudy.inference",
+    "eventstudy.regression",
+    "eventstudy.robustness",
+    "eventstudy.study",
+    "eventstudy.analyse",
+    "eventstudy.backends",
+    "eventstudy.windows",
+    "eventstudy.simulate",
+)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement at any depth (functions, methods, branches), except under ``if TYPE_CHECKING:``."""
+    found: list[ast.Import | ast.ImportFrom] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def imported_modules(name: str, path: Path, known: set[str]) -> set[str]:
+    """The package's modules that ``name`` imports (``from .x import y`` counts ``x``, and ``x.y`` if a module)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out: set[str] = set()
+    for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        else:
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            targets = [prefix] + [f"{prefix}.{a.name}" for a in node.names]
+        for t in targets:
+            # the deepest module of the package that the target names
+            while t and t not in known:
+                t = t.rpartition(".")[0]
+            if t and t != name:
+                out.add(t)
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    mods = modules()
+    known = set(mods)
+    return {name: imported_modules(name, path, known) for name, path in mods.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a list of modules (first == last), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def dfs(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state:
+                found = dfs(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = dfs(node)
+            if found:
+                return found
+    return None
+
+
+def test_the_walker_sees_function_level_imports_and_skips_type_checking() -> None:
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from .a import A\n"
+        "def f():\n    from .b import B\n    import eventstudy.c\n"
+    )
+    names = sorted(n.module if isinstance(n, ast.ImportFrom) else n.names[0].name for n in _imports(tree))
+    assert names == ["b", "eventstudy.c", "typing"]
+
+
+def test_find_cycle_finds_a_planted_cycle() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_graph_has_the_known_edges() -> None:
+    graph = import_graph()
+    assert "eventstudy.errors" in graph["eventstudy.config"]
+    assert "eventstudy.inference.base" in graph["eventstudy.inference"]
+
+
+def test_no_import_cycle() -> None:
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+@pytest.mark.parametrize("name", sorted(n for n in modules() if n.startswith("eventstudy.report")))
+def test_renderers_import_no_computing_code(name: str) -> None:
+    graph = import_graph()
+    bad = sorted(m for m in graph[name] if any(m == c or m.startswith(c + ".") for c in COMPUTING))
+    assert not bad, f"{name} imports computing code: {bad}"
