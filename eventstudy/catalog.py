@@ -1,11 +1,17 @@
-"""The library's vocabulary as data, with no code behind it: outcome codes and their meanings.
+"""The library's vocabulary as data, with no code behind it: outcome codes and their meanings, and what each test
+statistic is (label, formula, reference, null distribution, whether it is robust to event-date clustering, whether
+it runs by default, what it needs).
 
-Renderers read labels and meanings here (or from the results), never from the modules that compute.
+Renderers, the study's validation, the summaries and the CLI read labels and metadata here (or from the results),
+never from the modules that compute. Registering a test (:func:`eventstudy.inference.register_test`) adds its
+entry to :data:`TEST_CATALOG`.
 """
 
 from __future__ import annotations
 
-__all__ = ["OUTCOMES"]
+from dataclasses import dataclass
+
+__all__ = ["OUTCOMES", "TestInfo", "TEST_CATALOG", "TEST_INPUTS", "describe_test", "default_tests"]
 
 #: outcome code of a firm-event → what it means, in order of precedence (METHODS §2)
 OUTCOMES: dict[str, str] = {
@@ -16,3 +22,221 @@ OUTCOMES: dict[str, str] = {
     "thin_trading": "no price (no trade) on more than the allowed share of estimation days, or no residual variation",
     "missing_event_window": "a return is missing inside at least one CAR window (other windows are still used)",
 }
+
+
+@dataclass(frozen=True)
+class TestInfo:
+    """What a registered test is, as data: the runner, the study's validation, the summaries, the CLI and the
+    report read it here, never from the test's code.
+
+    Attributes
+    ----------
+    name
+        The registry name.
+    label
+        A short label for tables (``"KP-BMP"``).
+    description
+        What it is, in words.
+    formula
+        The statistic and its null distribution, in plain text.
+    reference
+        Where the formula comes from.
+    distribution
+        The null distribution (``"t(N-1)"``, ``"N(0,1)"``, ...).
+    robust_to_clustering
+        Whether it stays valid when every security shares the event date (cross-correlated abnormal returns).
+    default
+        Whether a study runs it when the tests are not chosen.
+    requires
+        The inputs it reads: ``car``, ``var_car``, ``scar``, ``estimation_residuals``, ``ranks``, ``portfolio``,
+        ``rng``.
+    """
+
+    name: str
+    label: str
+    description: str
+    formula: str
+    reference: str
+    distribution: str
+    robust_to_clustering: bool
+    default: bool = True
+    requires: tuple[str, ...] = ("car",)
+
+    __test__ = False  # not a pytest class
+
+
+#: the inputs a test may require
+TEST_INPUTS: tuple[str, ...] = ("car", "var_car", "scar", "estimation_residuals", "ranks", "portfolio", "rng")
+
+_BUILT_IN: tuple[TestInfo, ...] = (
+    TestInfo(
+        "csect_t", "t", "cross-sectional t", "t = CAAR / (s_CAR / √N); t(N−1)", "Brown & Warner (1985)", "t(N-1)", False
+    ),
+    TestInfo(
+        "cda_t",
+        "CDA",
+        "crude dependence adjustment",
+        "t = CAAR / (Ŝ √L), Ŝ² the variance of the calendar-date AAR of the estimation window; t(M−1)",
+        "Brown & Warner (1980, 1985)",
+        "t(M-1)",
+        True,
+        requires=("car", "estimation_residuals"),
+    ),
+    TestInfo(
+        "patell_z",
+        "Patell",
+        "Patell Z",
+        "Z = Σ SCAR_i / √(Σ (M_i−k)/(M_i−k−2)); N(0,1)",
+        "Patell (1976)",
+        "N(0,1)",
+        False,
+        requires=("scar",),
+    ),
+    TestInfo(
+        "bmp_t",
+        "BMP",
+        "standardised cross-sectional (BMP)",
+        "t = mean(SCAR) / (sd(SCAR)/√N); t(N−1)",
+        "Boehmer et al. (1991)",
+        "t(N-1)",
+        False,
+        requires=("scar",),
+    ),
+    TestInfo(
+        "kp_bmp_t",
+        "KP-BMP",
+        "Kolari–Pynnönen adjusted BMP",
+        "t_BMP · √((1 − r̄)/(1 + (N−1) r̄)), r̄ the mean Pearson correlation of estimation residuals",
+        "Kolari & Pynnönen (2010)",
+        "t(N-1)",
+        True,
+        requires=("scar", "estimation_residuals"),
+    ),
+    TestInfo(
+        "kp_patell_z",
+        "KP-Patell",
+        "Kolari–Pynnönen adjusted Patell",
+        "Z_Patell · √((1 − r̄)/(1 + (N−1) r̄))",
+        "Kolari & Pynnönen (2010)",
+        "N(0,1)",
+        True,
+        requires=("scar", "estimation_residuals"),
+    ),
+    TestInfo(
+        "j1",
+        "J1",
+        "CLM J1",
+        "J1 = CAAR / √(Σ Var(CAR_i) / N²); N(0,1)",
+        "Campbell, Lo & MacKinlay (1997)",
+        "N(0,1)",
+        False,
+        requires=("car", "var_car"),
+    ),
+    TestInfo(
+        "portfolio_t",
+        "portfolio",
+        "portfolio test",
+        "equally weighted portfolio per exchange and day 0, same model; t = CAR_p / √Var(CAR_p); t(M−k)",
+        "Brown & Warner (1980)",
+        "t(M-k)",
+        True,
+        requires=("portfolio",),
+    ),
+    TestInfo(
+        "sign_z",
+        "sign",
+        "sign test",
+        "Z = (w − N/2)/√(N/4), w = #{CAR_i > 0}",
+        "Corrado & Zivney (1992)",
+        "N(0,1)",
+        False,
+    ),
+    TestInfo(
+        "gsign_z",
+        "gen. sign",
+        "generalised sign",
+        "Z = (w − N p̂)/√(N p̂ (1−p̂)), p̂ from estimation-window ARs",
+        "Cowan (1992)",
+        "N(0,1)",
+        False,
+        requires=("car", "estimation_residuals"),
+    ),
+    TestInfo(
+        "rank_z",
+        "rank",
+        "Corrado rank",
+        "Z = √N₀ · Ū₀ / S with standardised ranks",
+        "Corrado (1989); Corrado & Zivney (1992)",
+        "N(0,1)",
+        False,
+        requires=("ranks",),
+    ),
+    TestInfo(
+        "grank_t",
+        "GRANK",
+        "generalised rank (GRANK)",
+        "ranks of re-standardised SCAR among estimation-day SARs; t = Z √((T−2)/(T−1−Z²)); t(T−2)",
+        "Kolari & Pynnönen (2011)",
+        "t(T-2)",
+        True,
+        requires=("scar", "ranks"),
+    ),
+    TestInfo(
+        "wilcoxon",
+        "Wilcoxon",
+        "Wilcoxon signed-rank",
+        "signed ranks of CAR_i; scipy's exact or normal p-value",
+        "Wilcoxon (1945)",
+        "signed-rank",
+        False,
+    ),
+    TestInfo(
+        "gsign_z_estudy2",
+        "gen. sign (estudy2)",
+        "generalised sign as estudy2 computes it",
+        "Z = (w − N p̂)/√(N p̂ (1−p̂)), p̂ pooled over every firm-day of the estimation window",
+        "Cowan (1992); estudy2",
+        "N(0,1)",
+        False,
+        default=False,
+        requires=("car", "estimation_residuals"),
+    ),
+    TestInfo(
+        "bootstrap",
+        "bootstrap",
+        "cross-sectional bootstrap",
+        "percentile/BCa interval of CAAR, B resamples of CAR_i, seeded",
+        "—",
+        "bootstrap",
+        False,
+        default=False,
+        requires=("car", "rng"),
+    ),
+    TestInfo(
+        "bootstrap_resid",
+        "resid. bootstrap",
+        "residual-vector bootstrap",
+        "resamples estimation-residual date vectors, keeping cross-correlation",
+        "Hein & Westfall (2004)",
+        "bootstrap",
+        True,
+        default=False,
+        requires=("car", "estimation_residuals", "rng"),
+    ),
+)
+
+#: every test's metadata by name: the built-in tests, and each test registered later with its own
+TEST_CATALOG: dict[str, TestInfo] = {info.name: info for info in _BUILT_IN}
+
+
+def describe_test(name: str) -> TestInfo:
+    """The metadata of test ``name`` (a :class:`KeyError` naming the known tests if it has none)."""
+    try:
+        return TEST_CATALOG[name]
+    except KeyError:
+        raise KeyError(f"no catalog entry for test {name!r}; known: {', '.join(TEST_CATALOG)}") from None
+
+
+def default_tests() -> tuple[str, ...]:
+    """The tests a study runs when none are chosen, in catalog order."""
+    return tuple(name for name, info in TEST_CATALOG.items() if info.default)

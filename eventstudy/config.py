@@ -17,10 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from .calendars import DATE_RULES
+from .catalog import default_tests
 from .errors import ConfigError
 from .groups import parse_group_tables
 
 __all__ = [
+    "StudyOptions",
     "StudySpec",
     "Window",
     "as_window",
@@ -37,21 +40,8 @@ SNAPSHOT_PATH = Path("data/prices.parquet")
 """Where a study's snapshot lives when ``[data] source = "snapshot"`` names no ``snapshot`` file."""
 
 DEFAULT_CAR_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (-2, 2), (0, 5), (-5, 5), (-10, 10))
-DEFAULT_TESTS: tuple[str, ...] = (
-    "csect_t",
-    "cda_t",
-    "patell_z",
-    "bmp_t",
-    "kp_bmp_t",
-    "kp_patell_z",
-    "j1",
-    "portfolio_t",
-    "sign_z",
-    "gsign_z",
-    "rank_z",
-    "grank_t",
-    "wilcoxon",
-)
+#: the tests a study runs when none are chosen: those the catalog marks as default
+DEFAULT_TESTS: tuple[str, ...] = default_tests()
 
 
 _WINDOW_TEXT = re.compile(r"^\s*[\[(]?\s*(m?-?\d+)\s*(?:_|,|\s)\s*(m?-?\d+)\s*[\])]?\s*$")
@@ -81,7 +71,7 @@ class Window(tuple[int, int]):
             m = _WINDOW_TEXT.match(value)
             if m:
                 pair = (_day(m.group(1)), _day(m.group(2)))
-        elif isinstance(value, Sequence) and len(value) == 2:
+        elif isinstance(value, Sequence | np.ndarray) and len(value) == 2:
             a, b = value
             if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (a, b)):
                 pair = (int(a), int(b))
@@ -131,6 +121,114 @@ def window_label(window: Any) -> str:
         return f"m{-x}" if x < 0 else str(x)
 
     return f"{one(window[0])}_{one(window[1])}"
+
+
+@dataclass(frozen=True)
+class StudyOptions:
+    """The options of a study's computation, validated once, shared by the study file and the API.
+
+    :class:`StudySpec` (the study file) and :class:`~eventstudy.study.EventStudy` (the API) both build one, so the
+    two accept and reject the same values. It is immutable: a variant of a study is
+    ``dataclasses.replace(options, model="constant_mean")``, validated again as it is built.
+
+    Windows may be given in any spelling of :class:`Window`. What needs the data (the universe's groups and columns,
+    the events' ids, the model's degrees of freedom) is checked by ``EventStudy`` when it is built.
+
+    >>> StudyOptions(car_windows=["m1_1", (0, 5)]).car_windows
+    (Window(-1, 1), Window(0, 5))
+    >>> StudyOptions(thin_trading_share=5.0)
+    Traceback (most recent call last):
+    ...
+    eventstudy.errors.ConfigError: thin_trading_share: must lie in [0, 1] (got 5.0); fix: use e.g. 0.2
+    """
+
+    model: Any = "market"
+    estimation_window: tuple[int, int] = (-250, -11)  # a Window after validation
+    event_window: tuple[int, int] = (-10, 10)
+    car_windows: tuple[tuple[int, int], ...] = DEFAULT_CAR_WINDOWS
+    groups: tuple[str, ...] | None = None
+    group_by: tuple[str, ...] = ("group",)
+    tests: tuple[str, ...] = DEFAULT_TESTS
+    min_estimation: int = 120
+    thin_trading_share: float = 0.2
+    return_kind: str = "simple"
+    clean_estimation: bool = False
+    headline_event: str | None = None
+    seed: int = 0
+    world_index: str = "ACWI"
+    start: str | None = None
+    end: str | None = None
+    date_rule: str = "calendar_date"
+    early_release: bool = False
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "estimation_window", Window(self.estimation_window, where="estimation_window"))
+        put(self, "event_window", Window(self.event_window, where="event_window"))
+        if isinstance(self.car_windows, str) or not isinstance(self.car_windows, Sequence):
+            raise ConfigError(
+                f"car_windows: must be a list of windows (got {self.car_windows!r}); fix: e.g. [(0, 0), (-1, 1)]"
+            )
+        put(self, "car_windows", tuple(Window(w, where="car_windows") for w in self.car_windows))
+        for name in ("groups", "group_by", "tests"):
+            value = getattr(self, name)
+            if value is None and name == "groups":
+                continue
+            if isinstance(value, str):
+                value = (value,)
+            if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f'{name}: must be a list of names (got {value!r}); fix: e.g. ["{name}_a"]')
+            put(self, name, tuple(value))
+        check_windows(self.estimation_window, self.event_window, self.car_windows)
+        if not _whole(self.min_estimation) or self.min_estimation < 3:
+            raise ConfigError(
+                f"min_estimation: must be a whole number >= 3 (got {self.min_estimation!r}); fix: use e.g. 120"
+            )
+        span = self.estimation_window[1] - self.estimation_window[0] + 1
+        if self.min_estimation > span:
+            raise ConfigError(
+                f"min_estimation: {self.min_estimation} exceeds the estimation window's {span} days; "
+                "fix: lower min_estimation or widen estimation_window"
+            )
+        share = self.thin_trading_share
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+            raise ConfigError(f"thin_trading_share: must lie in [0, 1] (got {share!r}); fix: use e.g. 0.2")
+        put(self, "thin_trading_share", float(share))
+        if self.return_kind not in ("simple", "log"):
+            raise ConfigError(f"return_kind: must be 'simple' or 'log' (got {self.return_kind!r}); fix: pick one")
+        if not isinstance(self.clean_estimation, bool | np.bool_):
+            raise ConfigError(
+                f"clean_estimation: must be true or false (got {self.clean_estimation!r}); fix: write true or false"
+            )
+        put(self, "clean_estimation", bool(self.clean_estimation))
+        if self.date_rule not in DATE_RULES:
+            raise ConfigError(
+                f"date_rule: must be one of {', '.join(DATE_RULES)} (got {self.date_rule!r}); "
+                "fix: pick one (METHODS §1)"
+            )
+        put(self, "early_release", bool(self.early_release))
+        if not _whole(self.seed):
+            raise ConfigError(f"seed: must be a whole number (got {self.seed!r}); fix: e.g. 0")
+        put(self, "min_estimation", int(self.min_estimation))
+        put(self, "seed", int(self.seed))
+
+    def settings(self) -> dict[str, Any]:
+        """The options as plain values (windows as labels), for ``results.settings`` and ``settings.json``."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "model":
+                value = value if isinstance(value, str) else getattr(value, "name", type(value).__name__)
+            elif f.name == "car_windows":
+                value = [w.label for w in value]
+            elif isinstance(value, Window):
+                value = tuple(value)
+            out[f.name] = value
+        return out
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -209,6 +307,15 @@ class StudySpec:
             raise ConfigError(
                 f"study.toml:return_kind: must be 'simple' or 'log' (got {self.return_kind!r}); fix: pick one"
             )
+        self.options()  # the API's validation too: the study file and the API accept the same values
+
+    def options(self) -> StudyOptions:
+        """The computation's options of this study file, validated as the API validates them."""
+        names = {f.name for f in fields(StudyOptions)}
+        try:
+            return StudyOptions(**{f.name: getattr(self, f.name) for f in fields(self) if f.name in names})
+        except ConfigError as exc:
+            raise ConfigError(f"study.toml:{exc}") from None
 
     def with_options(self, **changes: Any) -> StudySpec:
         """A copy with some fields changed (None values are ignored)."""

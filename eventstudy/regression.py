@@ -58,6 +58,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .config import Window, window_label
+from .display import Summary, SummaryMixin
 from .errors import ConfigError, located
 from .windows import Panel
 
@@ -110,8 +112,8 @@ _WALD_COLUMNS = [
 
 
 # ============================================================================ MVRM
-@dataclass(frozen=True)
-class MVRMResult:
+@dataclass(frozen=True, repr=False)
+class MVRMResult(SummaryMixin):
     """The fitted event-dummy system.
 
     Attributes
@@ -154,6 +156,39 @@ class MVRMResult:
         for col, val in where.items():
             w = w[w[col] == val]
         return w.reset_index(drop=True)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The ``1 - alpha`` interval of every γ (t with ``df_resid``) and of its CAR = L·γ, by security and event."""
+        q = float(stats.t.ppf(1 - alpha / 2, self.df_resid))
+        c = self.coefficients.set_index(["security", "event_id"])
+        return pd.DataFrame(
+            {
+                "gamma_low": c["gamma"] - q * c["se"],
+                "gamma_high": c["gamma"] + q * c["se"],
+                "car_low": c["car"] - q * c["car_se"],
+                "car_high": c["car"] + q * c["car_se"],
+            }
+        )
+
+    def summary(self) -> Summary:
+        """The system, its covariance treatment, and the Wald tests (text, HTML, LaTeX, Markdown)."""
+        info = (
+            ("form", self.form),
+            ("equations", str(self.equations)),
+            ("events", ", ".join(self.events)),
+            ("CAR window", f"[{self.window[0]}, {self.window[1]}]"),
+            ("observed security-days", str(self.nobs)),
+            ("residual df", str(self.df_resid)),
+            ("Ledoit-Wolf intensity", f"{self.shrinkage:.3f}"),
+        )
+        wald = self.wald[["test", "hypothesis", "nobs", "estimate", "se", "statistic", "df", "pvalue"]]
+        coef = self.coefficients.set_index(["security", "event_id"])[["gamma", "se", "t", "p", "car", "car_se"]]
+        return Summary(
+            "MVRM: event-dummy SUR system",
+            info,
+            (("Wald tests", wald), ("Event dummies", coef)),
+            (self.covariance_note, *self.notes),
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Coefficient rows and Wald rows in one table with stable columns (``kind`` tells them apart)."""
@@ -406,7 +441,7 @@ def mvrm(
     events: Sequence[str] | None = None,
     groups: Sequence[str] | None = None,
     group_col: str | Sequence[str] = ("group", "segment"),
-    window: tuple[int, int] = (-1, 1),
+    window: Any = (-1, 1),
     shrink: str = "auto",
     event_pairs: Sequence[tuple[str, str]] | None = None,
     min_estimation: int | None = None,
@@ -450,7 +485,7 @@ def mvrm(
         raise ConfigError(
             located("mvrm:shrink", "unknown option", value=shrink, fix=f"use one of {list(SHRINK_OPTIONS)}")
         )
-    window = (int(window[0]), int(window[1]))
+    window = Window(window, where="mvrm:window")
     ev_days = panel.rel[panel.event]
     if window[0] > window[1] or window[0] < ev_days.min() or window[1] > ev_days.max():
         raise ConfigError(
@@ -736,8 +771,8 @@ def _default_pairs(
 
 
 # ============================================================================ cross-sectional regressions
-@dataclass(frozen=True)
-class RegressionResult:
+@dataclass(frozen=True, repr=False)
+class RegressionResult(SummaryMixin):
     """A cross-sectional regression of CARs.
 
     Attributes
@@ -762,14 +797,37 @@ class RegressionResult:
     result: Any = field(repr=False, compare=False)
     data: pd.DataFrame = field(repr=False, compare=False)
 
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The ``1 - alpha`` interval of every coefficient (statsmodels' ``conf_int``), by term."""
+        ci = self.result.conf_int(alpha=alpha)
+        ci.columns = ["ci_low", "ci_high"]
+        return ci.rename_axis("term")
 
-def cross_section_frame(results: EventStudyResults, *, window: str = "m1_1") -> pd.DataFrame:
+    def to_frame(self) -> pd.DataFrame:
+        """One row per term: ``term, coef, se, t, p, ci_low, ci_high`` and the fit's ``nobs``, ``r2``, ``cov_type``."""
+        return self.params.assign(nobs=self.nobs, r2=self.r2, cov_type=self.cov_type, formula=self.formula)
+
+    def summary(self) -> Summary:
+        """The fit and its coefficient table (text, HTML, LaTeX, Markdown)."""
+        info = (
+            ("formula", self.formula),
+            ("CAR window", self.window),
+            ("weights", self.weights or "none (OLS)"),
+            ("covariance", self.cov_type),
+            ("nobs", str(self.nobs)),
+            ("R²", f"{self.r2:.4f}"),
+        )
+        return Summary("Cross-sectional regression of CARs", info, (("Coefficients", self.params.set_index("term")),))
+
+
+def cross_section_frame(results: EventStudyResults, *, window: Any = "m1_1") -> pd.DataFrame:
     """The usable firm-events for ``window`` with ``car``, ``scar``, ``var_car``, labels and ``momentum``.
 
     ``momentum`` is the sum of the security's returns over event days −30 … −11 (NaN if any is missing or the panel
     does not reach day −30); ``china_listed`` is 1 for listings on :data:`CHINA_EXCHANGES`.
     """
     fe = results.firm_events
+    window = window_label(Window(window, where="regress:window"))
     if f"car_{window}" not in fe.columns:
         raise ConfigError(
             located(
@@ -807,7 +865,7 @@ def regress(
     formula: str,
     data: pd.DataFrame | None = None,
     *,
-    window: str = "m1_1",
+    window: Any = "m1_1",
     weights: str | None = None,
     cov_type: str = "HC3",
     events: Sequence[str] | None = None,
@@ -824,7 +882,7 @@ def regress(
     data
         Characteristics per ``ticker``, or per ``event_id`` and ``ticker``; merged on those columns.
     window
-        The CAR window label, e.g. ``"m1_1"``.
+        The CAR window in any spelling: ``"m1_1"``, ``"-1_1"``, ``(-1, 1)``, ``"[-1, 1]"``.
     weights
         None for OLS; ``"patell"`` for WLS with weights ``1/var_car``.
     cov_type
@@ -834,6 +892,7 @@ def regress(
     """
     import statsmodels.formula.api as smf
 
+    window = window_label(Window(window, where="regress:window"))
     frame = cross_section_frame(results, window=window)
     if events is not None:
         frame = frame[frame["event_id"].isin(list(events))].reset_index(drop=True)

@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .abnormal import OUTCOMES, Abnormal
+from .config import StudyOptions, as_window
+from .display import Summary, SummaryMixin, check_choice, to_latex, to_markdown
+from .errors import ConfigError
 from .inference import TESTS, TestResult
 from .windows import Panel
 
-__all__ = ["EventStudyResults"]
+__all__ = ["EventStudyResults", "TABLES"]
 
 
-@dataclass(frozen=True)
-class EventStudyResults:
+#: table name → attribute of :class:`EventStudyResults`
+TABLES: dict[str, str] = {
+    "firm_events": "firm_events",
+    "ar": "ar",
+    "tests": "test_table",
+    "caar": "caar_table",
+    "aar": "aar_table",
+    "day0": "day0",
+    "data_notes": "data_notes",
+    "events": "events",
+    "outcomes": "outcomes",
+}
+#: the tables :meth:`EventStudyResults.save` writes and ``load`` reads (``outcomes`` is derived)
+SAVED = [name for name in TABLES if name != "outcomes"]
+
+
+@dataclass(frozen=True, repr=False)
+class EventStudyResults(SummaryMixin):
     """What :meth:`eventstudy.EventStudy.fit` returns. Immutable; every table is a labelled pandas frame, handed
     out as a copy (editing it changes nothing the results hold).
 
@@ -47,6 +70,9 @@ class EventStudyResults:
     world_returns
         Returns of the world index (``world_index``, ACWI by default) when the universe holds it, for the
         local- plus world-index robustness check.
+    options
+        The validated :class:`~eventstudy.config.StudyOptions` of the fit (a variant of the study is a
+        ``dataclasses.replace`` of it).
     analyses
         Read-only mapping of the analyse stage's outputs, computed before any renderer runs, by name (for example
         ``"claims"``, ``"mvrm"``, ``"robustness"``). Renderers read them; they never compute them.
@@ -65,6 +91,7 @@ class EventStudyResults:
     abnormal: Abnormal | None = field(default=None, repr=False, compare=False)
     world_returns: pd.Series | None = field(default=None, repr=False, compare=False)
     analyses: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+    options: StudyOptions | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # settings: a read-only mapping whose lists are read-only, so nothing in it can be edited after the fit
@@ -138,58 +165,139 @@ class EventStudyResults:
         canon = [TESTS.canonical(n, where="tests") for n in names]
         return self.test_table[self.test_table["test"].isin(canon)].reset_index(drop=True)
 
-    def test(self, name: str, *, event_id: str, group: str, window: str = "0_0") -> TestResult:
-        """One test result as a :class:`TestResult`."""
+    # ----------------------------------------------------------------- choices
+    @property
+    def event_ids(self) -> list[str]:
+        return [str(e) for e in self.events["event_id"]]
+
+    @property
+    def groups(self) -> list[str]:
+        """Every group label of the CAAR table (groups, segments and pooled sets)."""
+        return [str(g) for g in pd.unique(self.caar_table["group"])]
+
+    def _event(self, event_id: str | None) -> str:
+        if event_id is None:
+            return str(self.settings.get("headline_event") or self.event_ids[0])
+        return str(check_choice("event_id", event_id, self.event_ids))
+
+    def _window(self, window: Any) -> str:
+        return as_window(window, self.windows, where="window").label
+
+    def test(self, name: str, *, event_id: str, group: str, window: Any = "0_0") -> TestResult:
+        """One test result as a :class:`TestResult`; ``window`` in any spelling (``(-1, 1)``, ``"m1_1"``, ...).
+
+        An unknown test, event id, group or window raises an error that lists the valid ones.
+        """
         name = TESTS.canonical(name, where="test")
+        event_id = self._event(event_id)
+        check_choice("group", group, self.groups)
+        label = self._window(window)
         t = self.test_table
-        hit = t[(t["test"] == name) & (t["event_id"] == event_id) & (t["group"] == group) & (t["window"] == window)]
+        hit = t[(t["test"] == name) & (t["event_id"] == event_id) & (t["group"] == group) & (t["window"] == label)]
         if hit.empty:
-            raise KeyError(f"no result for test={name!r}, event_id={event_id!r}, group={group!r}, window={window!r}")
+            raise KeyError(f"no result for test={name!r}, event_id={event_id!r}, group={group!r}, window={label!r}")
         r = hit.iloc[0]
         return TestResult(
             name, float(r.statistic), float(r.pvalue), str(r.distribution), int(r.nobs), str(r.notes or "")
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """The firm-event table."""
-        return self.firm_events.copy()
+    def conf_int(self, alpha: float = 0.05, *, event_id: str | None = None) -> pd.DataFrame:
+        """The ``1 - alpha`` t interval of every CAAR: ``ci_low, ci_high`` indexed by event, group and window.
+
+        .. math:: \\mathrm{CAAR} \\pm t_{1-\\alpha/2,\\,N-1}\\, s_{CAR}/\\sqrt{N}
+
+        (the interval of the CAAR table, which holds the 95 % one).
+        """
+        if not 0 < alpha < 1:
+            raise ConfigError(f"conf_int: alpha must lie in (0, 1) (got {alpha!r}); fix: e.g. 0.05")
+        c = self.caar_table
+        if event_id is not None:
+            c = c[c["event_id"] == self._event(event_id)]
+        n = c["nobs"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = stats.t.ppf(1 - alpha / 2, n - 1) * c["sd_car"].to_numpy(dtype=float) / np.sqrt(n)
+        out = c[["event_id", "group", "window"]].assign(ci_low=c["caar"] - half, ci_high=c["caar"] + half)
+        return out.set_index(["event_id", "group", "window"])
+
+    # ----------------------------------------------------------------- tables
+    def table(self, name: str) -> pd.DataFrame:
+        """One table of the results by name (see :data:`TABLES`), or an analysis that is a table."""
+        if name in TABLES:
+            frame = getattr(self, TABLES[name])
+            return frame() if callable(frame) else frame
+        frames = [k for k, v in self.analyses.items() if isinstance(v, pd.DataFrame)]
+        check_choice("table", name, [*TABLES, *frames])
+        return self.analyses[name]
+
+    def to_frame(self, table: str = "firm_events") -> pd.DataFrame:
+        """A tidy copy of one table (default the firm-event table); see :meth:`table`."""
+        return self.table(table).copy()
+
+    def to_latex(self, table: str = "caar", **options: Any) -> str:
+        """One table as a LaTeX ``tabular`` (booktabs), for papers."""
+        return to_latex(self.table(table), **options)
+
+    def to_markdown(self, table: str = "caar", **options: Any) -> str:
+        """One table as a Markdown pipe table, for notes."""
+        return to_markdown(self.table(table), **options)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write every table (CSV and Parquet), the analyses that are tables, and the settings into folder ``path``.
+
+        :meth:`load` reads them back.
+        """
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        frames = {name: self.table(name) for name in SAVED}
+        frames.update({f"analysis_{k}": v for k, v in self.analyses.items() if isinstance(v, pd.DataFrame)})
+        for name, frame in frames.items():
+            frame.to_parquet(out / f"{name}.parquet", index=False)
+            frame.to_csv(out / f"{name}.csv", index=False, float_format="%.17g")
+        settings = json.dumps(_thawed(self.settings), indent=2, default=str)
+        (out / "settings.json").write_text(settings, encoding="utf-8")
+        return out
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> EventStudyResults:
+        """The results written by :meth:`save` (from the Parquet files, so every value and type is kept)."""
+        folder = Path(path)
+        if not (folder / "settings.json").is_file():
+            raise ConfigError(
+                f"{folder}: no saved results (settings.json is missing); fix: pass a folder written by res.save()"
+            )
+        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in SAVED}
+        analyses = {p.stem[len("analysis_") :]: pd.read_parquet(p) for p in sorted(folder.glob("analysis_*.parquet"))}
+        settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
+        return cls(
+            **{TABLES[name]: frame for name, frame in tables.items()},
+            settings=settings,
+            analyses=MappingProxyType(analyses),
+        )
 
     # ----------------------------------------------------------------- display
-    def summary(self, event_id: str | None = None, windows: Sequence[str] = ("0_0", "m1_1", "0_5")) -> pd.DataFrame:
-        """CAAR and key tests per group for one event (default: the headline event, else the first)."""
-        event_id = event_id or self.settings.get("headline_event") or str(self.events["event_id"].iloc[0])
+    def summary(self, event_id: str | None = None, windows: Sequence[Any] = ("0_0", "m1_1", "0_5")) -> Summary:
+        """CAAR, its 95 % interval and the p-value of every test per group and window, for one event (default: the
+        headline event, else the first). An unknown event id or window raises with the valid ones."""
+        event_id = self._event(event_id)
+        labels = [self._window(w) for w in windows]
         c = self.caar_table
-        c = c[(c["event_id"] == event_id) & (c["window"].isin(windows))]
+        c = c[(c["event_id"] == event_id) & (c["window"].isin(labels))]
         t = self.test_table
-        t = t[(t["event_id"] == event_id) & (t["window"].isin(windows))]
+        t = t[(t["event_id"] == event_id) & (t["window"].isin(labels))]
         piv = t.pivot_table(index=["group", "window"], columns="test", values="pvalue", aggfunc="first")
         piv.columns = [f"p_{x}" for x in piv.columns]
         out = c.set_index(["group", "window"])[["nobs", "caar", "ci_low", "ci_high"]].join(piv)
-        order = {w: i for i, w in enumerate(windows)}
-        return out.sort_index(key=lambda idx: idx.map(order) if idx.name == "window" else idx)
-
-    def __str__(self) -> str:
+        order = {w: i for i, w in enumerate(labels)}
+        out = out.sort_index(key=lambda idx: idx.map(order) if idx.name == "window" else idx)
         counts = self.outcome_counts()
-        lines = [
-            f"EventStudyResults: {self.events.shape[0]} events, {len(self.firm_events)} firm-events, "
-            f"model={self.settings.get('model')}",
-            "outcomes: " + ", ".join(f"{k}={v}" for k, v in counts.items() if v),
-            self.summary().to_string(float_format=lambda x: f"{x:.4f}"),
-        ]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.__str__()
-
-    def _repr_html_(self) -> str:
-        counts = self.outcome_counts()
-        head = (
-            f"<p><b>EventStudyResults</b>: {self.events.shape[0]} events, {len(self.firm_events)} firm-events, "
-            f"model <code>{self.settings.get('model')}</code>; outcomes: "
-            + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
-            + "</p>"
+        info = (
+            ("events", str(self.events.shape[0])),
+            ("firm-events", str(len(self.firm_events))),
+            ("model", str(self.settings.get("model"))),
+            ("outcomes", ", ".join(f"{k} {v}" for k, v in counts.items() if v)),
+            ("event", event_id),
         )
-        return head + self.summary().to_html(float_format=lambda x: f"{x:.4f}")
+        return Summary("Event study results", info, ((f"CAAR and p-values, event {event_id}", out),))
 
     # ----------------------------------------------------------------- regressions (METHODS §5)
     def mvrm(self, **options: Any) -> Any:
@@ -211,25 +319,25 @@ class EventStudyResults:
 
         html = render_html(report_context(self, title=title, **options))
         if path is not None:
-            from pathlib import Path
-
             Path(path).write_text(html, encoding="utf-8")
         return html
 
     def to_pdf(self, path: Any, *, title: str = "Event study report", **options: Any) -> Any:
         """Write the report laid out for print to ``path`` (needs weasyprint)."""
-        from pathlib import Path
-
         from .report.html import render_html, report_context
         from .report.pdf import write_pdf
 
         return write_pdf(render_html(report_context(self, title=title, **options), for_print=True), Path(path))
 
     def plot(self, kind: str = "caar", *, event_id: str | None = None) -> Any:
-        """A figure of the report: ``kind`` is ``"caar"`` (CAAR paths), ``"heatmap"`` or ``"timeline"``."""
+        """A figure of the report: ``kind`` is ``"caar"`` (CAAR paths), ``"heatmap"`` or ``"timeline"``.
+
+        Returns a ``matplotlib.figure.Figure`` built without pyplot: the backend and the caller's figures are left
+        alone, and a notebook shows it as it is.
+        """
         from .report.html import figure
 
-        return figure(self, kind, event_id=event_id)
+        return figure(self, kind, event_id=self._event(event_id))
 
 
 #: The fields handed out as copies.

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from .config import StudyOptions, window_label
 
 if TYPE_CHECKING:
     from .models import NormalReturnModel
@@ -255,15 +257,14 @@ def robustness_from_results(
 ) -> pd.DataFrame:
     """The headline numbers under each variant, re-estimated on the aligned panel of a fit.
 
-    The same steps as :meth:`EventStudy.fit` after loading (clean-estimation mask, ``compute_abnormal``, the test
-    runner, ``caar_table``), run for the reported events only and with the robust tests only. Nothing is read
-    again. Results without a panel give the baseline and window rows only.
+    The same estimate step as :meth:`EventStudy.fit` (:func:`eventstudy.estimate.estimate`) with each variant's
+    options, ``dataclasses.replace`` of the fit's :class:`~eventstudy.config.StudyOptions`; then the robust tests
+    and the CAAR table of the reported events. Nothing is read again. Results without a panel give the baseline and
+    window rows only.
     """
-    from .abnormal import compute_abnormal
-    from .config import window_label
+    from .estimate import estimate
     from .inference.runner import caar_table, run_tests
     from .models import get_model, world_model
-    from .windows import clean_estimation_mask
 
     events = results.events
     settings = results.settings
@@ -273,60 +274,69 @@ def robustness_from_results(
         results.caar_table, results.test_table, settings, event_ids, groups, windows, test_names, other_windows
     )
     panel = results.panel
-    base_clean = bool(settings.get("clean_estimation"))
+    base = _options_of(results)
+    base_clean = base.clean_estimation
     confounded = _confounded(events)
     label_to_window = {window_label(w): tuple(w) for w in (results.abnormal.windows if results.abnormal else ())}
     car_windows = [label_to_window[w] for w in windows if w in label_to_window]
-    runnable = ("model", "clean_estimation")
     for v in variants:
         desc = _describe(v, base_clean)
-        options = _variant_options(v, base_clean)
-        unknown = [k for k in options if k not in runnable]
+        changes = _variant_options(v, base_clean)
+        unknown = [k for k in changes if k not in _OPTION_NAMES]
         if not v.available or unknown or panel is None or not car_windows:
             reason = v.reason or ("not computed: the results hold no panel" if panel is None else "not computed")
             frames.append(_missing_rows(v.name, desc, event_ids, reason))
             continue
-        name = options.get("model", settings.get("model", "market"))
-        if name == "world":
+        options = replace(base, **changes)
+        if isinstance(options.model, str) and options.model == "world":
             if getattr(results, "world_returns", None) is None:
                 frames.append(_missing_rows(v.name, desc, event_ids, "not computed: no world-index returns"))
                 continue
             model: NormalReturnModel = world_model(results.world_returns)
         else:
-            model = get_model(name)
-        clean = bool(options.get("clean_estimation", base_clean))
+            model = get_model(options.model)
         keep = list(event_ids)
         p = panel
-        ev_of_row = p.keys["event_id"].astype(str).to_numpy()
         if v.drop_confounded:
             dropped = [e for e in keep if e in confounded]
             if dropped:
                 frames.append(_missing_rows(v.name, desc, dropped, "left out: the events file notes a confounder"))
             keep = [e for e in keep if e not in confounded]
-            p = _subset(p, ~np.isin(ev_of_row, list(confounded)))
-            ev_of_row = p.keys["event_id"].astype(str).to_numpy()
-        excluded = clean_estimation_mask(p) if clean else np.zeros(p.dates.shape, dtype=bool)
-        p = replace(p, excluded=excluded)
-        p = _subset(p, np.isin(ev_of_row, keep))
-        if not keep or p.n == 0:
+            p = _subset(p, ~np.isin(p.keys["event_id"].astype(str).to_numpy(), list(confounded)))
+        rows = np.isin(p.keys["event_id"].astype(str).to_numpy(), keep)
+        if not keep or not rows.any():
             continue
-        abn = compute_abnormal(
-            p,
-            model,
-            car_windows,
-            min_estimation=int(settings.get("min_estimation", 120)),
-            thin_trading_share=float(settings.get("thin_trading_share", 0.2)),
-        )
-        group_by = tuple(settings.get("group_by", ("group",)))
-        run_kw = _accepted(run_tests, model=model, min_estimation=int(settings.get("min_estimation", 120)))
+        # the clean-estimation mask sees every (kept) event of a security; the reported events are cut after
+        p, abn = estimate(p, model, options, car_windows=car_windows)
+        p, abn = _subset(p, rows), _subset_abnormal(abn, rows)
+        run_kw = _accepted(run_tests, model=model, min_estimation=options.min_estimation)
         tests = (
-            run_tests(p, abn, test_names, group_by, **run_kw)
+            run_tests(p, abn, test_names, options.group_by, **run_kw)
             if test_names
             else pd.DataFrame(columns=["event_id", "group", "window", "test", "statistic", "pvalue"])
         )
-        caar = caar_table(p, abn, group_by)
+        caar = caar_table(p, abn, options.group_by)
         frames.append(_collect(v.name, desc, caar, tests, keep, groups, windows, test_names))
     return _finish(frames)
+
+
+_OPTION_NAMES = {f.name for f in fields(StudyOptions)}
+
+
+def _options_of(results: Any) -> StudyOptions:
+    """The fit's options: carried by the results, else rebuilt from its settings (results read from disk)."""
+    options = getattr(results, "options", None)
+    if isinstance(options, StudyOptions):
+        return options
+    settings = results.settings
+    return StudyOptions(**{k: settings[k] for k in _OPTION_NAMES if settings.get(k) is not None})
+
+
+def _subset_abnormal(abn: Any, rows: np.ndarray) -> Any:
+    """The engine output restricted to the firm-events where ``rows`` is True (every array is per firm-event)."""
+    idx = np.flatnonzero(rows)
+    changes = {f.name: getattr(abn, f.name)[idx] for f in fields(abn) if isinstance(getattr(abn, f.name), np.ndarray)}
+    return replace(abn, **changes)
 
 
 def _accepted(func: Any, **kwargs: Any) -> dict[str, Any]:
@@ -336,8 +346,6 @@ def _accepted(func: Any, **kwargs: Any) -> dict[str, Any]:
 
 def _subset(panel: Any, rows: np.ndarray) -> Any:
     """The panel restricted to the firm-events where ``rows`` is True (every per-firm-event field is cut)."""
-    from dataclasses import fields
-
     idx = np.flatnonzero(rows)
     n = panel.n
     changes: dict[str, Any] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,18 +14,18 @@ import numpy as np
 import pandas as pd
 
 from . import calendars
-from .abnormal import compute_abnormal
 from .analyse import run_analyses
 from .config import (
     DEFAULT_CAR_WINDOWS,
     DEFAULT_TESTS,
     PRICES_DIR_ENV,
+    StudyOptions,
     StudySpec,
-    check_windows,
     window_label,
     with_report_windows,
 )
 from .errors import CalendarError, ConfigError, EventsError, located
+from .estimate import align, estimate
 from .events import EventTable, read_events
 from .groups import group_display
 from .inference import TESTS
@@ -33,7 +34,6 @@ from .models import FactorModel, MarketModel, NormalReturnModel, get_model, worl
 from .record import reproducibility_record
 from .results import EventStudyResults
 from .universe import Universe, read_universe
-from .windows import build_panel, clean_estimation_mask
 
 if TYPE_CHECKING:
     from .data.load import Loaded
@@ -201,11 +201,28 @@ class EventStudy:
         arguments = {k: v for k, v in locals().items() if k != "self"}
         self.events = _as_events(events)
         arguments["events"] = self.events  # as read, before any variant of the dates
-        if date_rule not in calendars.DATE_RULES:
-            raise ConfigError(
-                f"date_rule: unknown rule {date_rule!r}; fix: use one of {', '.join(calendars.DATE_RULES)}"
-            )
-        self.date_rule = date_rule
+        # the options that need no data, validated once (the study file builds the same object)
+        self.options = StudyOptions(
+            model=model,
+            estimation_window=estimation_window,
+            event_window=event_window,
+            car_windows=car_windows,
+            groups=groups,
+            group_by=group_by,
+            tests=tests,
+            min_estimation=min_estimation,
+            thin_trading_share=thin_trading_share,
+            return_kind=return_kind,
+            clean_estimation=clean_estimation,
+            headline_event=headline_event,
+            seed=seed,
+            world_index=world_index,
+            start=start,
+            end=end,
+            date_rule=date_rule,
+            early_release=early_release,
+        )
+        self.date_rule = self.options.date_rule
         # the early-day-0 variant: each event released a session early (early_announced_at) is dated by that release
         self.early_release = bool(early_release)
         if self.early_release:
@@ -235,12 +252,10 @@ class EventStudy:
         self.model = MarketModel() if self.world_index else get_model(model)
         # the world index is loaded whenever the universe has it, for the two-factor robustness check
         self.world_ticker = world_index if world_index in set(self.universe.frame["ticker"]) else None
-        self.estimation_window: tuple[int, int] = (int(estimation_window[0]), int(estimation_window[1]))
-        self.event_window: tuple[int, int] = (int(event_window[0]), int(event_window[1]))
-        self.car_windows: tuple[tuple[int, int], ...] = tuple((int(w[0]), int(w[1])) for w in car_windows)
-        check_windows(self.estimation_window, self.event_window, self.car_windows)
+        self.estimation_window = self.options.estimation_window
+        self.event_window = self.options.event_window
         # the windows the report and the summary read are computed whatever car_windows says
-        self.car_windows = with_report_windows(self.car_windows, self.event_window)
+        self.car_windows = with_report_windows(self.options.car_windows, self.event_window)  # type: ignore[arg-type]
         frame = self.universe.frame
         known_groups = list(pd.unique(frame["group"]))
         if groups is None:
@@ -271,13 +286,7 @@ class EventStudy:
             raise ConfigError(
                 f"min_estimation: too small (got {min_estimation}); fix: use at least {self.model.df_loss + 3}"
             )
-        span = self.estimation_window[1] - self.estimation_window[0] + 1
-        if min_estimation > span:
-            raise ConfigError(
-                f"min_estimation: {min_estimation} exceeds the estimation window's {span} days; "
-                "fix: lower min_estimation or widen estimation_window"
-            )
-        self.min_estimation = int(min_estimation)
+        self.min_estimation = self.options.min_estimation
         # a study may admit short histories (min_estimation below the usual 120 days); they are flagged (METHODS §2)
         self.full_estimation = max(int(full_estimation), self.min_estimation)
         self.primary_test = TESTS.canonical(primary_test, where="primary_test")
@@ -296,11 +305,9 @@ class EventStudy:
         if placebo_draws < 0:
             raise ConfigError(f"placebo_draws: must be 0 or more (got {placebo_draws}); fix: use e.g. 999")
         self.placebo_draws = int(placebo_draws)
-        self.thin_trading_share = float(thin_trading_share)
-        if return_kind not in ("simple", "log"):
-            raise ConfigError(f"return_kind: must be 'simple' or 'log' (got {return_kind!r}); fix: pick one")
-        self.return_kind = return_kind
-        self.clean_estimation = bool(clean_estimation)
+        self.thin_trading_share = self.options.thin_trading_share
+        self.return_kind = self.options.return_kind
+        self.clean_estimation = self.options.clean_estimation
         if isinstance(max_abs_return, bool) or not isinstance(max_abs_return, int | float) or not max_abs_return > 0:
             raise ConfigError(
                 located("max_abs_return", "must be a positive number", value=max_abs_return, fix="use e.g. 0.4")
@@ -313,8 +320,16 @@ class EventStudy:
             raise ConfigError(
                 f"headline_event: {headline_event!r} is not an event id; fix: use one of {', '.join(self.events.ids)}"
             )
-        self.seed = int(seed)
+        self.seed = self.options.seed
         self.headline_event = headline_event or (self.events.headline_ids[0] if self.events.headline_ids else None)
+        # the options with what the data resolved: every CAR window, the groups, the tests' names, the headline
+        self.options = replace(
+            self.options,
+            car_windows=self.car_windows,
+            groups=self.groups,
+            tests=self.tests,
+            headline_event=self.headline_event,
+        )
         # every announcement must lie inside the calendar of every exchange studied (day 0 must exist)
         studied = list(pd.unique(self.securities()["exchange"]))
         instants = self._timing()
@@ -552,20 +567,10 @@ class EventStudy:
             loaded = self._load(secs, progress)
             day0, fe, sessions = self.firm_events(secs, loaded.start, loaded.end, progress)
             progress(f"aligning {len(fe)} firm-events in event time")
-            panel = build_panel(
-                fe, loaded.returns, sessions, estimation_window=self.estimation_window, event_window=self.event_window
-            )
-            if self.clean_estimation:
-                panel = _with_excluded(panel, clean_estimation_mask(panel))
+            panel = align(fe, loaded.returns, sessions, self.options)
             model = self._resolve_model(loaded)
             progress(f"estimating the {model.name} model and abnormal returns")
-            abn = compute_abnormal(
-                panel,
-                model,
-                self.car_windows,
-                min_estimation=self.min_estimation,
-                thin_trading_share=self.thin_trading_share,
-            )
+            panel, abn = estimate(panel, model, self.options)
         progress(f"running {len(self.tests)} tests per event, group and window")
         tables = self.tables(panel, abn, model, pools=self.pools())
         fitted = self.results(tables, day0, loaded, model, panel=panel, abn=abn)
@@ -640,13 +645,7 @@ class EventStudy:
             exchanges = list(data["sessions"])
 
             def realign(fe: pd.DataFrame) -> Any:
-                return build_panel(
-                    fe,
-                    data["returns"],
-                    data["sessions"],
-                    estimation_window=self.estimation_window,
-                    event_window=self.event_window,
-                )
+                return align(fe, data["returns"], data["sessions"], self.options)
 
             variants["late_day0"] = (
                 "date-only news at 23:59:59 in the announcer's zone (the older, late convention)",
@@ -770,6 +769,7 @@ class EventStudy:
             },
             panel=panel,
             abnormal=abn,
+            options=self.options,
             world_returns=getattr(loaded, "returns", {}).get(self.world_ticker) if self.world_ticker else None,
         )
 
@@ -856,12 +856,6 @@ def _clip_sessions(exchange: str, first: pd.Timestamp, last: pd.Timestamp) -> pd
     lo = max(first, pd.Timestamp(cal.first_session))
     hi = min(last, pd.Timestamp(cal.last_session))
     return calendars.sessions(exchange, lo.date(), hi.date())
-
-
-def _with_excluded(panel: Any, excluded: np.ndarray) -> Any:
-    from dataclasses import replace
-
-    return replace(panel, excluded=excluded)
 
 
 def _firm_event_table(panel: Any, abn: Any, model: NormalReturnModel) -> pd.DataFrame:

@@ -148,4 +148,4 @@ def test_readme_library_api_runs(repo_dir, monkeypatch):
     exec(block, scope)
     res = scope["res"]
     assert len(res.outcomes) == len(res.firm_events) > 0
-    assert "caar" in res.summary("jun27_deal_formalised").columns
+    assert "caar" in res.summary("jun27_deal_formalised").frame.columns

@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..abnormal import Abnormal, compute_abnormal
+from ..abnormal import Abnormal
 from ..errors import ConfigError
-from ..windows import Panel, build_panel, clean_estimation_mask
+from ..estimate import align_and_estimate
+from ..windows import Panel
 
 if TYPE_CHECKING:
     from ..data.sources import FetchResult
@@ -117,22 +118,7 @@ def _fit_chunk(
     if task_hook is not None:
         task_hook(index)
     loaded = study._load(secs, _quiet)
-    panel = build_panel(
-        firm_events,
-        loaded.returns,
-        sessions,
-        estimation_window=study.estimation_window,
-        event_window=study.event_window,
-    )
-    if study.clean_estimation:
-        panel = replace(panel, excluded=clean_estimation_mask(panel))
-    abn = compute_abnormal(
-        panel,
-        study.model,
-        study.car_windows,
-        min_estimation=study.min_estimation,
-        thin_trading_share=study.thin_trading_share,
-    )
+    panel, abn = align_and_estimate(firm_events, loaded.returns, sessions, study.model, study.options)
     return _Chunk(rows=rows, panel=panel, abn=abn, notes=loaded.notes)
 
 
@@ -454,20 +440,7 @@ def _fit_events_chunk(
         loaded = study._load(secs, _quiet)
         _WORKER_LOADED.clear()
         _WORKER_LOADED[token] = loaded
-    panel = build_panel(
-        firm_events,
-        loaded.returns,
-        sessions,
-        estimation_window=study.estimation_window,
-        event_window=study.event_window,
-    )
-    abn = compute_abnormal(
-        panel,
-        study.model,
-        study.car_windows,
-        min_estimation=study.min_estimation,
-        thin_trading_share=study.thin_trading_share,
-    )
+    panel, abn = align_and_estimate(firm_events, loaded.returns, sessions, study.model, study.options)
     tables = study.tables(panel, abn, study.model, pools=pools, events=pools is None, ar=keep_ar)
     return {**tables, "notes": loaded.notes}
 

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .._registry import Registry
+from ..catalog import TEST_CATALOG, TEST_INPUTS, TestInfo
+from ..errors import ConfigError
 
 __all__ = ["TestResult", "Cell", "Sample", "TESTS", "register_test"]
 
@@ -198,9 +200,59 @@ TestFunction = Callable[[Sample], TestResult]
 TESTS: Registry[TestFunction] = Registry("test")
 
 
-def register_test(name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[TestFunction], TestFunction]:
-    """Register a test function under ``name``."""
-    return TESTS.register(name, aliases=aliases)
+def register_test(
+    name: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    label: str | None = None,
+    description: str | None = None,
+    formula: str | None = None,
+    reference: str | None = None,
+    distribution: str | None = None,
+    robust_to_clustering: bool | None = None,
+    default: bool = False,
+    requires: tuple[str, ...] = ("car",),
+) -> Callable[[TestFunction], TestFunction]:
+    """Register a test function under ``name``, with its metadata in :data:`eventstudy.catalog.TEST_CATALOG`.
+
+    A built-in test's metadata is already in the catalog. A new test declares its ``label``, ``description``,
+    ``formula``, ``reference``, ``distribution`` and ``robust_to_clustering`` (and optionally whether it runs by
+    ``default`` and which inputs it ``requires``, from :data:`~eventstudy.catalog.TEST_INPUTS`), so the runner, the
+    validation of a study's tests, the summaries and the report know it without reading its code.
+
+    >>> @register_test("mean_car_z", label="z", description="z of the mean CAR", formula="z = CAAR/(s/√N)",
+    ...                reference="—", distribution="N(0,1)", robust_to_clustering=False)   # doctest: +SKIP
+    ... def mean_car_z(s: Sample) -> TestResult: ...
+    """
+    given = {
+        "label": label,
+        "description": description,
+        "formula": formula,
+        "reference": reference,
+        "distribution": distribution,
+        "robust_to_clustering": robust_to_clustering,
+    }
+    if name not in TEST_CATALOG or any(v is not None for v in given.values()):
+        missing = [k for k, v in given.items() if v is None]
+        if missing:
+            raise ConfigError(
+                f"register_test({name!r}): no metadata for {', '.join(missing)}; fix: pass them to register_test"
+            )
+        unknown = [r for r in requires if r not in TEST_INPUTS]
+        if unknown:
+            raise ConfigError(
+                f"register_test({name!r}): unknown input {unknown[0]!r}; fix: use some of {', '.join(TEST_INPUTS)}"
+            )
+        info = TestInfo(name, default=bool(default), requires=tuple(requires), **given)  # type: ignore[arg-type]
+    else:
+        info = TEST_CATALOG[name]
+
+    def deco(func: TestFunction) -> TestFunction:
+        TESTS.add(name, func, aliases=aliases)
+        TEST_CATALOG[name] = info
+        return func
+
+    return deco
 
 
 def not_computable(name: str, distribution: str, nobs: int, reason: str) -> TestResult:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..abnormal import Abnormal, compute_abnormal
+from ..catalog import describe_test
 from ..config import window_label
 from ..models import NormalReturnModel
 from ..windows import Panel
@@ -332,13 +333,14 @@ def _run_tests(
 
     # ranks are each firm-event's own, over its own days: one pass over the panel serves every cell it is in
     ranked = None
-    if {"rank_z", "grank_t"} & set(tests) and fitted_all.any():
+    needs = {r for name in tests for r in describe_test(TESTS.canonical(name, where="tests")).requires}
+    if "ranks" in needs and fitted_all.any():
         ranked = panel_ranks(panel, abn, np.flatnonzero(fitted_all))
 
     # every portfolio of every cell and window, fitted in one call of the engine
     portfolios: dict[tuple[int, bytes], list[tuple[int, int]]] = {}
     fits = None
-    if model is not None and "portfolio_t" in tests:
+    if model is not None and "portfolio" in needs:
         codes = np.full(panel.n, -1)
         codes[fitted_all] = portfolio_codes(panel, np.flatnonzero(fitted_all))
         sets = []
