@@ -460,7 +460,8 @@ def mvrm(
     group_col
         Universe column(s) whose labels define the groups of tests (b) and (c).
     window
-        The CAR window ``(start, end)`` in event days on which the dummies are 1; ``car = L·gamma``.
+        The CAR window ``(start, end)`` in event days on which the dummies are 1, in any spelling of
+        :class:`~eventstudy.config.Window`; ``car = L·gamma``.
     shrink
         One of :data:`SHRINK_OPTIONS`.
     event_pairs
@@ -472,11 +473,79 @@ def mvrm(
     Returns
     -------
     MVRMResult
-    """
-    import statsmodels.api as sm
-    from linearmodels.system import SUR
-    from linearmodels.system.covariance import HomoskedasticCovariance
 
+    Notes
+    -----
+    The steps: :func:`_mvrm_request` (check the arguments), :func:`_build_units` (one equation per security),
+    :func:`_fit_units` (equation-by-equation OLS on the observed cells and the pairwise Σ̂, in portfolio form when
+    too few dates are complete), :func:`_covariance_choice` (Σ̂ as it is, repaired or shrunk), :func:`_gls_system`
+    (the SUR fit by linearmodels and the parameter covariance), :func:`_coefficient_table`, :func:`_wald_table`
+    and :func:`_covariance_note`.
+    """
+    req = _mvrm_request(results_or_panel, events, group_col, window, shrink, event_pairs, min_estimation)
+    units, notes = _build_units(
+        req.panel, req.status, req.events, req.window, req.group_cols, groups, req.min_estimation
+    )
+    if not units:
+        raise ConfigError(
+            located(
+                "mvrm", "no security has a usable firm-event", value=req.events, fix="choose other events or groups"
+            )
+        )
+    fit, form = _fit_units(units, req, notes)
+    cov = _covariance_choice(fit, req.shrink)
+    system = _gls_system(fit, cov)
+    unit_word = "portfolio" if form == "portfolios" else "security"
+    coefficients = _coefficient_table(fit.units, req, system)
+    wald = _wald_table(fit.units, req, system, unit_word)
+    return MVRMResult(
+        coefficients=coefficients,
+        wald=wald,
+        covariance_note=_covariance_note(fit, cov, form),
+        nobs=system.nobs,
+        equations=len(fit.units),
+        window=req.window,
+        events=tuple(req.events),
+        df_resid=system.df_resid,
+        shrinkage=float(cov.delta),
+        form=form,
+        notes=tuple(notes),
+        sigma=pd.DataFrame(cov.weight_sigma, index=[u.label for u in fit.units], columns=[u.label for u in fit.units]),
+        params=system.params,
+        cov=system.cov,
+        system=system.fitted,
+    )
+
+
+@dataclass(frozen=True)
+class _Request:
+    """The checked arguments of :func:`mvrm`."""
+
+    panel: Panel
+    status: np.ndarray | None
+    events: list[str]
+    events_frame: pd.DataFrame | None
+    window: Window
+    group_cols: list[str]
+    shrink: str
+    event_pairs: list[tuple[str, str]]
+    min_estimation: int
+
+    @property
+    def length(self) -> int:
+        return self.window[1] - self.window[0] + 1
+
+
+def _mvrm_request(
+    results_or_panel: Any,
+    events: Sequence[str] | None,
+    group_col: str | Sequence[str],
+    window: Any,
+    shrink: str,
+    event_pairs: Sequence[tuple[str, str]] | None,
+    min_estimation: int | None,
+) -> _Request:
+    """Check :func:`mvrm`'s arguments against the panel; each error names the argument, the value and the fix."""
     panel, status, events_frame = _source(results_or_panel)
     settings = getattr(results_or_panel, "settings", {}) or {}
     if min_estimation is None:
@@ -487,7 +556,7 @@ def mvrm(
         )
     window = Window(window, where="mvrm:window")
     ev_days = panel.rel[panel.event]
-    if window[0] > window[1] or window[0] < ev_days.min() or window[1] > ev_days.max():
+    if window[0] < ev_days.min() or window[1] > ev_days.max():
         raise ConfigError(
             located(
                 "mvrm:window",
@@ -512,94 +581,163 @@ def mvrm(
     for e in events:
         if e not in known:
             raise ConfigError(located("mvrm:events", "unknown event id", value=e, fix=f"use one of {known}"))
-    units, notes = _build_units(panel, status, events, window, group_cols, groups, min_estimation)
-    if not units:
-        raise ConfigError(
-            located("mvrm", "no security has a usable firm-event", value=events, fix="choose other events or groups")
-        )
-    length = window[1] - window[0] + 1
+    if event_pairs is None:
+        event_pairs = _default_pairs(events, events_frame, settings.get("direction_contrasts") or ())
+    pairs = list(event_pairs)
+    for pair in pairs:
+        for e in pair:
+            if e not in events:
+                raise ConfigError(located("mvrm:event_pairs", "event not in the system", value=e, fix=f"use {events}"))
+    return _Request(
+        panel, status, events, events_frame, window, group_cols, shrink, [tuple(p) for p in pairs], min_estimation
+    )
 
+
+@dataclass(frozen=True)
+class _UnitsFit:
+    """The equations of the system and their equation-by-equation OLS."""
+
+    units: list[_Unit]
+    index: pd.DatetimeIndex
+    eqs: dict[str, dict[str, Any]]
+    observed: np.ndarray
+    real_cols: list[list[str]]
+    sigma: np.ndarray
+    resid: np.ndarray
+    complete: np.ndarray
+
+
+def _ols_by_equation(units: list[_Unit], events: list[str]) -> _UnitsFit:
+    """Each equation's OLS on its observed cells (what the cell indicators reproduce) and the pairwise Σ̂."""
+    import statsmodels.api as sm
+
+    index, eqs, observed, real_cols = _design(units, events)
+    obs = np.column_stack(observed)
+    k = np.array([len(c) for c in real_cols], dtype=float)
+    resid = np.full(obs.shape, np.nan)
+    for i, (eq, cols) in enumerate(zip(eqs.values(), real_cols, strict=True)):
+        o = obs[:, i]
+        resid[o, i] = sm.OLS(eq["dependent"].to_numpy()[o], eq["exog"][cols].to_numpy()[o]).fit().resid
+    sigma = _pairwise_sigma(resid, obs, k)
+    return _UnitsFit(units, index, eqs, obs, real_cols, sigma, resid, obs.all(axis=1))
+
+
+def _fit_units(units: list[_Unit], req: _Request, notes: list[str]) -> tuple[_UnitsFit, str]:
+    """The equation-by-equation fit, in portfolio form on request or when too few dates observe every security."""
     form = "securities"
-    if shrink == "portfolio":
-        units, form = _portfolios(units, group_cols), "portfolios"
-
-    def fit(units: list[_Unit]) -> tuple:
-        index, eqs, observed, real_cols = _design(units, events)
-        obs = np.column_stack(observed)
-        k = np.array([len(c) for c in real_cols], dtype=float)
-        # equation-by-equation OLS on the observed cells (what the cell indicators reproduce)
-        resid = np.full(obs.shape, np.nan)
-        for i, (eq, cols) in enumerate(zip(eqs.values(), real_cols, strict=True)):
-            o = obs[:, i]
-            resid[o, i] = sm.OLS(eq["dependent"].to_numpy()[o], eq["exog"][cols].to_numpy()[o]).fit().resid
-        sigma = _pairwise_sigma(resid, obs, k)
-        complete = obs.all(axis=1)
-        return index, eqs, obs, real_cols, k, sigma, resid, complete
-
-    index, eqs, obs, real_cols, _, sigma, resid, complete = fit(units)
-    n_eq = len(units)
-    t_c = int(complete.sum())
-    if shrink == "auto" and form == "securities" and n_eq > 1 and t_c < _MIN_COMPLETE_DATES:
-        units, form = _portfolios(units, group_cols), "portfolios"
+    if req.shrink == "portfolio":
+        units, form = _portfolios(units, req.group_cols), "portfolios"
+    fit = _ols_by_equation(units, req.events)
+    t_c = int(fit.complete.sum())
+    if req.shrink == "auto" and form == "securities" and len(units) > 1 and t_c < _MIN_COMPLETE_DATES:
+        units, form = _portfolios(units, req.group_cols), "portfolios"
         notes.append(f"only {t_c} dates observe every security: portfolio form used")
-        index, eqs, obs, real_cols, _, sigma, resid, complete = fit(units)
-        n_eq, t_c = len(units), int(complete.sum())
+        fit = _ols_by_equation(units, req.events)
+    return fit, form
 
+
+@dataclass(frozen=True)
+class _Covariance:
+    """Σ̂ for the GLS weights and for the parameter covariance, and why."""
+
+    weight_sigma: np.ndarray
+    full_sigma: np.ndarray
+    delta: float
+    shrunk: bool
+    reasons: list[str]
+    cond: float
+    not_pd: bool
+    complete_dates: int
+
+
+def _covariance_choice(fit: _UnitsFit, shrink: str) -> _Covariance:
+    """The pairwise Σ̂, repaired to the nearest positive definite correlation if needed, and shrunk with the
+    Ledoit–Wolf intensity when asked for or when N is large relative to T, Σ̂ is ill-conditioned or not PD."""
+    sigma = fit.sigma
+    n_eq, t_c = len(fit.units), int(fit.complete.sum())
     sd = np.sqrt(np.diag(sigma))
     corr = sigma / np.outer(sd, sd)
     eig = np.linalg.eigvalsh(corr)
     cond = float(eig.max() / eig.min()) if eig.min() > 0 else float("inf")
-    not_pd = eig.min() <= 1e-10
-    delta = 0.0
-    reason = []
+    not_pd = bool(eig.min() <= 1e-10)
+    reasons = []
     if n_eq > t_c / 10:
-        reason.append(f"N={n_eq} > T/10 with T={t_c} complete dates")
+        reasons.append(f"N={n_eq} > T/10 with T={t_c} complete dates")
     if cond > _COND_LIMIT:
-        reason.append(f"cond(corr)={cond:.3g} > {_COND_LIMIT:g}")
+        reasons.append(f"cond(corr)={cond:.3g} > {_COND_LIMIT:g}")
     if not_pd:
-        reason.append("the pairwise Sigma is not positive definite")
-    do_shrink = n_eq > 1 and (shrink == "ledoit_wolf" or (shrink == "auto" and reason))
+        reasons.append("the pairwise Sigma is not positive definite")
+    do_shrink = n_eq > 1 and (shrink == "ledoit_wolf" or (shrink == "auto" and bool(reasons)))
     full_sigma = sigma
     if not_pd:
         from statsmodels.stats.correlation_tools import corr_nearest
 
-        corr_fixed = corr_nearest(corr, threshold=1e-8)
-        full_sigma = corr_fixed * np.outer(sd, sd)
+        full_sigma = corr_nearest(corr, threshold=1e-8) * np.outer(sd, sd)
+    delta = 0.0
+    weight_sigma = full_sigma
     if do_shrink and t_c >= 3:
-        z = resid[complete] / resid[complete].std(axis=0)  # standardised: the target keeps the variances
+        z = fit.resid[fit.complete] / fit.resid[fit.complete].std(axis=0)  # standardised: the target keeps variances
         delta = ledoit_wolf_intensity(z)
         c_w = (1.0 - delta) * (full_sigma / np.outer(sd, sd)) + delta * np.eye(n_eq)
         weight_sigma = c_w * np.outer(sd, sd)
-    else:
-        weight_sigma = full_sigma
+    return _Covariance(weight_sigma, full_sigma, delta, do_shrink, reasons, cond, not_pd, t_c)
 
-    system = SUR(eqs, sigma=weight_sigma).fit(method="gls", cov_type="unadjusted")
-    xs = [eq["exog"].to_numpy() for eq in eqs.values()]
-    cov_full = HomoskedasticCovariance(xs, system.resids.to_numpy(), weight_sigma, full_sigma, gls=True).cov
+
+@dataclass(frozen=True)
+class _System:
+    """The GLS fit: the reported parameters (no cell indicators), their covariance, and the observation counts."""
+
+    fitted: Any
+    params: pd.Series
+    cov: pd.DataFrame
+    b: np.ndarray
+    v: np.ndarray
+    where: dict[str, int]
+    nobs: int
+    df_resid: int
+
+
+def _gls_system(fit: _UnitsFit, cov: _Covariance) -> _System:
+    """``linearmodels.system.SUR`` by GLS with the chosen Σ̂, and the sandwich parameter covariance of
+    ``HomoskedasticCovariance`` (which reduces to the GLS covariance without shrinkage)."""
+    from linearmodels.system import SUR
+    from linearmodels.system.covariance import HomoskedasticCovariance
+
+    system = SUR(fit.eqs, sigma=cov.weight_sigma).fit(method="gls", cov_type="unadjusted")
+    xs = [eq["exog"].to_numpy() for eq in fit.eqs.values()]
+    cov_full = HomoskedasticCovariance(xs, system.resids.to_numpy(), cov.weight_sigma, cov.full_sigma, gls=True).cov
     names = list(system.params.index)
     widths = [x.shape[1] for x in xs]
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
-    pos = np.concatenate([s + np.arange(len(c)) for s, c in zip(starts, real_cols, strict=True)]).astype(int)
-    real_names = [f"{u.label}_{c}" for u, cols in zip(units, real_cols, strict=True) for c in cols]
-    b = system.params.to_numpy()[pos]
-    v = cov_full[np.ix_(pos, pos)]
-    params = pd.Series(b, index=real_names)
-    cov = pd.DataFrame(v, index=real_names, columns=real_names)
+    pos = np.concatenate([s + np.arange(len(c)) for s, c in zip(starts, fit.real_cols, strict=True)]).astype(int)
+    real_names = [f"{u.label}_{c}" for u, cols in zip(fit.units, fit.real_cols, strict=True) for c in cols]
     if [names[p] for p in pos] != real_names:
         raise RuntimeError("linearmodels parameter names do not match the design")  # pragma: no cover
-    nobs = int(obs.sum())
-    df_resid = int(nobs - len(pos))
+    b = system.params.to_numpy()[pos]
+    v = cov_full[np.ix_(pos, pos)]
+    nobs = int(fit.observed.sum())
+    return _System(
+        fitted=system,
+        params=pd.Series(b, index=real_names),
+        cov=pd.DataFrame(v, index=real_names, columns=real_names),
+        b=b,
+        v=v,
+        where={name: i for i, name in enumerate(real_names)},
+        nobs=nobs,
+        df_resid=int(nobs - len(pos)),
+    )
 
-    # ------------------------------------------------------------- coefficient table
-    where = {name: i for i, name in enumerate(real_names)}
-    se_all = np.sqrt(np.diag(v))
+
+def _coefficient_table(units: list[_Unit], req: _Request, system: _System) -> pd.DataFrame:
+    """One row per equation × event dummy: γ, its t test with the residual df, and the CAR = L·γ."""
+    se_all = np.sqrt(np.diag(system.v))
     rows = []
     for u in units:
-        for ev in events:
-            j = where.get(f"{u.label}_gamma:{ev}")
+        for ev in req.events:
+            j = system.where.get(f"{u.label}_gamma:{ev}")
             if j is None:
                 continue
-            g, se = b[j], se_all[j]
+            g, se = system.b[j], se_all[j]
             rows.append(
                 {
                     "security": u.label,
@@ -610,16 +748,19 @@ def mvrm(
                     "gamma": g,
                     "se": se,
                     "t": g / se,
-                    "p": float(2 * stats.t.sf(abs(g / se), df_resid)),
-                    "car": length * g,
-                    "car_se": length * se,
+                    "p": float(2 * stats.t.sf(abs(g / se), system.df_resid)),
+                    "car": req.length * g,
+                    "car_se": req.length * se,
                 }
             )
-    coefficients = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
 
-    # ------------------------------------------------------------- Wald tests
-    nk = len(real_names)
-    wald_rows: list[dict[str, Any]] = []
+
+def _wald_table(units: list[_Unit], req: _Request, system: _System, unit_word: str) -> pd.DataFrame:
+    """The Wald tests (a) all γ zero, (b) a group's mean γ zero, (c) groups equal, (d) events equal / offset."""
+    where, b, v, length = system.where, system.b, system.v, req.length
+    nk = len(where)
+    rows: list[dict[str, Any]] = []
 
     def members(ev: str, col: str | None, label: str | None) -> list[_Unit]:
         return [u for u in units if f"{u.label}_gamma:{ev}" in where and (col is None or u.labels[col] == label)]
@@ -633,18 +774,17 @@ def mvrm(
 
     def add(test: str, hyp: str, r: np.ndarray, n: int, **info: Any) -> None:
         r = np.atleast_2d(r)
-        res = _wald(b, v, r, np.zeros(r.shape[0]), df_resid)
+        res = _wald(b, v, r, np.zeros(r.shape[0]), system.df_resid)
         est = se = np.nan
         if r.shape[0] == 1:
             est = float(length * (r @ b)[0])
             se = float(length * np.sqrt(r @ v @ r.T)[0, 0])
-        wald_rows.append({"test": test, "hypothesis": hyp, "nobs": n, "estimate": est, "se": se, **info, **res})
+        rows.append({"test": test, "hypothesis": hyp, "nobs": n, "estimate": est, "se": se, **info, **res})
 
     scopes: list[tuple[str | None, str | None]] = [(None, None)]
-    for gcol in group_cols:
-        scopes += [(gcol, lab) for lab in list(dict.fromkeys(u.labels[gcol] for u in units))]
-    unit_word = "portfolio" if form == "portfolios" else "security"
-    for ev in events:
+    for col in req.group_cols:
+        scopes += [(col, lab) for lab in list(dict.fromkeys(u.labels[col] for u in units))]
+    for ev in req.events:
         for col, lab in scopes:
             us = members(ev, col, lab)
             if not us:
@@ -656,7 +796,7 @@ def mvrm(
             info = {"event_id": ev, "group_col": col or "all", "group": name}
             add("all_zero", f"gamma[i,{ev}] = 0 for every {unit_word} i in {name}", r, len(us), **info)
             add("mean_zero", f"mean of gamma[i,{ev}] over {name} = 0", mean_row(ev, us), len(us), **info)
-        for col in group_cols:
+        for col in req.group_cols:
             labs = [lab for lab in list(dict.fromkeys(u.labels[col] for u in units)) if members(ev, col, lab)]
             if len(labs) < 2:
                 continue
@@ -685,13 +825,7 @@ def mvrm(
                     group=g1,
                     other_group=g2,
                 )
-
-    if event_pairs is None:
-        event_pairs = _default_pairs(events, events_frame, settings.get("direction_contrasts") or ())
-    for ev_k, ev_j in event_pairs:
-        for e in (ev_k, ev_j):
-            if e not in events:
-                raise ConfigError(located("mvrm:event_pairs", "event not in the system", value=e, fix=f"use {events}"))
+    for ev_k, ev_j in req.event_pairs:
         for col, lab in scopes:
             both = [u for u in members(ev_k, col, lab) if f"{u.label}_gamma:{ev_j}" in where]
             if not both:
@@ -707,51 +841,38 @@ def mvrm(
                 len(both),
                 **info,
             )
-    wald = pd.DataFrame(wald_rows)
+    wald = pd.DataFrame(rows)
     for c in _WALD_COLUMNS:
         if c not in wald.columns:
             wald[c] = np.nan
     wald["notes"] = wald["notes"].astype(object).where(wald["notes"].notna(), "")
-    wald = wald[_WALD_COLUMNS]
+    return wald[_WALD_COLUMNS]
 
-    # ------------------------------------------------------------- the note
-    missing = int(obs.size - obs.sum())
+
+def _covariance_note(fit: _UnitsFit, cov: _Covariance, form: str) -> str:
+    """How Σ̂ was used and how missing days were handled, in words."""
+    n_eq = len(fit.units)
+    missing = int(fit.observed.size - fit.observed.sum())
     parts = [
-        f"{form}: {n_eq} equations over {len(index)} dates (union of sessions); {missing} missing cells (exchange "
+        f"{form}: {n_eq} equations over {len(fit.index)} dates (union of sessions); {missing} missing cells (exchange "
         "closed, no price, or outside the windows) enter with their own indicator, which equals GLS on the "
         "observed cells only",
     ]
-    if do_shrink:
+    if cov.shrunk:
         parts.append(
-            f"Sigma shrunk: Ledoit-Wolf (2004) intensity {delta:.3f} toward zero correlation "
-            f"({'; '.join(reason) if reason else 'requested'}); sandwich covariance"
+            f"Sigma shrunk: Ledoit-Wolf (2004) intensity {cov.delta:.3f} toward zero correlation "
+            f"({'; '.join(cov.reasons) if cov.reasons else 'requested'}); sandwich covariance"
         )
     else:
         parts.append(
-            f"Sigma not shrunk (sample pairwise covariance; cond(corr)={cond:.3g}, N={n_eq}, T={t_c} complete dates)"
+            f"Sigma not shrunk (sample pairwise covariance; cond(corr)={cov.cond:.3g}, N={n_eq}, "
+            f"T={cov.complete_dates} complete dates)"
         )
-    if not_pd:
+    if cov.not_pd:
         parts.append("the pairwise Sigma was repaired to the nearest positive definite correlation")
     if form == "portfolios":
         parts.append("portfolio form: equal-weighted portfolios per group and exchange; test (a) is over portfolios")
-    note = "; ".join(parts)
-    return MVRMResult(
-        coefficients=coefficients,
-        wald=wald,
-        covariance_note=note,
-        nobs=nobs,
-        equations=n_eq,
-        window=window,
-        events=tuple(events),
-        df_resid=df_resid,
-        shrinkage=float(delta),
-        form=form,
-        notes=tuple(notes),
-        sigma=pd.DataFrame(weight_sigma, index=[u.label for u in units], columns=[u.label for u in units]),
-        params=params,
-        cov=cov,
-        system=system,
-    )
+    return "; ".join(parts)
 
 
 def _default_pairs(
