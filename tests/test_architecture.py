@@ -72,12 +72,15 @@ def imported_modules(name: str, path: Path, known: set[str]) -> set[str]:
                 prefix = ".".join(base + ([node.module] if node.module else []))
             else:
                 prefix = node.module or ""
-            targets = [prefix] + [f"{prefix}.{a.name}" for a in node.names]
+            subs = [f"{prefix}.{a.name}" for a in node.names]
+            # ``from pkg import submodule`` imports the submodule; ``from pkg import name`` runs pkg/__init__
+            targets = subs + ([prefix] if not all(t in known for t in subs) else [])
         for t in targets:
             # the deepest module of the package that the target names
             while t and t not in known:
                 t = t.rpartition(".")[0]
-            if t and t != name:
+            # a module's own parent packages are imported before it, whatever it says: no edge
+            if t and t != name and not name.startswith(t + "."):
                 out.add(t)
     return out
 
@@ -134,6 +137,8 @@ def test_graph_has_the_known_edges() -> None:
     graph = import_graph()
     assert "eventstudy.errors" in graph["eventstudy.config"]
     assert "eventstudy.inference.base" in graph["eventstudy.inference"]
+    assert "eventstudy.analyse.regressions" in graph["eventstudy.analyse"]  # from . import regressions
+    assert "eventstudy.analyse" not in graph["eventstudy.analyse.base"]  # its own package: no edge
 
 
 def test_no_import_cycle() -> None:
