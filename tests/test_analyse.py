@@ -4,6 +4,7 @@ read ``results.analyses``."""
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -93,7 +94,8 @@ def test_a_failed_analysis_is_a_row_with_the_reason(fitted, monkeypatch):
 
     monkeypatch.setattr(regs, "regress", fails)
     monkeypatch.setattr(regs, "mvrm", fails)
-    reg = regs.regressions_table(fitted)
+    specs = [{"formula": "car ~ 1", "events": "headline"}, {"formula": "car ~ 1", "events": "all"}]
+    reg = regs.regressions_table(replace(fitted, settings={**fitted.settings, "regressions": specs}))
     assert len(reg) == 2 and reg["coef"].isna().all()
     assert reg["notes"].str.startswith("ConfigError: regress:window: not a CAR window").all()
     mv = regs.mvrm_table(fitted)
@@ -121,3 +123,10 @@ def test_registered_analyses_run_after_what_they_require(fitted):
 def test_unknown_analysis_lists_the_valid_ones(fitted):
     with pytest.raises(ConfigError, match="valid analyses are: mvrm, regressions, robustness"):
         run_analyses(fitted, ["mvmr"])
+
+
+def test_a_study_without_regressions_gets_the_header_only(fitted):
+    import eventstudy.analyse.regressions as regs
+
+    reg = regs.regressions_table(replace(fitted, settings={**fitted.settings, "regressions": []}))
+    assert reg.empty and list(reg.columns) == regs.REGRESSION_TABLE_COLUMNS
