@@ -22,7 +22,7 @@ def results():
 
 @pytest.mark.parametrize("name", ["caar_table", "test_table", "firm_events", "ar", "aar_table", "data_notes", "day0"])
 def test_editing_a_table_in_place_changes_nothing(results, name: str) -> None:
-    summary = results.summary()
+    summary = results.summary().frame
     table = getattr(results, name)
     numeric = table.select_dtypes("number").columns
     table.loc[:, numeric] = 12345.0
@@ -30,14 +30,14 @@ def test_editing_a_table_in_place_changes_nothing(results, name: str) -> None:
     fresh = getattr(results, name)
     assert "edited" not in fresh.get("status", pd.Series(dtype=object)).tolist()
     assert not (fresh[numeric] == 12345.0).all().all() if len(numeric) and len(fresh) else True
-    pd.testing.assert_frame_equal(results.summary(), summary)
+    pd.testing.assert_frame_equal(results.summary().frame, summary)
 
 
 def test_caar_edit_does_not_reach_the_summary(results) -> None:
-    before = results.summary()
+    before = results.summary().frame
     results.caar_table["caar"] *= 1000  # the pandas idiom that edited the held table before
     results.caar.iloc[0, results.caar.columns.get_loc("caar")] = 99.0
-    pd.testing.assert_frame_equal(results.summary(), before)
+    pd.testing.assert_frame_equal(results.summary().frame, before)
 
 
 def test_settings_are_read_only(results) -> None:
@@ -55,7 +55,7 @@ def test_settings_are_read_only(results) -> None:
     assert pickle.loads(pickle.dumps(windows)) == windows and copy.deepcopy(windows) == windows
     again = pickle.loads(pickle.dumps(results))  # the whole results object, read-only again after loading
     assert dict(again.settings) == dict(results.settings)
-    pd.testing.assert_frame_equal(again.summary(), results.summary())
+    pd.testing.assert_frame_equal(again.summary().frame, results.summary().frame)
     with pytest.raises(TypeError):
         again.settings["model"] = "x"  # type: ignore[index]
     with pytest.raises(dataclasses.FrozenInstanceError):
