@@ -335,7 +335,7 @@ class EventStudyResults(SummaryMixin):
         Returns a ``matplotlib.figure.Figure`` built without pyplot: the backend and the caller's figures are left
         alone, and a notebook shows it as it is.
         """
-        from .report.html import figure
+        from .report.plots import figure
 
         return figure(self, kind, event_id=self._event(event_id))
 
