@@ -82,9 +82,9 @@ def test_renderers_compute_nothing(fitted, tmp_path, monkeypatch):
     paths = write_tables(fitted, tmp_path)
     paths += render_report(fitted, tmp_path, title="t", pdf=False)
     names = {p.name for p in paths}
-    assert {"mvrm.csv", "regressions.csv", "robustness.csv", "report.html"} <= names
-    written = pd.read_csv(tmp_path / "robustness.csv")
-    assert len(written) == len(fitted.analyses["robustness"])
+    assert {"mvrm.csv", "regressions.csv", "report.html"} <= names
+    written = pd.read_csv(tmp_path / "mvrm.csv")
+    assert len(written) == len(fitted.analyses["mvrm"])
 
 
 def test_a_failed_analysis_is_a_row_with_the_reason(fitted, monkeypatch):

@@ -169,9 +169,7 @@ def test_a_new_test_declares_its_metadata_and_runs_like_the_others(panel, fitted
         return TestResult("mean_car_z", z, float(2 * stats.norm.sf(abs(z))), "N(0,1)", s.n)
 
     try:
-        from eventstudy.report.html import _test_method
-
-        assert _test_method("mean_car_z")[0] == "z of the mean CAR with the cross-sectional sd"
+        assert TEST_CATALOG["mean_car_z"].description == "z of the mean CAR with the cross-sectional sd"
         abn, _, caar = fitted
         tests = run_tests(panel, abn, ["mean_car_z", "csect_t"], ("group",), rng=1)
         new, ref = _rows(tests, "mean_car_z"), _rows(tests, "csect_t")
