@@ -46,10 +46,10 @@ def test_notebook_executes(repo_dir, prices_dir, name, monkeypatch):
         if o.output_type in ("execute_result", "display_data") and "text/html" in o.get("data", {})
     ]
     if name.startswith("01"):
-        assert any("EventStudyResults" in h for h in html)  # the results object rendered itself
+        assert any("Event study results" in h for h in html)  # the results object rendered itself (its summary)
         assert any("jun27_deal_formalised" in h or "miners_ex_china" in h for h in html)
     elif name.startswith("03"):
-        assert any("EventStudyResults" in h for h in html)
+        assert any("Event study results" in h for h in html)
         assert any("Machine makers" in h for h in html)  # the study's own label reached the settings
     else:
         text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
