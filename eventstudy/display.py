@@ -22,7 +22,7 @@ def _cell(value: Any, digits: int) -> str:
     if isinstance(value, int | np.integer):
         return str(int(value))
     if isinstance(value, float | np.floating):
-        return "" if np.isnan(value) else f"{value:.{digits}g}" if abs(value) >= 1e4 else f"{value:.{digits}f}"
+        return "" if np.isnan(value) else f"{value:.{digits}g}" if abs(value) >= 1e4 else f"{value:.{digits}f}"  # type: ignore[operator]
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 

@@ -589,7 +589,15 @@ def _mvrm_request(
             if e not in events:
                 raise ConfigError(located("mvrm:event_pairs", "event not in the system", value=e, fix=f"use {events}"))
     return _Request(
-        panel, status, events, events_frame, window, group_cols, shrink, [tuple(p) for p in pairs], min_estimation
+        panel,
+        status,
+        events,
+        events_frame,
+        window,
+        group_cols,
+        shrink,
+        [tuple(p) for p in pairs],  # type: ignore[misc]
+        min_estimation,
     )
 
 
@@ -619,7 +627,7 @@ def _ols_by_equation(units: list[_Unit], events: list[str]) -> _UnitsFit:
         o = obs[:, i]
         resid[o, i] = sm.OLS(eq["dependent"].to_numpy()[o], eq["exog"][cols].to_numpy()[o]).fit().resid
     sigma = _pairwise_sigma(resid, obs, k)
-    return _UnitsFit(units, index, eqs, obs, real_cols, sigma, resid, obs.all(axis=1))
+    return _UnitsFit(units, index, eqs, obs, real_cols, sigma, resid, obs.all(axis=1))  # type: ignore[arg-type]
 
 
 def _fit_units(units: list[_Unit], req: _Request, notes: list[str]) -> tuple[_UnitsFit, str]:
@@ -785,7 +793,7 @@ def _wald_table(units: list[_Unit], req: _Request, system: _System, unit_word: s
     for col in req.group_cols:
         scopes += [(col, lab) for lab in list(dict.fromkeys(u.labels[col] for u in units))]
     for ev in req.events:
-        for col, lab in scopes:
+        for col, lab in scopes:  # type: ignore[assignment]
             us = members(ev, col, lab)
             if not us:
                 continue
@@ -826,7 +834,7 @@ def _wald_table(units: list[_Unit], req: _Request, system: _System, unit_word: s
                     other_group=g2,
                 )
     for ev_k, ev_j in req.event_pairs:
-        for col, lab in scopes:
+        for col, lab in scopes:  # type: ignore[assignment]
             both = [u for u in members(ev_k, col, lab) if f"{u.label}_gamma:{ev_j}" in where]
             if not both:
                 continue

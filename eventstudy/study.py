@@ -206,10 +206,10 @@ class EventStudy:
             model=model,
             estimation_window=estimation_window,
             event_window=event_window,
-            car_windows=car_windows,
-            groups=groups,
-            group_by=group_by,
-            tests=tests,
+            car_windows=car_windows,  # type: ignore[arg-type]
+            groups=groups,  # type: ignore[arg-type]
+            group_by=group_by,  # type: ignore[arg-type]
+            tests=tests,  # type: ignore[arg-type]
             min_estimation=min_estimation,
             thin_trading_share=thin_trading_share,
             return_kind=return_kind,
