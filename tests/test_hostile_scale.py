@@ -3,11 +3,12 @@
 The blocked sums give exactly the pairwise-complete Pearson mean of :func:`pairwise_correlation` (to 1e-12) on
 residuals with missing dates and firm-events on different calendars, for the whole cell and for samples that lack
 a few or many of its firm-events; their memory stays bounded; a study of 10,000 events on 8 securities completes
-(slow-marked).
+(runs only with EVENTSTUDY_RUN_SCALE=1: it takes many minutes, longer than the suite's budget).
 """
 
 from __future__ import annotations
 
+import os
 import time
 import tracemalloc
 
@@ -104,6 +105,9 @@ def test_memory_is_bounded_without_an_n_by_n_matrix() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("EVENTSTUDY_RUN_SCALE"), reason="takes many minutes; run with EVENTSTUDY_RUN_SCALE=1"
+)
 def test_ten_thousand_events_on_eight_securities() -> None:
     """10,000 events on 8 securities (80,000 firm-events, pooled sets of ~27,000) complete in minutes."""
     import resource
