@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .config import StudyOptions, window_label
+from .windows import subset_panel
 
 if TYPE_CHECKING:
     from .models import NormalReturnModel
@@ -302,13 +303,13 @@ def robustness_from_results(
             if dropped:
                 frames.append(_missing_rows(v.name, desc, dropped, "left out: the events file notes a confounder"))
             keep = [e for e in keep if e not in confounded]
-            p = _subset(p, ~np.isin(p.keys["event_id"].astype(str).to_numpy(), list(confounded)))
+            p = subset_panel(p, ~np.isin(p.keys["event_id"].astype(str).to_numpy(), list(confounded)))
         rows = np.isin(p.keys["event_id"].astype(str).to_numpy(), keep)
         if not keep or not rows.any():
             continue
         # the clean-estimation mask sees every (kept) event of a security; the reported events are cut after
         p, abn = estimate(p, model, options, car_windows=car_windows)
-        p, abn = _subset(p, rows), _subset_abnormal(abn, rows)
+        p, abn = subset_panel(p, rows), _subset_abnormal(abn, rows)
         run_kw = _accepted(run_tests, model=model, min_estimation=options.min_estimation)
         tests = (
             run_tests(p, abn, test_names, options.group_by, **run_kw)
@@ -342,17 +343,3 @@ def _subset_abnormal(abn: Any, rows: np.ndarray) -> Any:
 def _accepted(func: Any, **kwargs: Any) -> dict[str, Any]:
     params = inspect.signature(func).parameters
     return {k: v for k, v in kwargs.items() if k in params}
-
-
-def _subset(panel: Any, rows: np.ndarray) -> Any:
-    """The panel restricted to the firm-events where ``rows`` is True (every per-firm-event field is cut)."""
-    idx = np.flatnonzero(rows)
-    n = panel.n
-    changes: dict[str, Any] = {}
-    for f in fields(panel):
-        value = getattr(panel, f.name)
-        if isinstance(value, pd.DataFrame) and len(value) == n:
-            changes[f.name] = value.iloc[idx].reset_index(drop=True)
-        elif isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == n:
-            changes[f.name] = value[idx]
-    return replace(panel, **changes)

@@ -8,12 +8,12 @@ return stays in the panel as NaN (METHODS §1): nothing is shifted or dropped.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Panel", "build_panel", "clean_estimation_mask"]
+__all__ = ["Panel", "build_panel", "clean_estimation_mask", "subset_panel"]
 
 
 @dataclass(frozen=True)
@@ -160,3 +160,17 @@ def clean_estimation_mask(panel: Panel) -> np.ndarray:
         hit = np.isin(est_dates, covered) & panel.estimation[None, :]
         out[rows] = hit
     return out
+
+
+def subset_panel(panel: Panel, rows: np.ndarray) -> Panel:
+    """The panel restricted to the firm-events where ``rows`` is True (every per-firm-event field is cut)."""
+    idx = np.flatnonzero(rows)
+    n = panel.n
+    changes: dict[str, object] = {}
+    for f in fields(panel):
+        value = getattr(panel, f.name)
+        if isinstance(value, pd.DataFrame) and len(value) == n:
+            changes[f.name] = value.iloc[idx].reset_index(drop=True)
+        elif isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == n:
+            changes[f.name] = value[idx]
+    return replace(panel, **changes)  # type: ignore[arg-type]

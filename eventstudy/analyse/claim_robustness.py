@@ -19,7 +19,7 @@ keeps no firm-event says so in its note (never an empty, silent row).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -28,41 +28,14 @@ import pandas as pd
 from ..abnormal import compute_abnormal
 from ..config import window_label
 from ..inference.runner import group_cells, run_tests
-from ..windows import clean_estimation_mask
+from ..robustness import ROBUSTNESS_COLUMNS
+from ..windows import clean_estimation_mask, subset_panel
 from .claims import MIN_CLAIM_N, claim_interval
 from .overlaps import confounded_mask, overlap_mask
 
 __all__ = ["CLAIM_ROBUSTNESS_COLUMNS", "claim_robustness"]
 
-CLAIM_ROBUSTNESS_COLUMNS = [
-    "variant",
-    "description",
-    "event_id",
-    "group",
-    "window",
-    "nobs",
-    "caar",
-    "ci_low",
-    "ci_high",
-    "test",
-    "statistic",
-    "pvalue",
-    "note",
-]
-
-
-def _subset(panel: Any, rows: np.ndarray) -> Any:
-    """The panel restricted to the firm-events where ``rows`` is True (every per-firm-event field cut)."""
-    idx = np.flatnonzero(rows)
-    n = panel.n
-    changes: dict[str, Any] = {}
-    for f in fields(panel):
-        value = getattr(panel, f.name)
-        if isinstance(value, pd.DataFrame) and len(value) == n:
-            changes[f.name] = value.iloc[idx].reset_index(drop=True)
-        elif isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == n:
-            changes[f.name] = value[idx]
-    return replace(panel, **changes)
+CLAIM_ROBUSTNESS_COLUMNS = ROBUSTNESS_COLUMNS
 
 
 def claim_robustness(
@@ -94,7 +67,7 @@ def claim_robustness(
     wanted = sorted({labels.index(w) for w in claims["window"]})
     car_windows = [abn.windows[w] for w in wanted]
     ev = panel.keys["event_id"].astype(str).to_numpy()
-    base = _subset(panel, np.isin(ev, heads))
+    base = subset_panel(panel, np.isin(ev, heads))
     frames: list[pd.DataFrame] = []
 
     def run(
@@ -138,7 +111,7 @@ def claim_robustness(
                     window,
                 )
             sub = claims[claims["window"] == label]
-            run(name, description, _subset(base, ~drop), note="left out: {k} firm-event(s)", only=sub)
+            run(name, description, subset_panel(base, ~drop), note="left out: {k} firm-event(s)", only=sub)
 
     run(
         "min_estimation_120",
