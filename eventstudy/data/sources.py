@@ -316,6 +316,16 @@ def _between(frame: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp 
     return frame.loc[keep].reset_index(drop=True)
 
 
+def _no_rows_reason(frame: pd.DataFrame, start: Any, end: Any, path: Path) -> str:
+    """Why a price file gave no rows in the requested span: it is empty, or it covers other dates."""
+    have = (
+        "the file has no rows"
+        if frame.empty
+        else f"the file covers {_span(frame['date'].iloc[0], frame['date'].iloc[-1])}"
+    )
+    return f"no rows in {_span(start, end)} in {path.name} ({have})"
+
+
 def _span(start: pd.Timestamp | None, end: pd.Timestamp | None) -> str:
     a = "the first date" if start is None else f"{start:%Y-%m-%d}"
     b = "the last date" if end is None else f"{end:%Y-%m-%d}"
@@ -866,12 +876,7 @@ class FileSource:
             frame = read_price_file(path, ticker=ticker, allow_nonpositive=ticker.upper() in self.yield_tickers)
             kept = _between(frame, s, e)
             if kept.empty:
-                have = (
-                    "the file has no rows"
-                    if frame.empty
-                    else f"the file covers {_span(frame['date'].iloc[0], frame['date'].iloc[-1])}"
-                )
-                failures[ticker] = f"no rows in {_span(s, e)} in {path.name} ({have})"
+                failures[ticker] = _no_rows_reason(frame, s, e, path)
                 continue
             frames.append(kept)
         return FetchResult(prices=_concat(frames), failures=failures, source=self.name)
@@ -892,12 +897,7 @@ class FileSource:
             frame = _read_checked(path, allow_nonpositive=ticker.upper() in self.yield_tickers)
             rows = _between(frame, s, e)
             if rows.empty:
-                have = (
-                    "the file has no rows"
-                    if frame.empty
-                    else f"the file covers {_span(frame['date'].iloc[0], frame['date'].iloc[-1])}"
-                )
-                failures[ticker] = f"no rows in {_span(s, e)} in {path.name} ({have})"
+                failures[ticker] = _no_rows_reason(frame, s, e, path)
                 continue
             kept.append((ticker, rows))
         stamps = [rows["date"].to_numpy(dtype="datetime64[ns]") for _, rows in kept]
