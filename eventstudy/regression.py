@@ -11,16 +11,22 @@ event windows of the selected events,
     R_{it} = \\alpha_i + \\beta_i R_{m,it} + \\sum_k \\gamma_{ik} D_{ikt} + \\varepsilon_{it},
 
 with :math:`R_m` the security's own benchmark and :math:`D_{ikt} = 1` on the sessions of event *k*'s CAR window on
-*i*'s own exchange, so that :math:`CAR_{ik} = L\\gamma_{ik}`. The system is estimated by GLS with
-``linearmodels.system.SUR`` and a given residual covariance :math:`\\hat\\Sigma`.
+*i*'s own exchange, so that :math:`CAR_{ik} = L\\gamma_{ik}`. The system is estimated by GLS with a given
+residual covariance :math:`\\hat\\Sigma`, from its normal equations in numpy (:func:`_gls_closed_form`);
+``solver="linearmodels"`` fits the same system with ``linearmodels.system.SUR`` instead (the reference, which a test
+holds equal to 1e-10). The regressors are not identical across equations here (each security has its own benchmark,
+its own sessions and its own event dummies), so GLS is not equation-by-equation OLS in general; it is when they
+are identical and every date is observed (Zellner 1962), and then :math:`\\mathrm{Cov}(\\mathrm{vec}\\,B) =
+\\hat\\Sigma\\otimes(X'X)^{-1}`.
 
-*Unequal calendars.* The time index is the union of the equations' session dates. ``SUR`` needs a common index, so a
-day on which an equation has no return (its exchange is closed, the price is missing, or the day lies outside its
-windows) is filled with zero in the dependent variable and every regressor, and gets its own indicator regressor.
-The indicator fits that cell exactly, so the cell adds nothing to any other estimate; for GLS this concentrates the
-cell out of :math:`e_t'\\Sigma^{-1}e_t`, which leaves :math:`e_{o,t}'\\Sigma_{oo}^{-1}e_{o,t}` over the equations
-observed on date *t*: the exact GLS on the observed cells (the missing-observation dummy device for SUR). No date is
-dropped from any equation, and the cell indicators are not reported.
+*Unequal calendars.* The time index is the union of the equations' session dates, and the system is the exact GLS
+on the observed cells: on date *t* only the equations observed then enter, with
+:math:`e_{o,t}'\\Sigma_{oo}^{-1}e_{o,t}`. No date is dropped from any equation. The closed form sums these date
+blocks directly. ``SUR`` needs a common index, so on the reference path a day on which an equation has no return
+(its exchange is closed, the price is missing, or the day lies outside its windows) is filled with zero in the
+dependent variable and every regressor and gets its own indicator regressor, which fits that cell exactly and
+concentrates it out of :math:`e_t'\\Sigma^{-1}e_t` (the missing-observation dummy device for SUR): the same
+estimates. The cell indicators are not reported.
 
 *Residual covariance.* :math:`\\hat\\Sigma_{ij}` is computed from the equation-by-equation OLS residuals over the dates
 both equations observe, :math:`\\sum_t e_{it}e_{jt}/n_{ij}`, scaled by
@@ -42,6 +48,7 @@ HC3 errors by default; ``weights="patell"`` gives WLS with weights :math:`1/\\ma
 References
 ----------
 Binder, J. J. (1985). On the use of the multivariate regression model in event studies. *JAR* 23(1).
+Zellner, A. (1962). An efficient method of estimating seemingly unrelated regressions. *JASA* 57.
 Ledoit, O., Wolf, M. (2004). A well-conditioned estimator for large-dimensional covariance matrices. *JMVA* 88.
 Schipper, K., Thompson, R. (1983). The impact of merger-related regulations on the shareholders of acquiring firms.
 *JAR* 21.
@@ -56,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .config import Window, window_label
 from .display import Summary, SummaryMixin
@@ -128,6 +135,13 @@ class MVRMResult(SummaryMixin):
         ``df``, ``pvalue``, and the F version ``f_statistic, f_df1, f_df2, pvalue_f``.
     covariance_note
         How Σ̂ was used: sample, shrunk (with the intensity) or portfolio form, and how missing days were handled.
+    sigma, residual_sigma
+        The Σ̂ of the GLS weights (shrunk when the note says so) and the residual covariance of the
+        equation-by-equation OLS (pairwise over common dates, repaired to positive definite if needed); equal
+        without shrinkage.
+    restrictions
+        The restriction matrix :math:`R` of each Wald row (same order as ``wald``), on the parameters it involves
+        (columns named as in ``params``): :math:`W = (Rb)'(RVR')^{-1}(Rb)` with ``params`` and ``cov``.
     nobs
         Observed security-days in the system.
     equations
@@ -146,6 +160,8 @@ class MVRMResult(SummaryMixin):
     form: str = "securities"
     notes: tuple[str, ...] = ()
     sigma: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    residual_sigma: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    restrictions: tuple[pd.DataFrame, ...] = field(default=(), repr=False, compare=False)
     params: pd.Series | None = field(default=None, repr=False, compare=False)
     cov: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     system: Any = field(default=None, repr=False, compare=False)
@@ -159,7 +175,7 @@ class MVRMResult(SummaryMixin):
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """The ``1 - alpha`` interval of every γ (t with ``df_resid``) and of its CAR = L·γ, by security and event."""
-        q = float(stats.t.ppf(1 - alpha / 2, self.df_resid))
+        q = float(special.stdtrit(self.df_resid, 1 - alpha / 2))  # scipy.stats.t.ppf
         c = self.coefficients.set_index(["security", "event_id"])
         return pd.DataFrame(
             {
@@ -328,8 +344,8 @@ def _portfolios(units: list[_Unit], group_cols: list[str]) -> list[_Unit]:
         buckets.setdefault((*[u.labels[c] for c in group_cols], u.exchange), []).append(u)
     out = []
     for key, members in buckets.items():
-        ret = pd.concat([m.ret for m in members], axis=1).mean(axis=1)
-        mret = pd.concat([m.mret for m in members], axis=1).mean(axis=1)
+        ret = pd.concat([m.ret for m in members], axis=1, sort=True).mean(axis=1)
+        mret = pd.concat([m.mret for m in members], axis=1, sort=True).mean(axis=1)
         dummies: dict[str, pd.DatetimeIndex] = {}
         for m in members:
             for ev, dates in m.dummies.items():
@@ -372,37 +388,71 @@ def ledoit_wolf_intensity(x: np.ndarray) -> float:
     return float(min(b2, d2) / d2)
 
 
-def _design(units: list[_Unit], events: list[str]) -> tuple[pd.DatetimeIndex, dict, list[np.ndarray], list[list[str]]]:
+@dataclass(frozen=True)
+class _Design:
+    """The system as arrays on the union of the equations' dates: ``T`` dates, ``N`` equations, ``k`` regressor
+    slots (``const``, ``market``, then ``gamma:<event>`` for each event of the request).
+
+    A cell (date, equation) that is not observed holds zero in ``y`` and in every slot of ``x``; a slot that is not a
+    regressor of an equation (no dummy for that event) is zero on every date and ``present`` is False there.
+    """
+
+    index: pd.DatetimeIndex
+    y: np.ndarray  # (T, N)
+    x: np.ndarray  # (T, N, k)
+    observed: np.ndarray  # (T, N) bool
+    slots: list[str]
+    present: np.ndarray  # (N, k) bool
+
+    @property
+    def real_cols(self) -> list[list[str]]:
+        """Each equation's regressors, in slot order."""
+        return [[s for s, on in zip(self.slots, row, strict=True) if on] for row in self.present]
+
+
+def _design(units: list[_Unit], events: list[str]) -> _Design:
+    """The equations' dependent variable, regressors and observed cells on the union of their dates."""
     index = units[0].ret.index
     for u in units[1:]:
         index = index.union(u.ret.index)
     index = pd.DatetimeIndex(index).sort_values()
-    eqs: dict[str, dict[str, pd.DataFrame | pd.Series]] = {}
-    observed = []
-    real_cols = []
-    for u in units:
-        y = u.ret.reindex(index)
-        xm = u.mret.reindex(index)
-        obs = (y.notna() & xm.notna()).to_numpy()
-        cols = {"const": obs.astype(float), "market": np.where(obs, xm.fillna(0.0).to_numpy(), 0.0)}
-        for ev in events:
+    slots = ["const", "market", *[f"gamma:{ev}" for ev in events]]
+    t, n, k = len(index), len(units), len(slots)
+    y = np.zeros((t, n))
+    x = np.zeros((t, n, k))
+    observed = np.zeros((t, n), dtype=bool)
+    present = np.zeros((n, k), dtype=bool)
+    present[:, :2] = True
+    for i, u in enumerate(units):
+        yi = u.ret.reindex(index).to_numpy(dtype=float)
+        xm = u.mret.reindex(index).to_numpy(dtype=float)
+        obs = np.isfinite(yi) & np.isfinite(xm)
+        observed[:, i] = obs
+        y[obs, i] = yi[obs]
+        x[:, i, 0] = obs
+        x[obs, i, 1] = xm[obs]
+        for j, ev in enumerate(events):
             if ev in u.dummies:
-                cols[f"gamma:{ev}"] = (index.isin(u.dummies[ev]) & obs).astype(float)
-        names = list(cols)
+                present[i, 2 + j] = True
+                x[:, i, 2 + j] = index.isin(u.dummies[ev]) & obs
+    return _Design(index, y, x, observed, slots, present)
+
+
+def _sur_equations(design: _Design, labels: list[str]) -> dict[str, dict[str, Any]]:
+    """The equations in ``linearmodels.system.SUR``'s form on the common index: each unobserved cell is zero in the
+    dependent variable and every regressor, and has its own indicator regressor (``cell:<date>``)."""
+    index = design.index
+    eqs: dict[str, dict[str, Any]] = {}
+    for i, (label, cols) in enumerate(zip(labels, design.real_cols, strict=True)):
+        obs = design.observed[:, i]
+        real = pd.DataFrame(design.x[:, i, design.present[i]], index=index, columns=cols)
         miss = np.flatnonzero(~obs)
         cells = np.zeros((len(index), miss.size))
         cells[miss, np.arange(miss.size)] = 1.0
         cell_names = [f"cell:{d:%Y-%m-%d}" for d in index[miss]]
-        exog = pd.concat(
-            [pd.DataFrame(cols, index=index), pd.DataFrame(cells, index=index, columns=cell_names)], axis=1
-        )
-        eqs[u.label] = {
-            "dependent": pd.Series(np.where(obs, y.fillna(0.0).to_numpy(), 0.0), index=index, name="ret"),
-            "exog": exog,
-        }
-        observed.append(obs)
-        real_cols.append(names)
-    return index, eqs, observed, real_cols
+        exog = pd.concat([real, pd.DataFrame(cells, index=index, columns=cell_names)], axis=1)
+        eqs[label] = {"dependent": pd.Series(design.y[:, i], index=index, name="ret"), "exog": exog}
+    return eqs
 
 
 def _pairwise_sigma(resid: np.ndarray, observed: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -416,6 +466,8 @@ def _pairwise_sigma(resid: np.ndarray, observed: np.ndarray, k: np.ndarray) -> n
 
 
 def _wald(b: np.ndarray, v: np.ndarray, r: np.ndarray, q: np.ndarray, df2: int) -> dict[str, float]:
+    """:math:`W = (Rb-q)'(RVR')^{-1}(Rb-q)`, χ²(q) and :math:`W/q` ~ F(q, df2). ``b`` and ``v`` may be restricted
+    to the parameters ``r`` involves."""
     diff = r @ b - q
     rvr = r @ v @ r.T
     try:
@@ -427,11 +479,11 @@ def _wald(b: np.ndarray, v: np.ndarray, r: np.ndarray, q: np.ndarray, df2: int) 
     return {
         "statistic": stat,
         "df": df,
-        "pvalue": float(stats.chi2.sf(stat, df)),
+        "pvalue": float(special.chdtrc(df, stat)),  # scipy.stats.chi2.sf
         "f_statistic": fstat,
         "f_df1": df,
         "f_df2": int(df2),
-        "pvalue_f": float(stats.f.sf(fstat, df, df2)),
+        "pvalue_f": float(special.fdtrc(df, df2, fstat)),  # scipy.stats.f.sf
     }
 
 
@@ -445,6 +497,7 @@ def mvrm(
     shrink: str = "auto",
     event_pairs: Sequence[tuple[str, str]] | None = None,
     min_estimation: int | None = None,
+    solver: str = "closed_form",
 ) -> MVRMResult:
     """Multivariate regression model with event dummies, estimated as one SUR system (METHODS §5).
 
@@ -469,6 +522,10 @@ def mvrm(
         pair of an event of direction ``a`` and one of direction ``b`` among ``events``; none without contrasts.
     min_estimation
         Valid estimation returns a firm-event needs for a dummy (default: the study's, else 120).
+    solver
+        ``"closed_form"`` (default): the GLS from its normal equations in numpy (:func:`_gls_closed_form`);
+        ``"linearmodels"``: ``linearmodels.system.SUR`` on the padded equations, the reference (slower). They agree
+        to 1e-10.
 
     Returns
     -------
@@ -478,11 +535,11 @@ def mvrm(
     -----
     The steps: :func:`_mvrm_request` (check the arguments), :func:`_build_units` (one equation per security),
     :func:`_fit_units` (equation-by-equation OLS on the observed cells and the pairwise Σ̂, in portfolio form when
-    too few dates are complete), :func:`_covariance_choice` (Σ̂ as it is, repaired or shrunk), :func:`_gls_system`
-    (the SUR fit by linearmodels and the parameter covariance), :func:`_coefficient_table`, :func:`_wald_table`
-    and :func:`_covariance_note`.
+    too few dates are complete), :func:`_covariance_choice` (Σ̂ as it is, repaired or shrunk),
+    :func:`_gls_closed_form` (the GLS fit and the parameter covariance; :func:`_gls_linearmodels` with
+    ``solver="linearmodels"``), :func:`_coefficient_table`, :func:`_wald_table` and :func:`_covariance_note`.
     """
-    req = _mvrm_request(results_or_panel, events, group_col, window, shrink, event_pairs, min_estimation)
+    req = _mvrm_request(results_or_panel, events, group_col, window, shrink, event_pairs, min_estimation, solver)
     units, notes = _build_units(
         req.panel, req.status, req.events, req.window, req.group_cols, groups, req.min_estimation
     )
@@ -494,10 +551,11 @@ def mvrm(
         )
     fit, form = _fit_units(units, req, notes)
     cov = _covariance_choice(fit, req.shrink)
-    system = _gls_system(fit, cov)
+    system = SOLVERS[req.solver](fit, cov)
     unit_word = "portfolio" if form == "portfolios" else "security"
     coefficients = _coefficient_table(fit.units, req, system)
-    wald = _wald_table(fit.units, req, system, unit_word)
+    wald, restrictions = _wald_table(fit.units, req, system, unit_word)
+    labels = [u.label for u in fit.units]
     return MVRMResult(
         coefficients=coefficients,
         wald=wald,
@@ -510,7 +568,9 @@ def mvrm(
         shrinkage=float(cov.delta),
         form=form,
         notes=tuple(notes),
-        sigma=pd.DataFrame(cov.weight_sigma, index=[u.label for u in fit.units], columns=[u.label for u in fit.units]),
+        sigma=pd.DataFrame(cov.weight_sigma, index=labels, columns=labels),
+        residual_sigma=pd.DataFrame(cov.full_sigma, index=labels, columns=labels),
+        restrictions=restrictions,
         params=system.params,
         cov=system.cov,
         system=system.fitted,
@@ -530,6 +590,7 @@ class _Request:
     shrink: str
     event_pairs: list[tuple[str, str]]
     min_estimation: int
+    solver: str = "closed_form"
 
     @property
     def length(self) -> int:
@@ -544,6 +605,7 @@ def _mvrm_request(
     shrink: str,
     event_pairs: Sequence[tuple[str, str]] | None,
     min_estimation: int | None,
+    solver: str = "closed_form",
 ) -> _Request:
     """Check :func:`mvrm`'s arguments against the panel; each error names the argument, the value and the fix."""
     panel, status, events_frame = _source(results_or_panel)
@@ -554,6 +616,8 @@ def _mvrm_request(
         raise ConfigError(
             located("mvrm:shrink", "unknown option", value=shrink, fix=f"use one of {list(SHRINK_OPTIONS)}")
         )
+    if solver not in SOLVERS:
+        raise ConfigError(located("mvrm:solver", "unknown option", value=solver, fix=f"use one of {list(SOLVERS)}"))
     window = Window(window, where="mvrm:window")
     ev_days = panel.rel[panel.event]
     if window[0] < ev_days.min() or window[1] > ev_days.max():
@@ -598,6 +662,7 @@ def _mvrm_request(
         shrink,
         [tuple(p) for p in pairs],  # type: ignore[misc]
         min_estimation,
+        solver,
     )
 
 
@@ -606,28 +671,33 @@ class _UnitsFit:
     """The equations of the system and their equation-by-equation OLS."""
 
     units: list[_Unit]
-    index: pd.DatetimeIndex
-    eqs: dict[str, dict[str, Any]]
-    observed: np.ndarray
-    real_cols: list[list[str]]
+    design: _Design
     sigma: np.ndarray
     resid: np.ndarray
     complete: np.ndarray
 
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return self.design.index
+
+    @property
+    def observed(self) -> np.ndarray:
+        return self.design.observed
+
 
 def _ols_by_equation(units: list[_Unit], events: list[str]) -> _UnitsFit:
     """Each equation's OLS on its observed cells (what the cell indicators reproduce) and the pairwise Σ̂."""
-    import statsmodels.api as sm
-
-    index, eqs, observed, real_cols = _design(units, events)
-    obs = np.column_stack(observed)
-    k = np.array([len(c) for c in real_cols], dtype=float)
+    design = _design(units, events)
+    obs = design.observed
+    k = design.present.sum(axis=1).astype(float)
     resid = np.full(obs.shape, np.nan)
-    for i, (eq, cols) in enumerate(zip(eqs.values(), real_cols, strict=True)):
+    for i in range(len(units)):
         o = obs[:, i]
-        resid[o, i] = sm.OLS(eq["dependent"].to_numpy()[o], eq["exog"][cols].to_numpy()[o]).fit().resid
+        xi = design.x[o, i][:, design.present[i]]
+        coef = np.linalg.lstsq(xi, design.y[o, i], rcond=None)[0]
+        resid[o, i] = design.y[o, i] - xi @ coef
     sigma = _pairwise_sigma(resid, obs, k)
-    return _UnitsFit(units, index, eqs, obs, real_cols, sigma, resid, obs.all(axis=1))  # type: ignore[arg-type]
+    return _UnitsFit(units, design, sigma, resid, np.asarray(obs.all(axis=1)))
 
 
 def _fit_units(units: list[_Unit], req: _Request, notes: list[str]) -> tuple[_UnitsFit, str]:
@@ -705,35 +775,99 @@ class _System:
     df_resid: int
 
 
-def _gls_system(fit: _UnitsFit, cov: _Covariance) -> _System:
-    """``linearmodels.system.SUR`` by GLS with the chosen Σ̂, and the sandwich parameter covariance of
-    ``HomoskedasticCovariance`` (which reduces to the GLS covariance without shrinkage)."""
+def _real_names(fit: _UnitsFit) -> list[str]:
+    return [f"{u.label}_{c}" for u, cols in zip(fit.units, fit.design.real_cols, strict=True) for c in cols]
+
+
+def _system(fit: _UnitsFit, b: np.ndarray, v: np.ndarray, fitted: Any) -> _System:
+    names = _real_names(fit)
+    nobs = int(fit.observed.sum())
+    return _System(
+        fitted=fitted,
+        params=pd.Series(b, index=names),
+        cov=pd.DataFrame(v, index=names, columns=names),
+        b=b,
+        v=v,
+        where={name: i for i, name in enumerate(names)},
+        nobs=nobs,
+        df_resid=int(nobs - len(names)),
+    )
+
+
+def _gls_closed_form(fit: _UnitsFit, cov: _Covariance) -> _System:
+    """The GLS of the system on its observed cells, from its normal equations.
+
+    Notes
+    -----
+    With :math:`W` the weighting Σ̂, :math:`\\Sigma` the full one, :math:`o_t` the equations observed on date *t* and
+    :math:`X_t` the :math:`(|o_t|, K)` block-diagonal regressors of date *t*,
+
+    .. math::
+
+        A = \\sum_t X_t'W_{o_t o_t}^{-1}X_t,\\quad b = A^{-1}\\sum_t X_t'W_{o_t o_t}^{-1}y_t,\\quad
+        V = A^{-1}\\Big(\\sum_t X_t'W_{o_t o_t}^{-1}\\Sigma_{o_t o_t}W_{o_t o_t}^{-1}X_t\\Big)A^{-1}.
+
+    This is what ``linearmodels.system.SUR`` computes with one indicator per unobserved cell (the indicators
+    concentrate out to the observed blocks; the partitioned inverse of :math:`W^{-1}` on the observed block is
+    :math:`W_{oo}^{-1}`), and ``HomoskedasticCovariance``'s sandwich, which is :math:`A^{-1}` when :math:`W=\\Sigma`.
+    Dates with the same observed equations share one inverse. When every equation observes every date and the
+    regressors are the same, this is equation-by-equation OLS (Zellner 1962). ``_gls_linearmodels`` is the
+    reference path; a test holds the two equal to 1e-10.
+    """
+    design = fit.design
+    _, n, k = design.x.shape
+    patterns, which = np.unique(design.observed, axis=0, return_inverse=True)
+    which = np.asarray(which).ravel()
+    a = np.zeros((n, k, n, k))
+    meat = np.zeros((n, k, n, k))
+    c = np.zeros((n, k))
+    for p, pattern in enumerate(patterns):
+        rows = which == p
+        o = np.flatnonzero(pattern)
+        w_inv = np.zeros((n, n))
+        w_inv[np.ix_(o, o)] = np.linalg.inv(cov.weight_sigma[np.ix_(o, o)])
+        sandwich = w_inv @ cov.full_sigma @ w_inv
+        xp = design.x[rows]
+        flat = xp.reshape(xp.shape[0], n * k)
+        xx = (flat.T @ flat).reshape(n, k, n, k)
+        a += xx * w_inv[:, None, :, None]
+        meat += xx * sandwich[:, None, :, None]
+        c += np.einsum("tip,ti->ip", xp, design.y[rows] @ w_inv)
+    keep = design.present.ravel()
+    a_r = a.reshape(n * k, n * k)[np.ix_(keep, keep)]
+    meat_r = meat.reshape(n * k, n * k)[np.ix_(keep, keep)]
+    a_inv = np.linalg.inv(a_r)
+    b = a_inv @ c.ravel()[keep]
+    v = a_inv @ meat_r @ a_inv
+    return _system(fit, b, (v + v.T) / 2, None)
+
+
+def _gls_linearmodels(fit: _UnitsFit, cov: _Covariance) -> _System:
+    """``linearmodels.system.SUR`` by GLS with the chosen Σ̂ on the padded equations of :func:`_sur_equations`, and
+    the sandwich parameter covariance of ``HomoskedasticCovariance`` (the GLS covariance without shrinkage): the
+    reference for :func:`_gls_closed_form`."""
     from linearmodels.system import SUR
     from linearmodels.system.covariance import HomoskedasticCovariance
 
-    system = SUR(fit.eqs, sigma=cov.weight_sigma).fit(method="gls", cov_type="unadjusted")
-    xs = [eq["exog"].to_numpy() for eq in fit.eqs.values()]
+    eqs = _sur_equations(fit.design, [u.label for u in fit.units])
+    system = SUR(eqs, sigma=cov.weight_sigma).fit(method="gls", cov_type="unadjusted")
+    xs = [eq["exog"].to_numpy() for eq in eqs.values()]
     cov_full = HomoskedasticCovariance(xs, system.resids.to_numpy(), cov.weight_sigma, cov.full_sigma, gls=True).cov
     names = list(system.params.index)
     widths = [x.shape[1] for x in xs]
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
-    pos = np.concatenate([s + np.arange(len(c)) for s, c in zip(starts, fit.real_cols, strict=True)]).astype(int)
-    real_names = [f"{u.label}_{c}" for u, cols in zip(fit.units, fit.real_cols, strict=True) for c in cols]
-    if [names[p] for p in pos] != real_names:
+    real_cols = fit.design.real_cols
+    pos = np.concatenate([s + np.arange(len(c)) for s, c in zip(starts, real_cols, strict=True)]).astype(int)
+    if [names[p] for p in pos] != _real_names(fit):
         raise RuntimeError("linearmodels parameter names do not match the design")  # pragma: no cover
-    b = system.params.to_numpy()[pos]
-    v = cov_full[np.ix_(pos, pos)]
-    nobs = int(fit.observed.sum())
-    return _System(
-        fitted=system,
-        params=pd.Series(b, index=real_names),
-        cov=pd.DataFrame(v, index=real_names, columns=real_names),
-        b=b,
-        v=v,
-        where={name: i for i, name in enumerate(real_names)},
-        nobs=nobs,
-        df_resid=int(nobs - len(pos)),
-    )
+    return _system(fit, system.params.to_numpy()[pos], cov_full[np.ix_(pos, pos)], system)
+
+
+#: how :func:`mvrm` solves the GLS system
+SOLVERS: dict[str, Any] = {
+    "closed_form": _gls_closed_form,
+    "linearmodels": _gls_linearmodels,
+}
 
 
 def _coefficient_table(units: list[_Unit], req: _Request, system: _System) -> pd.DataFrame:
@@ -756,7 +890,7 @@ def _coefficient_table(units: list[_Unit], req: _Request, system: _System) -> pd
                     "gamma": g,
                     "se": se,
                     "t": g / se,
-                    "p": float(2 * stats.t.sf(abs(g / se), system.df_resid)),
+                    "p": float(2 * special.stdtr(system.df_resid, -abs(g / se))),  # 2 * scipy.stats.t.sf
                     "car": req.length * g,
                     "car_se": req.length * se,
                 }
@@ -764,97 +898,122 @@ def _coefficient_table(units: list[_Unit], req: _Request, system: _System) -> pd
     return pd.DataFrame(rows)
 
 
-def _wald_table(units: list[_Unit], req: _Request, system: _System, unit_word: str) -> pd.DataFrame:
-    """The Wald tests (a) all γ zero, (b) a group's mean γ zero, (c) groups equal, (d) events equal / offset."""
-    where, b, v, length = system.where, system.b, system.v, req.length
-    nk = len(where)
-    rows: list[dict[str, Any]] = []
+class _WaldTests:
+    """The Wald rows of one system, built hypothesis by hypothesis (:meth:`add`), with their restriction matrices."""
 
-    def members(ev: str, col: str | None, label: str | None) -> list[_Unit]:
-        return [u for u in units if f"{u.label}_gamma:{ev}" in where and (col is None or u.labels[col] == label)]
+    def __init__(self, units: list[_Unit], req: _Request, system: _System, unit_word: str) -> None:
+        self.units, self.req, self.system, self.unit_word = units, req, system, unit_word
+        self.rows: list[dict[str, Any]] = []
+        self.restrictions: list[pd.DataFrame] = []
+        self.scopes: list[tuple[str | None, str | None]] = [(None, None)]
+        for col in req.group_cols:
+            self.scopes += [(col, lab) for lab in self.labels(col)]
 
-    def mean_row(ev: str, us: list[_Unit]) -> np.ndarray:
-        r = np.zeros(nk)
+    def labels(self, col: str) -> list[str]:
+        return list(dict.fromkeys(u.labels[col] for u in self.units))
+
+    def members(self, ev: str, col: str | None, label: str | None) -> list[_Unit]:
+        """The equations with a dummy for ``ev`` whose ``col`` is ``label`` (every one when ``col`` is None)."""
+        where = self.system.where
+        return [u for u in self.units if f"{u.label}_gamma:{ev}" in where and (col is None or u.labels[col] == label)]
+
+    def mean_row(self, ev: str, us: list[_Unit]) -> np.ndarray:
+        """The restriction row of the (portfolio-weighted) mean of ``ev``'s γ over ``us``."""
+        r = np.zeros(len(self.system.where))
         w = np.array([u.weight for u in us])
         for u, wi in zip(us, w / w.sum(), strict=True):
-            r[where[f"{u.label}_gamma:{ev}"]] = wi
+            r[self.system.where[f"{u.label}_gamma:{ev}"]] = wi
         return r
 
-    def add(test: str, hyp: str, r: np.ndarray, n: int, **info: Any) -> None:
+    def add(self, test: str, hyp: str, r: np.ndarray, n: int, **info: Any) -> None:
+        """One Wald row for :math:`R\\gamma = 0`, on the parameters ``r`` involves; a one-row hypothesis also gets
+        its estimate and standard error in CAR units (times the window's length)."""
+        sysm, length = self.system, self.req.length
         r = np.atleast_2d(r)
-        res = _wald(b, v, r, np.zeros(r.shape[0]), system.df_resid)
+        on = np.flatnonzero(np.any(r != 0, axis=0))
+        r, b_on, v_on = r[:, on], sysm.b[on], sysm.v[np.ix_(on, on)]
+        res = _wald(b_on, v_on, r, np.zeros(r.shape[0]), sysm.df_resid)
         est = se = np.nan
         if r.shape[0] == 1:
-            est = float(length * (r @ b)[0])
-            se = float(length * np.sqrt(r @ v @ r.T)[0, 0])
-        rows.append({"test": test, "hypothesis": hyp, "nobs": n, "estimate": est, "se": se, **info, **res})
+            est = float(length * (r @ b_on)[0])
+            se = float(length * np.sqrt(r @ v_on @ r.T)[0, 0])
+        self.rows.append({"test": test, "hypothesis": hyp, "nobs": n, "estimate": est, "se": se, **info, **res})
+        self.restrictions.append(pd.DataFrame(r, columns=sysm.params.index[on]))
 
-    scopes: list[tuple[str | None, str | None]] = [(None, None)]
-    for col in req.group_cols:
-        scopes += [(col, lab) for lab in list(dict.fromkeys(u.labels[col] for u in units))]
-    for ev in req.events:
-        for col, lab in scopes:  # type: ignore[assignment]
-            us = members(ev, col, lab)
+    def zero_tests(self, ev: str) -> None:
+        """(a) every γ of ``ev`` is zero and (b) their mean is zero, over all equations and over each group."""
+        for col, lab in self.scopes:
+            us = self.members(ev, col, lab)
             if not us:
                 continue
             name = lab or "all"
-            r = np.zeros((len(us), nk))
+            r = np.zeros((len(us), len(self.system.where)))
             for i, u in enumerate(us):
-                r[i, where[f"{u.label}_gamma:{ev}"]] = 1.0
+                r[i, self.system.where[f"{u.label}_gamma:{ev}"]] = 1.0
             info = {"event_id": ev, "group_col": col or "all", "group": name}
-            add("all_zero", f"gamma[i,{ev}] = 0 for every {unit_word} i in {name}", r, len(us), **info)
-            add("mean_zero", f"mean of gamma[i,{ev}] over {name} = 0", mean_row(ev, us), len(us), **info)
-        for col in req.group_cols:
-            labs = [lab for lab in list(dict.fromkeys(u.labels[col] for u in units)) if members(ev, col, lab)]
+            self.add("all_zero", f"gamma[i,{ev}] = 0 for every {self.unit_word} i in {name}", r, len(us), **info)
+            self.add("mean_zero", f"mean of gamma[i,{ev}] over {name} = 0", self.mean_row(ev, us), len(us), **info)
+
+    def group_tests(self, ev: str) -> None:
+        """(c) the mean γ of ``ev`` is equal across the groups of each column (jointly, and pair by pair)."""
+        for col in self.req.group_cols:
+            labs = [lab for lab in self.labels(col) if self.members(ev, col, lab)]
             if len(labs) < 2:
                 continue
-            base = mean_row(ev, members(ev, col, labs[0]))
-            n_all = sum(len(members(ev, col, lab)) for lab in labs)
+            means = {lab: self.mean_row(ev, self.members(ev, col, lab)) for lab in labs}
+            sizes = {lab: len(self.members(ev, col, lab)) for lab in labs}
             if len(labs) > 2:
-                r = np.vstack([mean_row(ev, members(ev, col, lab)) - base for lab in labs[1:]])
-                add(
-                    "groups_equal",
-                    f"mean gamma[{ev}] equal across {col}: {', '.join(labs)}",
-                    r,
-                    n_all,
-                    event_id=ev,
-                    group_col=col,
-                    group="all",
-                )
+                r = np.vstack([means[lab] - means[labs[0]] for lab in labs[1:]])
+                hyp = f"mean gamma[{ev}] equal across {col}: {', '.join(labs)}"
+                self.add("groups_equal", hyp, r, sum(sizes.values()), event_id=ev, group_col=col, group="all")
             for g1, g2 in combinations(labs, 2):
-                m1, m2 = members(ev, col, g1), members(ev, col, g2)
-                add(
+                self.add(
                     "groups_equal",
                     f"mean gamma[{ev}] over {g1} = over {g2}",
-                    mean_row(ev, m1) - mean_row(ev, m2),
-                    len(m1) + len(m2),
+                    means[g1] - means[g2],
+                    sizes[g1] + sizes[g2],
                     event_id=ev,
                     group_col=col,
                     group=g1,
                     other_group=g2,
                 )
-    for ev_k, ev_j in req.event_pairs:
-        for col, lab in scopes:  # type: ignore[assignment]
-            both = [u for u in members(ev_k, col, lab) if f"{u.label}_gamma:{ev_j}" in where]
+
+    def event_tests(self, ev_k: str, ev_j: str) -> None:
+        """(d) the mean γ of ``ev_k`` equals that of ``ev_j``, and the two offset each other (a full reversal), over
+        the equations with both dummies, in all and in each group."""
+        for col, lab in self.scopes:
+            both = [u for u in self.members(ev_k, col, lab) if f"{u.label}_gamma:{ev_j}" in self.system.where]
             if not both:
                 continue
             name = lab or "all"
-            rk, rj = mean_row(ev_k, both), mean_row(ev_j, both)
+            rk, rj = self.mean_row(ev_k, both), self.mean_row(ev_j, both)
             info = {"event_id": ev_k, "other_event_id": ev_j, "group_col": col or "all", "group": name}
-            add("events_equal", f"mean gamma[{ev_k}] = mean gamma[{ev_j}] over {name}", rk - rj, len(both), **info)
-            add(
-                "events_offset",
-                f"mean gamma[{ev_k}] + mean gamma[{ev_j}] = 0 over {name} (full reversal)",
-                rk + rj,
-                len(both),
-                **info,
-            )
-    wald = pd.DataFrame(rows)
-    for c in _WALD_COLUMNS:
-        if c not in wald.columns:
-            wald[c] = np.nan
-    wald["notes"] = wald["notes"].astype(object).where(wald["notes"].notna(), "")
-    return wald[_WALD_COLUMNS]
+            hyp = f"mean gamma[{ev_k}] = mean gamma[{ev_j}] over {name}"
+            self.add("events_equal", hyp, rk - rj, len(both), **info)
+            hyp = f"mean gamma[{ev_k}] + mean gamma[{ev_j}] = 0 over {name} (full reversal)"
+            self.add("events_offset", hyp, rk + rj, len(both), **info)
+
+    def table(self) -> pd.DataFrame:
+        wald = pd.DataFrame(self.rows)
+        for c in _WALD_COLUMNS:
+            if c not in wald.columns:
+                wald[c] = np.nan
+        wald["notes"] = wald["notes"].astype(object).where(wald["notes"].notna(), "")
+        return wald[_WALD_COLUMNS]
+
+
+def _wald_table(
+    units: list[_Unit], req: _Request, system: _System, unit_word: str
+) -> tuple[pd.DataFrame, tuple[pd.DataFrame, ...]]:
+    """The Wald tests (a) all γ zero, (b) a group's mean γ zero, (c) groups equal, (d) events equal / offset, and
+    each row's restriction matrix."""
+    tests = _WaldTests(units, req, system, unit_word)
+    for ev in req.events:
+        tests.zero_tests(ev)
+        tests.group_tests(ev)
+    for ev_k, ev_j in req.event_pairs:
+        tests.event_tests(ev_k, ev_j)
+    return tests.table(), tuple(tests.restrictions)
 
 
 def _covariance_note(fit: _UnitsFit, cov: _Covariance, form: str) -> str:
@@ -863,8 +1022,8 @@ def _covariance_note(fit: _UnitsFit, cov: _Covariance, form: str) -> str:
     missing = int(fit.observed.size - fit.observed.sum())
     parts = [
         f"{form}: {n_eq} equations over {len(fit.index)} dates (union of sessions); {missing} missing cells (exchange "
-        "closed, no price, or outside the windows) enter with their own indicator, which equals GLS on the "
-        "observed cells only",
+        "closed, no price, or outside the windows) are left out: GLS on each date's observed equations (what one "
+        "indicator per missing cell gives in linearmodels' SUR)",
     ]
     if cov.shrunk:
         parts.append(
