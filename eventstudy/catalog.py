@@ -9,9 +9,22 @@ entry to :data:`TEST_CATALOG`.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["OUTCOMES", "TestInfo", "TEST_CATALOG", "TEST_INPUTS", "describe_test", "default_tests"]
+from .errors import ConfigError
+
+__all__ = [
+    "OUTCOMES",
+    "TestInfo",
+    "TEST_CATALOG",
+    "TEST_INPUTS",
+    "canonical_test",
+    "describe_test",
+    "default_tests",
+    "robust_tests",
+]
 
 #: outcome code of a firm-event → what it means, in order of precedence (METHODS §2)
 OUTCOMES: dict[str, str] = {
@@ -50,6 +63,8 @@ class TestInfo:
     requires
         The inputs it reads: ``car``, ``var_car``, ``scar``, ``estimation_residuals``, ``ranks``, ``portfolio``,
         ``rng``.
+    aliases
+        Other names a study may use for it (``j2`` for ``patell_z``).
     """
 
     name: str
@@ -61,6 +76,7 @@ class TestInfo:
     robust_to_clustering: bool
     default: bool = True
     requires: tuple[str, ...] = ("car",)
+    aliases: tuple[str, ...] = ()
 
     __test__ = False  # not a pytest class
 
@@ -91,6 +107,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         "N(0,1)",
         False,
         requires=("scar",),
+        aliases=("j2",),
     ),
     TestInfo(
         "bmp_t",
@@ -240,3 +257,39 @@ def describe_test(name: str) -> TestInfo:
 def default_tests() -> tuple[str, ...]:
     """The tests a study runs when none are chosen, in catalog order."""
     return tuple(name for name, info in TEST_CATALOG.items() if info.default)
+
+
+def canonical_test(name: str, *, where: str = "tests") -> str:
+    """The catalog name of test ``name`` or of one of its aliases; a :class:`~eventstudy.errors.ConfigError` naming
+    ``where``, the close match and the valid names otherwise.
+
+    >>> canonical_test("j2")
+    'patell_z'
+    >>> canonical_test("kp_bmp")
+    Traceback (most recent call last):
+    ...
+    eventstudy.errors.ConfigError: tests: unknown test 'kp_bmp'; did you mean 'kp_bmp_t'? valid tests are: ...
+    """
+    if not isinstance(name, str):
+        raise ConfigError(f'{where}: a test name must be text (got {name!r}); fix: e.g. "kp_bmp_t"')
+    if name in TEST_CATALOG:
+        return name
+    for info in TEST_CATALOG.values():
+        if name in info.aliases:
+            return info.name
+    valid = list(TEST_CATALOG)
+    aliases = [a for info in TEST_CATALOG.values() for a in info.aliases]
+    close = difflib.get_close_matches(name, valid + aliases, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ConfigError(f"{where}: unknown test {name!r}; {hint}valid tests are: {', '.join(valid)}")
+
+
+def robust_tests(names: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The tests that stay valid when every security shares the event date, in catalog order (of ``names`` if
+    given).
+
+    >>> robust_tests(["csect_t", "kp_bmp_t", "grank_t"])
+    ('kp_bmp_t', 'grank_t')
+    """
+    chosen = set(TEST_CATALOG if names is None else names)
+    return tuple(n for n, info in TEST_CATALOG.items() if info.robust_to_clustering and n in chosen)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .calendars import DATE_RULES
-from .catalog import default_tests
+from .catalog import canonical_test, default_tests
 from .errors import ConfigError
 from .groups import parse_group_tables
 
@@ -123,6 +123,36 @@ def window_label(window: Any) -> str:
     return f"{one(window[0])}_{one(window[1])}"
 
 
+class FrozenMap(Mapping[str, Any]):
+    """A read-only mapping that pickles and copies (the options' tables: headline windows, regressions).
+
+    >>> m = FrozenMap({"a": 1})
+    >>> m == {"a": 1}, dict(m)
+    (True, {'a': 1})
+    """
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data = dict(data or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._data.items()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMap, (self._data,))
+
+
 @dataclass(frozen=True)
 class StudyOptions:
     """The options of a study's computation, validated once, shared by the study file and the API.
@@ -145,10 +175,10 @@ class StudyOptions:
     model: Any = "market"
     estimation_window: tuple[int, int] = (-250, -11)  # a Window after validation
     event_window: tuple[int, int] = (-10, 10)
-    car_windows: tuple[tuple[int, int], ...] = DEFAULT_CAR_WINDOWS
-    groups: tuple[str, ...] | None = None
-    group_by: tuple[str, ...] = ("group",)
-    tests: tuple[str, ...] = DEFAULT_TESTS
+    car_windows: Sequence[Any] = DEFAULT_CAR_WINDOWS  # a tuple of Windows after validation
+    groups: Sequence[str] | None = None  # tuples after validation
+    group_by: Sequence[str] = ("group",)
+    tests: Sequence[str] = DEFAULT_TESTS
     min_estimation: int = 120
     thin_trading_share: float = 0.2
     return_kind: str = "simple"
@@ -160,6 +190,13 @@ class StudyOptions:
     end: str | None = None
     date_rule: str = "calendar_date"
     early_release: bool = False
+    full_estimation: int = 120
+    primary_test: str = "kp_bmp_t"
+    headline_windows: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    placebo_draws: int = 999
+    max_abs_return: float = 0.4
+    regressions: Sequence[Mapping[str, Any]] = ()
+    direction_contrasts: Sequence[Sequence[str]] = ()
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -179,11 +216,15 @@ class StudyOptions:
             if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f'{name}: must be a list of names (got {value!r}); fix: e.g. ["{name}_a"]')
             put(self, name, tuple(value))
+        put(self, "tests", tuple(canonical_test(t, where="tests") for t in self.tests))
+        put(self, "primary_test", canonical_test(self.primary_test, where="primary_test"))
         check_windows(self.estimation_window, self.event_window, self.car_windows)
-        if not _whole(self.min_estimation) or self.min_estimation < 3:
-            raise ConfigError(
-                f"min_estimation: must be a whole number >= 3 (got {self.min_estimation!r}); fix: use e.g. 120"
-            )
+        for name in ("min_estimation", "full_estimation"):
+            value = getattr(self, name)
+            if not _whole(value):
+                raise ConfigError(f"{name}: must be a whole number (got {value!r}); fix: e.g. 120")
+            if value < 3:
+                raise ConfigError(f"{name}: must be at least 3 (got {value}); fix: use e.g. 120")
         span = self.estimation_window[1] - self.estimation_window[0] + 1
         if self.min_estimation > span:
             raise ConfigError(
@@ -191,7 +232,11 @@ class StudyOptions:
                 "fix: lower min_estimation or widen estimation_window"
             )
         share = self.thin_trading_share
-        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+        if isinstance(share, bool) or not isinstance(share, int | float) or math.isnan(share):
+            raise ConfigError(
+                f"thin_trading_share: must be a number between 0 and 1 (got {share!r}); fix: use e.g. 0.2"
+            )
+        if not 0 <= share <= 1:
             raise ConfigError(f"thin_trading_share: must lie in [0, 1] (got {share!r}); fix: use e.g. 0.2")
         put(self, "thin_trading_share", float(share))
         if self.return_kind not in ("simple", "log"):
@@ -211,6 +256,21 @@ class StudyOptions:
             raise ConfigError(f"seed: must be a whole number (got {self.seed!r}); fix: e.g. 0")
         put(self, "min_estimation", int(self.min_estimation))
         put(self, "seed", int(self.seed))
+        # short histories below the full length are flagged; the full length is never below the minimum
+        put(self, "full_estimation", max(int(self.full_estimation), self.min_estimation))
+        if not _whole(self.placebo_draws) or self.placebo_draws < 0:
+            raise ConfigError(
+                f"placebo_draws: must be a whole number, 0 or more (got {self.placebo_draws!r}); "
+                "fix: e.g. 999 (0: no placebo)"
+            )
+        put(self, "placebo_draws", int(self.placebo_draws))
+        bound = self.max_abs_return
+        if isinstance(bound, bool) or not isinstance(bound, int | float) or not bound > 0 or not math.isfinite(bound):
+            raise ConfigError(f"max_abs_return: must be a positive number (got {bound!r}); fix: use e.g. 0.4 (40 %)")
+        put(self, "max_abs_return", float(bound))
+        put(self, "headline_windows", _headline_windows(self.headline_windows))
+        put(self, "regressions", _regression_specs(self.regressions))
+        put(self, "direction_contrasts", _contrast_pairs(self.direction_contrasts))
 
     def settings(self) -> dict[str, Any]:
         """The options as plain values (windows as labels), for ``results.settings`` and ``settings.json``."""
@@ -223,8 +283,65 @@ class StudyOptions:
                 value = [w.label for w in value]
             elif isinstance(value, Window):
                 value = tuple(value)
+            elif f.name == "headline_windows":
+                value = {k: list(v) for k, v in value.items()}
+            elif f.name == "regressions":
+                value = [dict(r) for r in value]
+            elif f.name == "direction_contrasts":
+                value = [list(pair) for pair in value]
             out[f.name] = value
         return out
+
+
+def _headline_windows(value: Any) -> Mapping[str, Sequence[str]]:
+    """``headline_windows``: event id → the labels of its headline windows (any spelling of a window)."""
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f'headline_windows: must map event ids to lists of windows (got {value!r}); fix: e.g. {{deal = ["0_1"]}}'
+        )
+    out: dict[str, tuple[str, ...]] = {}
+    for key, windows in value.items():
+        if isinstance(windows, str) or not isinstance(windows, Sequence):
+            raise ConfigError(f'headline_windows.{key}: must be a list of windows (got {windows!r}); fix: e.g. ["0_1"]')
+        out[str(key)] = tuple(Window(w, where=f"headline_windows.{key}").label for w in windows)
+    return FrozenMap(out)
+
+
+def _regression_specs(value: Any) -> tuple[Mapping[str, Any], ...]:
+    """``regressions``: ``{formula, events}`` mappings (``events`` defaults to ``"all"``)."""
+    if isinstance(value, Mapping | str) or not isinstance(value, Sequence):
+        raise ConfigError(
+            f"regressions: must be a list of {{formula, events}} tables (got {value!r}); fix: e.g. "
+            '[{"formula": "car ~ C(group)", "events": "all"}]'
+        )
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, Mapping) or not isinstance(item.get("formula"), str) or not item["formula"].strip():
+            raise ConfigError(
+                f'regressions[{i}]: needs a formula (got {item!r}); fix: e.g. {{"formula": "car ~ C(group)"}}'
+            )
+        events = item.get("events", "all")
+        out.append(FrozenMap({"formula": str(item["formula"]), "events": events}))
+    return tuple(out)
+
+
+def _contrast_pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    """``direction_contrasts``: pairs of event directions."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ConfigError(
+            f'direction_contrasts: must be a list of pairs (got {value!r}); fix: e.g. [["escalation", "truce"]]'
+        )
+    out = []
+    for i, pair in enumerate(value):
+        if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise ConfigError(
+                f"direction_contrasts[{i}]: must be a pair of directions (got {pair!r}); "
+                'fix: e.g. ["escalation", "truce"]'
+            )
+        out.append((str(pair[0]), str(pair[1])))
+    return tuple(out)
 
 
 def _whole(value: Any) -> bool:
@@ -278,44 +395,27 @@ class StudySpec:
     start: str | None = None
     end: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: where each key stood in the file (``"study.min_estimation"``), for error messages
+    key_locations: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        check_windows(self.estimation_window, self.event_window, self.car_windows)
-        if not _is_int(self.min_estimation):
-            raise ConfigError(
-                f"study.toml:min_estimation: must be a whole number (got {self.min_estimation!r}); fix: use e.g. 120"
-            )
-        if isinstance(self.thin_trading_share, bool) or not isinstance(self.thin_trading_share, int | float):
-            raise ConfigError(
-                "study.toml:thin_trading_share: must be a number between 0 and 1 "
-                f"(got {self.thin_trading_share!r}); fix: use e.g. 0.2"
-            )
-        if self.min_estimation < 3:
-            raise ConfigError(
-                f"study.toml:min_estimation: must be at least 3 (got {self.min_estimation}); fix: use e.g. 120"
-            )
-        if not 0 <= self.thin_trading_share <= 1:
-            raise ConfigError(
-                f"study.toml:thin_trading_share: must lie in [0, 1] (got {self.thin_trading_share}); fix: use e.g. 0.2"
-            )
-        if self.date_rule not in ("calendar_date", "end_of_day"):
-            raise ConfigError(
-                f"study.toml:date_rule: must be 'calendar_date' or 'end_of_day' (got {self.date_rule!r}); "
-                "fix: pick one (METHODS §1)"
-            )
-        if self.return_kind not in ("simple", "log"):
-            raise ConfigError(
-                f"study.toml:return_kind: must be 'simple' or 'log' (got {self.return_kind!r}); fix: pick one"
-            )
+        try:  # the windows as the file wrote them ([start, end]), then every option as the API validates it
+            check_windows(self.estimation_window, self.event_window, self.car_windows)
+        except ConfigError as exc:
+            raise ConfigError(f"study.toml:{exc}") from None
         self.options()  # the API's validation too: the study file and the API accept the same values
 
     def options(self) -> StudyOptions:
-        """The computation's options of this study file, validated as the API validates them."""
+        """The computation's options of this study file, validated as the API validates them (an error names the
+        key as the file wrote it, ``study.toml:study.min_estimation``)."""
         names = {f.name for f in fields(StudyOptions)}
         try:
             return StudyOptions(**{f.name: getattr(self, f.name) for f in fields(self) if f.name in names})
         except ConfigError as exc:
-            raise ConfigError(f"study.toml:{exc}") from None
+            text = str(exc)
+            key = text.split(":", 1)[0].split("[", 1)[0].split(".", 1)[0]
+            where = self.key_locations.get(key)
+            raise ConfigError(f"study.toml:{where + text[len(key) :] if where else text}") from None
 
     def with_options(self, **changes: Any) -> StudySpec:
         """A copy with some fields changed (None values are ignored)."""
@@ -326,37 +426,31 @@ def check_windows(estimation: tuple[int, int], event: tuple[int, int], car_windo
     """Validate the estimation, event and CAR windows (inclusive, in event time)."""
     for name, (a, b) in (("estimation_window", estimation), ("event_window", event)):
         if a > b:
-            raise ConfigError(
-                f"study.toml:{name}: start > end (got [{a}, {b}]); fix: write [start, end] with start <= end"
-            )
+            raise ConfigError(f"{name}: start > end (got [{a}, {b}]); fix: write [start, end] with start <= end")
     e1, e2 = estimation
     w1, w2 = event
     if not (e2 < w1 or e1 > w2):
         raise ConfigError(
-            f"study.toml:estimation_window: [{e1}, {e2}] overlaps the event window [{w1}, {w2}]; "
+            f"estimation_window: [{e1}, {e2}] overlaps the event window [{w1}, {w2}]; "
             f"fix: end the estimation window before {w1}, e.g. [{e1}, {w1 - 1}]"
         )
     if not car_windows:
-        raise ConfigError("study.toml:car_windows: empty; fix: give at least one window such as [0, 0]")
+        raise ConfigError("car_windows: empty; fix: give at least one window such as [0, 0]")
     seen: set[tuple[int, int]] = set()
     for a, b in car_windows:
         if (a, b) in seen:
-            raise ConfigError(
-                f"study.toml:car_windows: the window [{a}, {b}] is listed twice; fix: list each window once"
-            )
+            raise ConfigError(f"car_windows: the window [{a}, {b}] is listed twice; fix: list each window once")
         seen.add((a, b))
         if a > b:
-            raise ConfigError(
-                f"study.toml:car_windows: start > end (got [{a}, {b}]); fix: write [start, end] with start <= end"
-            )
+            raise ConfigError(f"car_windows: start > end (got [{a}, {b}]); fix: write [start, end] with start <= end")
         if a < w1 or b > w2:
             raise ConfigError(
-                f"study.toml:car_windows: [{a}, {b}] is not inside the event window [{w1}, {w2}]; "
+                f"car_windows: [{a}, {b}] is not inside the event window [{w1}, {w2}]; "
                 "fix: widen event_window or narrow the CAR window"
             )
 
 
-_KEYS = {f.name for f in fields(StudySpec)} - {"extra", "group_labels", "group_colours"}
+_KEYS = {f.name for f in fields(StudySpec)} - {"extra", "group_labels", "group_colours", "key_locations"}
 _SECTIONS = {"study", "data"}
 
 #: Windows the report and the run summary read (day 0, [-1, 1], [0, 5], ...): computed whatever ``car_windows``
@@ -504,14 +598,6 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{loc}: must be a path string (got {value!r}); fix: quote the path")
         return base / value
-    if key == "placebo_draws":
-        if not _is_int(value) or value < 0:
-            raise ConfigError(
-                f"{loc}: must be a whole number, 0 or more (got {value!r}); fix: e.g. 999 (0: no placebo)"
-            )
-        return value
-    if key == "primary_test":
-        return _text(loc, value, '"kp_bmp_t"')
     if key == "headline_windows":
         if not isinstance(value, Mapping):
             raise ConfigError(
@@ -524,22 +610,6 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
                 raise ConfigError(f"{loc}.{event_id}: must be a list of [start, end] pairs; fix: e.g. [[0, 1]]")
             out[str(event_id)] = tuple(window_label(_pair(f"{loc}.{event_id}", w)) for w in wins)
         return out
-    if key in ("min_estimation", "full_estimation"):
-        if not _is_int(value):
-            raise ConfigError(f"{loc}: must be a whole number (got {value!r}); fix: e.g. 120")
-        if value < 3:
-            raise ConfigError(f"{loc}: must be at least 3 (got {value}); fix: use e.g. 120")
-        return value
-    if key == "thin_trading_share":
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise ConfigError(f"{loc}: must be a number between 0 and 1 (got {value!r}); fix: use e.g. 0.2")
-        if not 0 <= value <= 1:
-            raise ConfigError(f"{loc}: must lie in [0, 1] (got {value}); fix: use e.g. 0.2")
-        return float(value)
-    if key == "max_abs_return":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise ConfigError(f"{loc}: must be a positive number (got {value!r}); fix: use e.g. 0.4 (40 %)")
-        return float(value)
     if key in ("clean_estimation", "offline", "factors_percent"):
         if not isinstance(value, bool):
             raise ConfigError(f"{loc}: must be true or false (got {value!r}); fix: write true or false")
@@ -550,10 +620,6 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
         return _text(loc, value, '"Bank mergers 2024"')
     if key == "model":
         return _text(loc, value, '"market" (or constant_mean, market_adjusted, ...)')
-    if key == "return_kind":
-        if value not in ("simple", "log"):
-            raise ConfigError(f"{loc}: must be 'simple' or 'log' (got {value!r}); fix: pick one")
-        return value
     if key == "source":
         return _text(loc, value, '"snapshot", "yahoo" or "files"')
     if key == "headline_event":
@@ -562,6 +628,8 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
         return check_ticker(_text(loc, value, '"ACWI"'), where=loc)
     if key in ("start", "end"):
         return _date_text(loc, value)
+    # the computation's options (min_estimation, thin_trading_share, primary_test, placebo_draws, ...) are checked
+    # by StudyOptions, the one validation the study file and the API share
     return value
 
 
@@ -605,6 +673,7 @@ def spec_from_mapping(data: Mapping[str, Any], *, base: Path, where: str = "stud
     if kwargs.get("source") == "snapshot" and kwargs.get("snapshot") is None:
         kwargs["snapshot"] = base / SNAPSHOT_PATH
     kwargs.update(shown)
+    kwargs["key_locations"] = {key: loc.split(":", 1)[1] for key, (_, loc) in flat.items()}
     try:
         return StudySpec(**kwargs)
     except TypeError as exc:  # a wrong type that slipped through, e.g. a string where a number belongs

@@ -36,8 +36,8 @@ def align(
         firm_events,
         returns,
         sessions,
-        estimation_window=tuple(options.estimation_window),  # type: ignore[arg-type]
-        event_window=tuple(options.event_window),  # type: ignore[arg-type]
+        estimation_window=options.estimation_window,
+        event_window=options.event_window,
     )
 
 

@@ -21,13 +21,14 @@ its CAAR and test tables (variant ``window``).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .catalog import robust_tests
 from .config import StudyOptions, window_label
 from .windows import subset_panel
 
@@ -37,14 +38,21 @@ if TYPE_CHECKING:
 __all__ = [
     "Variant",
     "VARIANTS",
-    "ROBUST_TESTS",
+    "robust_test_names",
     "ROBUSTNESS_COLUMNS",
     "robustness_table",
     "robustness_from_results",
 ]
 
-#: Tests that stay valid when every security shares the event date, in the order the report shows them.
-ROBUST_TESTS: tuple[str, ...] = ("kp_bmp_t", "grank_t", "portfolio_t", "mvrm")
+
+def robust_test_names(settings: Mapping[str, Any], present: Iterable[str]) -> list[str]:
+    """The tests a robustness row reports: the study's primary test, then the other tests the catalog marks as
+    robust to event-date clustering, of those the fit ran (``present``), in catalog order."""
+    ran = set(present)
+    primary = str(settings.get("primary_test") or "")
+    first = [primary] if primary in ran else []
+    return first + [t for t in robust_tests(ran) if t != primary]
+
 
 ROBUSTNESS_COLUMNS = [
     "variant",
@@ -218,7 +226,7 @@ def robustness_table(
     base = study.fit(analyse=False)
     events = base.events
     event_ids = _headline_ids(events, event_id)
-    test_names = [t for t in ROBUST_TESTS if t in set(base.test_table["test"])]
+    test_names = robust_test_names(base.settings, base.test_table["test"])
     frames = _base_rows(
         base.caar_table, base.test_table, base.settings, event_ids, groups, windows, test_names, other_windows
     )
@@ -270,7 +278,7 @@ def robustness_from_results(
     events = results.events
     settings = results.settings
     event_ids = _headline_ids(events, event_id)
-    test_names = [t for t in ROBUST_TESTS if t in set(results.test_table["test"])]
+    test_names = robust_test_names(settings, results.test_table["test"])
     frames = _base_rows(
         results.caar_table, results.test_table, settings, event_ids, groups, windows, test_names, other_windows
     )

@@ -28,7 +28,6 @@ from .errors import CalendarError, ConfigError, EventsError, located
 from .estimate import align, estimate
 from .events import EventTable, read_events
 from .groups import group_display
-from .inference import TESTS
 from .inference.runner import aar_table, caar_table, run_tests
 from .models import FactorModel, MarketModel, NormalReturnModel, get_model, world_model
 from .record import reproducibility_record
@@ -206,10 +205,10 @@ class EventStudy:
             model=model,
             estimation_window=estimation_window,
             event_window=event_window,
-            car_windows=car_windows,  # type: ignore[arg-type]
-            groups=groups,  # type: ignore[arg-type]
-            group_by=group_by,  # type: ignore[arg-type]
-            tests=tests,  # type: ignore[arg-type]
+            car_windows=car_windows,
+            groups=groups,
+            group_by=group_by,
+            tests=tests,
             min_estimation=min_estimation,
             thin_trading_share=thin_trading_share,
             return_kind=return_kind,
@@ -221,6 +220,13 @@ class EventStudy:
             end=end,
             date_rule=date_rule,
             early_release=early_release,
+            full_estimation=full_estimation,
+            primary_test=primary_test,
+            headline_windows=headline_windows or {},
+            placebo_draws=placebo_draws,
+            max_abs_return=max_abs_return,
+            regressions=regressions,
+            direction_contrasts=direction_contrasts,
         )
         self.date_rule = self.options.date_rule
         # the early-day-0 variant: each event released a session early (early_announced_at) is dated by that release
@@ -255,7 +261,7 @@ class EventStudy:
         self.estimation_window = self.options.estimation_window
         self.event_window = self.options.event_window
         # the windows the report and the summary read are computed whatever car_windows says
-        self.car_windows = with_report_windows(self.options.car_windows, self.event_window)  # type: ignore[arg-type]
+        self.car_windows = with_report_windows(self.options.car_windows, self.event_window)
         frame = self.universe.frame
         known_groups = list(pd.unique(frame["group"]))
         if groups is None:
@@ -274,26 +280,23 @@ class EventStudy:
         self.group_by = tuple(group_by)
         present = [v for col in self.group_by for v in pd.unique(self.securities()[col].astype(str))]
         self.group_display = group_display(present, group_labels, group_colours)
-        self.regressions = tuple({"formula": str(r["formula"]), "events": r.get("events", "all")} for r in regressions)
-        self.direction_contrasts = tuple((str(a), str(b)) for a, b in direction_contrasts)
+        self.regressions = self.options.regressions
+        self.direction_contrasts = self.options.direction_contrasts
         # firm-specific events name studied securities; those without a time zone take their exchange's
         studied_secs = self.securities()
         self.events.check_scope(studied_secs, frame)
         zones = {ex: str(calendars.get_calendar(ex).tz) for ex in pd.unique(studied_secs["exchange"])}
         self.events = self.events.for_universe(studied_secs, zones)
-        self.tests = tuple(TESTS.canonical(t, where="tests") for t in tests)
+        self.tests = self.options.tests
         if min_estimation < self.model.df_loss + 3:
             raise ConfigError(
                 f"min_estimation: too small (got {min_estimation}); fix: use at least {self.model.df_loss + 3}"
             )
         self.min_estimation = self.options.min_estimation
         # a study may admit short histories (min_estimation below the usual 120 days); they are flagged (METHODS §2)
-        self.full_estimation = max(int(full_estimation), self.min_estimation)
-        self.primary_test = TESTS.canonical(primary_test, where="primary_test")
-        self.headline_windows = {
-            str(k): [window_label(w) if isinstance(w, tuple | list) else str(w) for w in v]
-            for k, v in (headline_windows or {}).items()
-        }
+        self.full_estimation = self.options.full_estimation
+        self.primary_test = self.options.primary_test
+        self.headline_windows = {k: list(v) for k, v in self.options.headline_windows.items()}
         for eid in self.headline_windows:
             if eid not in self.events.ids:
                 raise ConfigError(
@@ -302,17 +305,11 @@ class EventStudy:
         from .analyse import read_confounders
 
         self.confounders = confounders if isinstance(confounders, pd.DataFrame) else read_confounders(confounders)
-        if placebo_draws < 0:
-            raise ConfigError(f"placebo_draws: must be 0 or more (got {placebo_draws}); fix: use e.g. 999")
-        self.placebo_draws = int(placebo_draws)
+        self.placebo_draws = self.options.placebo_draws
         self.thin_trading_share = self.options.thin_trading_share
         self.return_kind = self.options.return_kind
         self.clean_estimation = self.options.clean_estimation
-        if isinstance(max_abs_return, bool) or not isinstance(max_abs_return, int | float) or not max_abs_return > 0:
-            raise ConfigError(
-                located("max_abs_return", "must be a positive number", value=max_abs_return, fix="use e.g. 0.4")
-            )
-        self.max_abs_return = float(max_abs_return)
+        self.max_abs_return = self.options.max_abs_return
         self.cache = self._as_cache(cache)
         self.offline = bool(offline)
         self.start, self.end = _data_span(start, end, self.events)

@@ -66,6 +66,11 @@ def _write_study(tmp_path: Path, extra: str = "") -> Path:
         ("thin_trading_share", "thin_trading_share = 5.0", 5.0, "thin_trading_share: must lie in [0, 1] (got 5.0)"),
         ("min_estimation", "min_estimation = 500", 500, "min_estimation: 500 exceeds the estimation window's 110"),
         ("return_kind", 'return_kind = "weird"', "weird", "return_kind: must be 'simple' or 'log' (got 'weird')"),
+        ("primary_test", 'primary_test = "kp_bmp"', "kp_bmp", "primary_test: unknown test 'kp_bmp'; did you mean"),
+        ("tests", 'tests = ["csect_t", "nope_t"]', ["csect_t", "nope_t"], "tests: unknown test 'nope_t'"),
+        ("placebo_draws", "placebo_draws = -1", -1, "placebo_draws: must be a whole number, 0 or more (got -1)"),
+        ("max_abs_return", "max_abs_return = 0.0", 0.0, "max_abs_return: must be a positive number (got 0.0)"),
+        ("full_estimation", "full_estimation = 2", 2, "full_estimation: must be at least 3 (got 2)"),
     ],
 )
 def test_the_study_file_and_the_api_reject_the_same_values(tmp_path, key, toml, value, message):
@@ -87,6 +92,35 @@ def test_the_study_file_and_the_api_build_equal_options(tmp_path):
     assert from_file.options.car_windows == from_api.options.car_windows
     for name in ("estimation_window", "event_window", "min_estimation", "thin_trading_share", "groups", "model"):
         assert getattr(from_file.options, name) == getattr(from_api.options, name), name
+    for name in ("primary_test", "placebo_draws", "max_abs_return", "full_estimation", "headline_windows"):
+        assert getattr(from_file.options, name) == getattr(from_api.options, name), name
+
+
+def test_every_option_is_validated_in_the_options_object_once():
+    """What the API and the study file share is checked by ``StudyOptions`` alone: aliases and window spellings
+    come out in one form, and the settings carry plain values."""
+    options = StudyOptions(
+        tests=["j2", "kp_bmp_t"],
+        primary_test="j2",
+        headline_windows={"ev1": ["[0, 1]", (-1, 1)]},
+        regressions=[{"formula": "car ~ C(group)"}],
+        direction_contrasts=[["escalation", "truce"]],
+        full_estimation=60,
+        min_estimation=100,
+    )
+    assert options.tests == ("patell_z", "kp_bmp_t") and options.primary_test == "patell_z"
+    assert dict(options.headline_windows) == {"ev1": ("0_1", "m1_1")}
+    assert options.full_estimation == 100  # never below the minimum
+    settings = options.settings()
+    assert settings["regressions"] == [{"formula": "car ~ C(group)", "events": "all"}]
+    assert settings["direction_contrasts"] == [["escalation", "truce"]]
+    assert settings["headline_windows"] == {"ev1": ["0_1", "m1_1"]}
+    with pytest.raises(TypeError):
+        options.headline_windows["ev2"] = ("0_0",)  # type: ignore[index]
+    with pytest.raises(ConfigError, match=r"regressions\[0\]: needs a formula"):
+        StudyOptions(regressions=[{"events": "all"}])
+    with pytest.raises(ConfigError, match=r"direction_contrasts\[0\]: must be a pair"):
+        StudyOptions(direction_contrasts=[["escalation"]])
 
 
 def test_options_are_immutable_and_a_variant_is_validated_again():

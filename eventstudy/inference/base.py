@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -246,6 +246,8 @@ def register_test(
         info = TestInfo(name, default=bool(default), requires=tuple(requires), **given)  # type: ignore[arg-type]
     else:
         info = TEST_CATALOG[name]
+    if aliases:
+        info = replace(info, aliases=tuple(aliases))
 
     def deco(func: TestFunction) -> TestFunction:
         TESTS.add(name, func, aliases=aliases)
