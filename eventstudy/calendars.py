@@ -30,14 +30,16 @@ import functools
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeAlias
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import exchange_calendars as xc
 import numpy as np
 import pandas as pd
 
 from .errors import CalendarError, EventsError, located
+
+if TYPE_CHECKING:
+    import exchange_calendars as xc
 
 __all__ = [
     "calendar_name",
@@ -83,15 +85,22 @@ Instant: TypeAlias = "pd.Timestamp | _dt.datetime | str"
 Instants: TypeAlias = "Instant | pd.Series | pd.DatetimeIndex | np.ndarray | list[Any]"
 
 
-def _register_aliases() -> None:
-    """Register the study's calendar aliases (XSHE → XSHG) once, unless the name is already taken."""
-    known = set(xc.get_calendar_names(include_aliases=True))
+@functools.cache
+def _xc() -> Any:
+    """:mod:`exchange_calendars`, imported on first use (so importing the package stays fast), with the calendar
+    aliases (XSHE → XSHG) registered once, unless the name is already taken."""
+    import exchange_calendars
+
+    known = set(exchange_calendars.get_calendar_names(include_aliases=True))
     for alias, real in _ALIASES.items():
         if alias not in known:
-            xc.register_calendar_alias(alias, real)
+            exchange_calendars.register_calendar_alias(alias, real)
+    return exchange_calendars
 
 
-_register_aliases()
+def known_calendar_names() -> list[str]:
+    """Every calendar name :mod:`exchange_calendars` knows, aliases included."""
+    return list(_xc().get_calendar_names(include_aliases=True))
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -101,8 +110,8 @@ _register_aliases()
 
 def _canonical(exchange: Any) -> str:
     """The ``exchange_calendars`` name behind ``exchange`` (aliases resolved), or a CalendarError."""
-    if isinstance(exchange, str) and exchange in xc.get_calendar_names(include_aliases=True, sort=False):
-        return xc.resolve_alias(exchange)
+    if isinstance(exchange, str) and exchange in _xc().get_calendar_names(include_aliases=True, sort=False):
+        return _xc().resolve_alias(exchange)
     return _missing(exchange)
 
 
@@ -119,7 +128,7 @@ def calendar_name(exchange: str) -> str:
 
 
 def _missing(exchange: Any) -> NoReturn:
-    names = xc.get_calendar_names(include_aliases=True)
+    names = _xc().get_calendar_names(include_aliases=True)
     close = difflib.get_close_matches(str(exchange).upper(), names, n=1) if isinstance(exchange, str) else []
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise CalendarError(
@@ -140,9 +149,9 @@ def _build(name: str) -> xc.ExchangeCalendar:
         # exchange_calendars reads ``Series.values`` of tz-aware series, which pandas 3.1 deprecates; the
         # values it reads are unaffected. Silence that one message here rather than in every caller.
         warnings.filterwarnings("ignore", message="Series.values returning", category=DeprecationWarning)
-        bound_min = type(xc.get_calendar(name)).bound_min()
+        bound_min = type(_xc().get_calendar(name)).bound_min()
         start = _EARLIEST_START if bound_min is None else max(_EARLIEST_START, pd.Timestamp(bound_min))
-        return xc.get_calendar(name, start=start)
+        return _xc().get_calendar(name, start=start)
 
 
 @dataclass(frozen=True)

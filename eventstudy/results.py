@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .abnormal import OUTCOMES, Abnormal
 from .config import StudyOptions, as_window
@@ -215,7 +214,7 @@ class EventStudyResults(SummaryMixin):
             c = c[c["event_id"] == self._event(event_id)]
         n = c["nobs"].to_numpy(dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            half = stats.t.ppf(1 - alpha / 2, n - 1) * c["sd_car"].to_numpy(dtype=float) / np.sqrt(n)
+            half = _t_quantile(1 - alpha / 2, n - 1) * c["sd_car"].to_numpy(dtype=float) / np.sqrt(n)
         out = c[["event_id", "group", "window"]].assign(ci_low=c["caar"] - half, ci_high=c["caar"] + half)
         return out.set_index(["event_id", "group", "window"])
 
@@ -397,3 +396,11 @@ def summarise_cells(values: np.ndarray) -> tuple[int, float, float]:
     v = values[np.isfinite(values)]
     n = int(v.size)
     return n, float(v.mean()) if n else float("nan"), float(v.std(ddof=1)) if n > 1 else float("nan")
+
+
+def _t_quantile(q: float, df: Any) -> Any:
+    """Student's t quantile (``scipy.stats.t.ppf``), through :mod:`scipy.special` so importing the results does
+    not import :mod:`scipy.stats`."""
+    from scipy.special import stdtrit
+
+    return stdtrit(np.asarray(df, dtype=float), q)

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import exchange_calendars
 import pandas as pd
 
 from .calendars import SUPPORTED_EXCHANGES, calendar_name
@@ -177,7 +176,9 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
 
         exchange = rec["exchange"]
         if not _is_known_exchange(exchange):
-            candidates = sorted(set(KNOWN_EXCHANGES) | set(exchange_calendars.get_calendar_names()))
+            from .calendars import known_calendar_names
+
+            candidates = sorted(set(KNOWN_EXCHANGES) | set(known_calendar_names()))
             close = difflib.get_close_matches(exchange.upper(), candidates, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise UniverseError(

@@ -167,3 +167,31 @@ def test_renderers_import_no_computing_code(name: str) -> None:
     graph = import_graph()
     bad = sorted(m for m in graph[name] if any(m == c or m.startswith(c + ".") for c in COMPUTING))
     assert not bad, f"{name} imports computing code: {bad}"
+
+
+#: what ``from eventstudy import EventStudy`` must not import: each is loaded on first use
+HEAVY_ON_USE = (
+    "scipy.stats",
+    "scipy.special",
+    "statsmodels",
+    "linearmodels",
+    "matplotlib",
+    "jinja2",
+    "duckdb",
+    "exchange_calendars",
+    "yfinance",
+    "weasyprint",
+    "dask",
+)
+
+
+def test_importing_the_package_leaves_heavy_modules_for_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from eventstudy import EventStudy; "
+        f"print(','.join(m for m in {HEAVY_ON_USE!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "", f"imported at package import: {out.stdout.strip()}"

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..regression import mvrm, regress, regression_specs
 from .base import register_analysis
 
 if TYPE_CHECKING:
@@ -47,6 +46,8 @@ def _failed(exc: Exception) -> str:
 def mvrm_table(results: EventStudyResults) -> pd.DataFrame:
     """The MVRM system of the headline events (:func:`eventstudy.regression.mvrm` with its defaults), as one
     table of coefficient and Wald rows (``kind`` tells them apart)."""
+    from ..regression import mvrm  # on use: importing the package does not load the regression stack
+
     try:
         return mvrm(results).to_frame()
     except Exception as exc:
@@ -57,6 +58,8 @@ def mvrm_table(results: EventStudyResults) -> pd.DataFrame:
 def regressions_table(results: EventStudyResults) -> pd.DataFrame:
     """The study's cross-sectional regressions of CAR [−1, 1] (``settings["regressions"]``, see
     :func:`eventstudy.regression.regression_specs`; OLS, HC3), one row per term."""
+    from ..regression import regress, regression_specs
+
     frames = []
     for formula, scope, events in regression_specs(results.settings):
         try:
