@@ -19,6 +19,7 @@ import pytest
 from eventstudy.inference import parametric
 from eventstudy.inference.base import Cell, Sample
 from eventstudy.inference.parametric import correlation_sums, mean_residual_correlation, pairwise_correlation
+from eventstudy.inference.runner import group_cells
 
 
 def residual_cell(n: int, t: int = 60, *, seed: int = 0, calendars: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -50,6 +51,60 @@ def sample_of(resid: np.ndarray, dates: np.ndarray, members: np.ndarray, cell: C
     cell = cell or Cell(resid, dates, np.zeros((n, 1)), np.zeros((n, 1)), np.full(n, 60), np.arange(1))
     k = members.size
     return Sample(np.zeros(k), np.ones(k), np.zeros(k), 2, 1, cell, members)
+
+
+def grouped_by_pandas(keys, group_by, pools, events=True):
+    """The cells as pandas' group-by finds them: events in order of appearance, then the pooled sets; labels
+    sorted, missing labels dropped, rows in order; a label met twice in one event is kept apart unless its rows are
+    the same."""
+    sets = [(str(e), ev) for e, ev in keys.groupby("event_id", sort=False)] if events else []
+    sets += [(n, keys[keys["event_id"].isin(m)]) for n, m in pools.items() if keys["event_id"].isin(m).any()]
+    out = []
+    for event_id, ev in sets:
+        seen: dict[str, bytes] = {}
+        for col in group_by:
+            for label, sub in ev.groupby(col, sort=True):
+                label, rows = str(label), sub.index.to_numpy()
+                if label in seen:
+                    if seen[label] == rows.tobytes():
+                        continue
+                    label = f"{col}:{label}"
+                seen[label] = rows.tobytes()
+                out.append((event_id, label, rows))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cells_are_those_of_a_group_by(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400))
+    keys = pd.DataFrame(
+        {
+            "event_id": rng.choice([f"e{i}" for i in range(int(rng.integers(1, 30)))], n),
+            "group": rng.choice(["miners", "defense", "etf", None], n),
+            "segment": rng.choice(["a", "etf", "miners", "b", None], n),
+        },
+        index=rng.permutation(n) + 7 if seed % 2 else None,
+    ).astype({"event_id": "string[pyarrow]"} if seed % 3 == 0 else {})
+    pools = {"pooled:a": ["e1", "e2", "e3"], "pooled:none": ["zz"], "pooled:all": [f"e{i}" for i in range(30)]}
+    for group_by in (["group"], ["group", "segment"], ["segment", "group"]):
+        for events in (True, False):
+            want = grouped_by_pandas(keys, group_by, pools, events)
+            got = group_cells(keys, group_by, pools, events=events)
+            assert [(e, g) for e, g, _ in got] == [(e, g) for e, g, _ in want]
+            for (_, _, a), (_, _, b) in zip(got, want, strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_cells_of_ten_thousand_events_take_no_time() -> None:
+    keys = pd.DataFrame(
+        {"event_id": np.repeat([f"e{i:05d}" for i in range(10_000)], 7), "group": np.tile(list("mmmmddd"), 10_000)}
+    ).astype("string[pyarrow]")
+    t0 = time.perf_counter()
+    cells = group_cells(keys, ["group"], {"pooled:x": [f"e{i:05d}" for i in range(0, 10_000, 3)]})
+    seconds = time.perf_counter() - t0
+    assert len(cells) == 20_002 and cells[-1][1] == "m" and cells[-1][2].size == 4 * 3334
+    assert seconds < 5  # a group-by per event took about 20 s here
 
 
 def test_row_sums_match_the_matrix() -> None:

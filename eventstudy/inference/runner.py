@@ -256,25 +256,67 @@ def group_cells(
     ``pools`` maps a pooled-set name (e.g. ``"pooled:escalation"``) to event ids; each pooled set is one more
     "event" whose firm-events are those of its member events (each firm-event counted once). ``events=False``
     leaves out the single events' cells (only the pooled sets).
+
+    Events come in order of first appearance, then the pooled sets; within each, the labels of each column in
+    sorted order (a missing label is no group), and the rows in the order of ``keys`` (its index labels). The
+    cells are found by one sort of the codes per column, not by a group-by per event: 10,000 events cost a few
+    hundredths of a second, not minutes.
     """
-    cells: list[tuple[str, str, np.ndarray]] = []
-    sets = [(eid, ev) for eid, ev in keys.groupby("event_id", sort=False)] if events else []
+    index = keys.index.to_numpy()
+    ev_codes, ev_names = pd.factorize(keys["event_id"], sort=False)
+    sets: list[tuple[str, np.ndarray]] = []  # (name, ascending row positions)
+    if events:
+        order = np.argsort(ev_codes, kind="stable")
+        order = order[ev_codes[order] >= 0]
+        bounds = np.searchsorted(ev_codes[order], np.arange(len(ev_names) + 1))
+        sets += [(str(name), order[bounds[k] : bounds[k + 1]]) for k, name in enumerate(ev_names)]
+    n_events = len(sets)
     for name, members in (pools or {}).items():
-        sub = keys[keys["event_id"].isin(list(members))]
-        if len(sub):
-            sets.append((name, sub))
-    for event_id, ev in sets:
+        pos = np.flatnonzero(keys["event_id"].isin(list(members)).to_numpy(dtype=bool))
+        if pos.size:
+            sets.append((str(name), pos))
+    # per column: the cells of every single event at once (one stable sort by event, then label)
+    by_event: dict[str, list[list[tuple[str, np.ndarray]]]] = {}
+    codes_of: dict[str, tuple[np.ndarray, list[str]]] = {}
+    for col in dict.fromkeys(group_by):
+        codes, uniques = pd.factorize(keys[col], sort=True)
+        labels = [str(u) for u in uniques]
+        codes_of[col] = (codes, labels)
+        per_event: list[list[tuple[str, np.ndarray]]] = [[] for _ in range(n_events)]
+        if n_events:
+            order = np.lexsort((codes, ev_codes))
+            order = order[(codes[order] >= 0) & (ev_codes[order] >= 0)]
+            e, c = ev_codes[order], codes[order]
+            cut = np.flatnonzero((np.diff(e) != 0) | (np.diff(c) != 0)) + 1
+            for lo, hi in zip(np.r_[0, cut], np.r_[cut, order.size], strict=True):
+                if hi > lo:
+                    per_event[int(e[lo])].append((labels[int(c[lo])], order[lo:hi]))
+        by_event[col] = per_event
+    cells: list[tuple[str, str, np.ndarray]] = []
+    for k, (event_id, pos) in enumerate(sets):
         seen: dict[str, bytes] = {}
         for col in group_by:
-            for label, sub in ev.groupby(col, sort=True):
-                label = str(label)
-                rows = sub.index.to_numpy()
+            if k < n_events:
+                groups = by_event[col][k]
+            else:
+                codes, labels = codes_of[col]
+                sub = codes[pos]
+                inner = np.argsort(sub, kind="stable")
+                inner = inner[sub[inner] >= 0]
+                cut = np.flatnonzero(np.diff(sub[inner]) != 0) + 1
+                groups = [
+                    (labels[int(sub[inner[lo]])], pos[inner[lo:hi]])
+                    for lo, hi in zip(np.r_[0, cut], np.r_[cut, inner.size], strict=True)
+                    if hi > lo
+                ]
+            for label, at in groups:
+                rows = index[at]
                 if label in seen:
                     if seen[label] == rows.tobytes():
                         continue  # the same firm-events under the same name (e.g. group "etf", segment "etf")
                     label = f"{col}:{label}"  # the same name for other firm-events: keep both, apart
                 seen[label] = rows.tobytes()
-                cells.append((str(event_id), label, rows))
+                cells.append((event_id, label, rows))
     return cells
 
 
