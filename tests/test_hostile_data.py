@@ -1,9 +1,11 @@
 """Hostile input, prices: data sanity that speaks.
 
 A one-day spike that reverses (a bad print) is not used as a price, with a note and a warning; a large move that
-does not reverse is real and stays, flagged in the data notes and the firm-event table; a jump by a power of ten is
-flagged as a unit change; dates off the exchange's sessions question the exchange; price instants (a time of day in
-UTC) are refused with one line; a model that needs no benchmark does not need one.
+does not reverse is real and stays, flagged in the data notes and the firm-event table; a lasting jump by a unit
+factor (10, 100, 1000) or by the exchange rate to another currency of the study is flagged as a unit or currency
+change with its fix, while a large real move (+51 %, ×4.5, any jump on a news day's volume) is not; dates off the
+exchange's sessions question the exchange; price instants (a time of day in UTC) are refused with one line; a
+model that needs no benchmark does not need one.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from test_reliability import SESSIONS, fit, synthetic_prices, universe_frame
 
 from eventstudy.data.sanity import screen_prices
 from eventstudy.data.sources import FileSource
-from eventstudy.errors import ConfigError, PriceDataError
+from eventstudy.errors import ConfigError, PriceDataError, UniverseError
 
 
 @pytest.fixture
@@ -112,12 +114,155 @@ def test_a_power_of_ten_jump_is_flagged_as_a_unit_change(clean) -> None:
     base, _ = clean
     d0 = _day0(base)
     prices = synthetic_prices()
-    prices.loc[SESSIONS[d0 - 80] :, "BBB"] *= 100  # the vendor switched from units to cents
+    day = SESSIONS[d0 - 80]
+    prices.loc[day:, "BBB"] *= 100  # the vendor switched from units to cents
     res, notes = fit(prices)
     cell = res.data_notes.set_index("ticker").loc["BBB", "suspect_units"]
-    assert cell.startswith(f"{SESSIONS[d0 - 80]:%Y-%m-%d} x1")
-    assert any("moved by a power of ten and stayed" in n for n in notes)
+    ratio = prices.loc[day, "BBB"] / prices.loc[SESSIONS[d0 - 81], "BBB"]
+    assert cell == (
+        f"{day:%Y-%m-%d} x{ratio:.4g} (a unit change by 100, e.g. cents and units or pence and pounds: divide the "
+        f"closes from {day:%Y-%m-%d} on by 100)"
+    )
+    assert any(n == f"BBB: the close jumped by a unit or currency factor and stayed: {cell}; the prices are used "
+               "as they are; check the price file's unit and currency" for n in notes)  # fmt: skip
     assert res.data_notes.set_index("ticker").loc["BBB", "extreme_returns"] == ""  # said once, as a unit change
+    assert (res.data_notes.set_index("ticker").loc[["AAA", "SPY"], "suspect_units"] == "").all()
+
+
+def test_a_hundredth_jump_says_to_multiply(clean) -> None:
+    base, _ = clean
+    d0 = _day0(base)
+    prices = synthetic_prices()
+    day = SESSIONS[d0 + 1]  # inside the event window: pence to pounds on day 1
+    prices.loc[day:, "AAA"] /= 100
+    res, notes = fit(prices)
+    cell = res.data_notes.set_index("ticker").loc["AAA", "suspect_units"]
+    assert cell.startswith(f"{day:%Y-%m-%d} x0.0")
+    assert cell.endswith(f"multiply the closes from {day:%Y-%m-%d} on by 100)")
+    row = _row(res, "AAA")
+    assert row["data_flags"] == f"unit jump {cell}"  # the firm-event whose window holds it says so
+    assert row["car_m1_1"] < -0.9  # the prices are used as they are: flagged, never silently changed
+    assert any(n.startswith("AAA: the close jumped by a unit or currency factor") for n in notes)
+
+
+def test_a_currency_switch_is_flagged_when_the_study_has_that_currency(clean) -> None:
+    base, _ = clean
+    d0 = _day0(base)
+    prices = synthetic_prices()
+    day = SESSIONS[d0 - 40]
+    prices.loc[day:, "AAA"] *= 7.2  # the file switches from dollars to yuan
+    universe = universe_frame()
+    universe.loc[universe["ticker"] == "BBB", "currency"] = "CNY"  # the study holds yuan prices
+    res, notes = fit(prices, universe=universe)
+    cell = res.data_notes.set_index("ticker").loc["AAA", "suspect_units"]
+    ratio = prices.loc[day, "AAA"] / prices.loc[SESSIONS[d0 - 41], "AAA"]
+    assert cell == (
+        f"{day:%Y-%m-%d} x{ratio:.4g} (a currency change, USD to CNY?: convert the closes from {day:%Y-%m-%d} on "
+        "from CNY to USD)"
+    )
+    assert res.data_notes.set_index("ticker").loc["AAA", "extreme_returns"] == ""
+    assert any(cell in n for n in notes)
+    # the same jump in a study of dollar prices only: no currency to switch to, a large move kept and listed
+    dollars, _ = fit(prices)
+    assert dollars.data_notes.set_index("ticker").loc["AAA", "suspect_units"] == ""
+    assert dollars.data_notes.set_index("ticker").loc["AAA", "extreme_returns"] == f"{day:%Y-%m-%d} {ratio - 1:+.1%}"
+
+
+def test_a_large_real_move_that_stays_is_not_a_unit_jump(clean) -> None:
+    base, _ = clean
+    d0 = _day0(base)
+    universe = universe_frame()
+    universe["currency"] = ["USD", "AUD", "USD"]  # AUD per USD is 1.2-2.1: a +51 % move is still news
+    for factor in (1.51, 2.2, 0.45, 4.5):  # +51 % (MP on the Pentagon deal), ×2.2, −55 %, ×4.5: no unit factor
+        prices = synthetic_prices()
+        prices.loc[SESSIONS[d0] :, "AAA"] *= factor
+        res, _ = fit(prices, universe=universe)
+        notes = res.data_notes.set_index("ticker")
+        assert notes.loc["AAA", "suspect_units"] == "", factor
+        assert notes.loc["AAA", "extreme_returns"].startswith(f"{SESSIONS[d0]:%Y-%m-%d} "), factor
+
+
+def _series(jump: float, *, volume: np.ndarray | None = None, at: int = 60, n: int = 120) -> np.ndarray:
+    rng = np.random.default_rng(4)
+    close = 50 * np.exp(np.cumsum(rng.normal(0, 0.02, n)))
+    close[at:] *= jump
+    return close[:, None]
+
+
+@pytest.mark.parametrize(
+    ("jump", "currency", "currencies", "cause"),
+    [
+        (100.0, "GBP", {"GBP"}, "a unit change by 100"),  # pounds to pence (GBp/GBP)
+        (0.01, "GBP", {"GBP"}, "a unit change by 100"),  # pence to pounds
+        (10.0, "USD", {"USD"}, "a unit change by 10"),
+        (0.001, "ZAR", {"ZAR"}, "a unit change by 1000"),
+        (7.2, "USD", {"USD", "CNY"}, "a currency change, USD to CNY?"),
+        (1 / 7.2, "USD", {"USD", "CNY"}, "a currency change, CNY to USD?"),
+        (150.0, "USD", {"USD", "JPY"}, "a currency change, USD to JPY?"),
+        (1 / 7.8, "HKD", {"HKD", "USD"}, "a currency change, HKD to USD?"),
+    ],
+)
+def test_unit_and_currency_factors(jump: float, currency: str, currencies: set[str], cause: str) -> None:
+    close = _series(jump)
+    dates = SESSIONS.values[: close.shape[0]].astype("datetime64[ns]")
+    s = screen_prices(
+        dates, close, np.ones_like(close, dtype=bool), dates, ["X"], exchange="XNYS", currency=[currency],
+        currencies=currencies,
+    )  # fmt: skip
+    cell = str(s.notes["X"]["suspect_units"])
+    ratio = close[60, 0] / close[59, 0]
+    assert cell.startswith(f"{SESSIONS[60]:%Y-%m-%d} x{ratio:.4g} ({cause}")
+    assert s.notes["X"]["extreme_returns"] == "" and not s.drop.any()
+
+
+def test_a_jump_on_news_volume_is_a_real_move() -> None:
+    n = 120
+    volume = np.full((n, 1), 1e5)
+    volume[60] = 2e6  # twenty times the usual volume, back to normal after: news, not a unit change
+    close = _series(0.1, n=n)  # a −90 % collapse
+    dates = SESSIONS.values[:n].astype("datetime64[ns]")
+    kw = dict(exchange="XNYS", currency=["USD"], currencies={"USD"})
+    news = screen_prices(dates, close, np.ones_like(close, dtype=bool), dates, ["X"], volume=volume, **kw)
+    assert news.notes["X"]["suspect_units"] == ""
+    ratio = close[60, 0] / close[59, 0]
+    assert news.notes["X"]["extreme_returns"] == f"{SESSIONS[60]:%Y-%m-%d} {ratio - 1:+.1%}"
+    volume[60:] = 1e7  # the volume column changed unit the same day: a new level, not a peak
+    unit = screen_prices(dates, close, np.ones_like(close, dtype=bool), dates, ["X"], volume=volume, **kw)
+    assert str(unit.notes["X"]["suspect_units"]).startswith(f"{SESSIONS[60]:%Y-%m-%d} x0.1")
+
+
+def test_no_real_ticker_of_the_snapshot_has_a_unit_jump() -> None:
+    """The shipped snapshot's securities (on their exchanges, with their volumes and the universe's currencies)
+    have no unit or currency jump; their large moves (AREC x22 on 2018-03-01, MP +50.6 % on 2025-07-10) are
+    listed as extreme returns, and DFEN's one-day x0.356 on 2024-06-03 is a bad print."""
+    from eventstudy import calendars
+    from eventstudy.universe import read_universe
+
+    root = Path(__file__).resolve().parents[1]
+    universe = read_universe(root / "universe.csv").frame
+    prices = pd.read_parquet(root / "data" / "prices.parquet", columns=["ticker", "date", "close", "volume"])
+    prices["date"] = pd.to_datetime(prices["date"])
+    currencies = set(universe["currency"])
+    found: dict[str, dict[str, object]] = {}
+    for exchange, group in universe.groupby("exchange"):
+        tickers = list(group["ticker"])
+        rows = prices[prices["ticker"].isin(tickers) & (prices["date"] >= "2000-01-03")]
+        close = rows.pivot(index="date", columns="ticker", values="close").reindex(columns=tickers)
+        volume = rows.pivot(index="date", columns="ticker", values="volume").reindex(close.index, columns=tickers)
+        dates = close.index.values.astype("datetime64[ns]")
+        sessions = calendars.sessions(exchange, close.index[0].date(), close.index[-1].date())
+        values = close.to_numpy(dtype="float64")
+        screen = screen_prices(
+            dates, values, np.isfinite(values), sessions.values.astype("datetime64[ns]"), tickers,
+            exchange=str(exchange), currency=list(group["currency"]), currencies=currencies,
+            volume=volume.to_numpy(dtype="float64"),
+        )  # fmt: skip
+        found.update(screen.notes)
+    assert len(found) == len(universe)
+    assert {t: c["suspect_units"] for t, c in found.items() if c["suspect_units"]} == {}
+    assert "2018-03-01 +2100.0%" in str(found["AREC"]["extreme_returns"])
+    assert "2025-07-10 +50.6%" in str(found["MP"]["extreme_returns"])
+    assert str(found["DFEN"]["bad_prints"]).startswith("2024-06-03 x0.3561")
 
 
 def test_prices_of_another_exchange_are_questioned() -> None:
@@ -175,6 +320,78 @@ def test_a_model_without_benchmark_needs_no_benchmark_prices() -> None:
     market, notes = fit(prices, model="market")  # the market model does need them, and says so
     assert set(market.firm_events["status"]) == {"no_data"}
     assert any(n.startswith("SPY: no prices") for n in notes)
+
+
+@pytest.fixture(scope="module")
+def constant_mean():
+    return fit(model="constant_mean")[0]
+
+
+@pytest.mark.parametrize("how", ["no column", "empty cells", "NaN cells", "no benchmark row"])
+def test_constant_mean_runs_without_benchmarks(constant_mean, how: str) -> None:
+    universe = universe_frame()
+    if how == "no column":
+        universe = universe.drop(columns=["benchmark"])
+    elif how == "empty cells":
+        universe["benchmark"] = ""
+    elif how == "NaN cells":
+        universe["benchmark"] = np.nan
+    else:  # no index in the universe at all, and no price of it
+        universe = universe[universe["ticker"] != "SPY"].assign(benchmark="")
+    res, notes = fit(universe=universe, model="constant_mean")
+    fe = res.firm_events
+    assert list(fe["status"]) == ["ok"] * 4 and notes == []
+    assert fe["benchmark"].isna().all()
+    # the same numbers as with the benchmark named: the constant-mean model never reads it
+    np.testing.assert_allclose(fe["car_m1_1"], constant_mean.firm_events["car_m1_1"], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(fe["sigma"], constant_mean.firm_events["sigma"], rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("model", ["market", "market_adjusted", "scholes_williams"])
+def test_models_with_a_benchmark_refuse_a_universe_without_one(model: str) -> None:
+    universe = universe_frame()
+    universe.loc[universe["ticker"] == "BBB", "benchmark"] = ""
+    with pytest.raises(UniverseError) as info:
+        fit(universe=universe, model=model)
+    assert str(info.value).startswith(f"<frame>:3:benchmark: BBB has no benchmark, and the {model} model needs one")
+    assert str(info.value).endswith("or choose a model that needs no benchmark (model = constant_mean)")
+    with pytest.raises(UniverseError, match=r"^<frame>:1:benchmark: the universe has no benchmark column"):
+        fit(universe=universe.drop(columns=["benchmark"]), model=model)
+
+
+def test_a_factor_model_without_the_local_index_needs_no_benchmark(constant_mean) -> None:
+    from eventstudy.models import FactorModel
+
+    factors = pd.DataFrame({"mkt": synthetic_prices()["SPY"].pct_change().fillna(0.0)})
+    universe = universe_frame().drop(columns=["benchmark"])
+    res, notes = fit(universe=universe, model=FactorModel(factors))
+    assert set(res.firm_events["status"]) == {"ok"} and notes == []
+    with pytest.raises(UniverseError, match="no benchmark column, and the factor model needs"):
+        fit(universe=universe, model=FactorModel(factors, include_market=True))
+
+
+def test_constant_mean_without_benchmarks_on_the_command_line(study_dir: Path) -> None:
+    toml = study_dir / "study.toml"
+    universe = universe_frame().drop(columns=["benchmark"])
+    universe.to_csv(study_dir / "universe.csv", index=False)
+    (study_dir / "prices" / "SPY.csv").unlink()  # no index prices either
+    before = snapshot(study_dir)
+    line = one_error_line(run("run", "study.toml", "--prices-dir", "prices", "--out", "out"))
+    assert line == (
+        "error: universe.csv:1:benchmark: the universe has no benchmark column, and the market model needs each "
+        "security's benchmark (e.g. AAA); fix: add a benchmark column naming each security's local market index "
+        "(a row of the universe), or choose a model that needs no benchmark (model = constant_mean)"
+    )
+    assert snapshot(study_dir) == before  # nothing written
+    toml.write_text(toml.read_text().replace('model = "market"', 'model = "constant_mean"'))
+    result = run("run", "study.toml", "--prices-dir", "prices", "--out", "out", "--no-report")
+    assert result.exit_code == 0, result.output
+    fe = pd.read_csv(study_dir / "out" / "firm_events.csv")
+    assert len(fe) == 4 and set(fe["status"]) == {"ok"} and fe["benchmark"].isna().all()
+    assert (study_dir / "out" / "tests.csv").is_file() and (study_dir / "out" / "caar.csv").is_file()
+    assert "no prices" not in result.output
+    result = run("validate", "study.toml", "--prices-dir", "prices")
+    assert result.exit_code == 0, result.output
 
 
 def test_max_abs_return_is_checked(study_dir: Path) -> None:

@@ -188,16 +188,25 @@ def load_returns(
             close = np.where(rows, close, np.nan)
         sess = calendars.sessions(ex, start.date(), end.date()).values.astype("datetime64[ns]")
         # bad prints are not prices; extreme moves, unit jumps, off-session dates are listed (data/sanity.py)
+        volume = matrix.fields.get("volume")
+        volume = None if volume is None else volume[:, cols]
         screen = screen_prices(
-            matrix.dates, close, rows, sess, list(names), exchange=str(ex), max_abs_return=max_abs_return
+            matrix.dates,
+            close,
+            rows,
+            sess,
+            list(names),
+            exchange=str(ex),
+            max_abs_return=max_abs_return,
+            currency=list(frame.loc[names, "currency"]),
+            currencies=set(frame["currency"]),
+            volume=volume,
         )
         if screen.drop.any():
             rows = rows & ~screen.drop
             close = np.where(rows, close, np.nan)
         for message in screen.messages:
             warnings.warn(message, DataWarning, stacklevel=3)
-        volume = matrix.fields.get("volume")
-        volume = None if volume is None else volume[:, cols]
         _check_prices(names, matrix.dates, close, rows, volume, ex, start, end, return_kind)
         block = _returns.returns_matrix(
             matrix.dates, close, sess, kind=return_kind, present=rows, volume=volume, tickers=names
