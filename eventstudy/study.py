@@ -29,7 +29,7 @@ from .estimate import align, estimate
 from .events import EventTable, read_events
 from .groups import group_display
 from .inference.runner import aar_table, caar_table, run_tests
-from .models import FactorModel, MarketModel, NormalReturnModel, get_model, world_model
+from .models import FactorModel, MarketModel, NormalReturnModel, get_model, uses_benchmark, world_model
 from .record import reproducibility_record
 from .results import EventStudyResults
 from .universe import Universe, read_universe
@@ -278,6 +278,8 @@ class EventStudy:
                     f"group_by: {col!r} is not a universe column; fix: use one of {', '.join(frame.columns)}"
                 )
         self.group_by = tuple(group_by)
+        if uses_benchmark(self.model):  # constant_mean needs no benchmark, the market model one per security
+            self.universe.require_benchmarks(self.securities()["ticker"], model=self.model.name)
         present = [v for col in self.group_by for v in pd.unique(self.securities()[col].astype(str))]
         self.group_display = group_display(present, group_labels, group_colours)
         self.regressions = self.options.regressions

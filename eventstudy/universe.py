@@ -10,7 +10,9 @@ securities: they have no return to study and no benchmark, so they are left out 
 price files exist for them.
 
 The market model aligns a security and its benchmark on the security's own sessions, so a benchmark must
-trade on the same calendar as the securities that use it (XSHE and XSHG share one calendar).
+trade on the same calendar as the securities that use it (XSHE and XSHG share one calendar). A model that needs no
+benchmark (``constant_mean``) needs no benchmark column either: the column may be absent or a cell empty, and
+:meth:`Universe.require_benchmarks` refuses that only when the study's model uses the benchmark.
 
 Every problem raises a :class:`~eventstudy.errors.UniverseError` whose one-line message names
 ``FILE:LINE:COLUMN`` (the header is line 1), the offending value and the fix.
@@ -21,8 +23,8 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -58,11 +60,12 @@ UNIVERSE_COLUMNS: tuple[str, ...] = (
 )
 
 #: Columns every universe file must have.
-REQUIRED_UNIVERSE_COLUMNS: tuple[str, ...] = ("ticker", "name", "group", "exchange", "currency", "benchmark")
+REQUIRED_UNIVERSE_COLUMNS: tuple[str, ...] = ("ticker", "name", "group", "exchange", "currency")
 
-#: Columns a universe file may have. Absent ``segment`` repeats the group, absent ``first_valid_date`` is NaT
-#: (the whole price file is usable) and absent ``notes`` is empty.
-OPTIONAL_UNIVERSE_COLUMNS: tuple[str, ...] = ("segment", "first_valid_date", "notes")
+#: Columns a universe file may have. Absent ``segment`` repeats the group, absent ``benchmark`` is missing for every
+#: security (enough for a model that needs none, see :meth:`Universe.require_benchmarks`), absent
+#: ``first_valid_date`` is NaT (the whole price file is usable) and absent ``notes`` is empty.
+OPTIONAL_UNIVERSE_COLUMNS: tuple[str, ...] = ("segment", "benchmark", "first_valid_date", "notes")
 
 #: The exchanges of the study (MIC codes). Any ``exchange_calendars`` name is accepted too.
 KNOWN_EXCHANGES: tuple[str, ...] = SUPPORTED_EXCHANGES
@@ -114,7 +117,7 @@ def _parse_date(text: str, where: str) -> date | None:
     return parsed
 
 
-def _validate(cells: CsvCells) -> pd.DataFrame:
+def _validate(cells: CsvCells) -> tuple[pd.DataFrame, dict[str, int]]:
     name = cells.name
     check_header(
         cells,
@@ -209,16 +212,7 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
         line = line_of[ticker]
         where = f"{name}:{line}:benchmark"
         if not benchmark:
-            if rec["group"] == BENCHMARK_GROUP:
-                continue
-            raise UniverseError(
-                located(
-                    where,
-                    f"{ticker} has no benchmark",
-                    fix="name the ticker of its local market index (a row of the universe), or put it in the "
-                    "benchmark group",
-                )
-            )
+            continue  # needed by the market model only: Universe.require_benchmarks, once the model is known
         if benchmark == ticker:
             raise UniverseError(
                 located(
@@ -255,7 +249,7 @@ def _validate(cells: CsvCells) -> pd.DataFrame:
     frame["benchmark"] = frame["benchmark"].mask(frame["benchmark"] == "")
     dates = pd.Series(list(frame["first_valid_date"]), dtype=object)
     frame["first_valid_date"] = pd.to_datetime(dates).astype("datetime64[us]")
-    return frame
+    return frame, line_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,6 +264,10 @@ class Universe:
         (datetime64, NaT when every price row is usable). Treat it as read-only.
     name
         The file name used in messages (``"<frame>"`` for a universe built from a DataFrame).
+    lines
+        Ticker → its line in the file (the header is line 1), for messages about a security found later.
+    benchmark_column
+        Whether the file has a ``benchmark`` column.
 
     Examples
     --------
@@ -284,6 +282,8 @@ class Universe:
 
     frame: pd.DataFrame
     name: str = "<frame>"
+    lines: Mapping[str, int] = field(default_factory=dict)
+    benchmark_column: bool = True
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, *, name: str = "<frame>") -> Universe:
@@ -291,7 +291,44 @@ class Universe:
 
         Messages name row ``i`` (0-based position) as line ``i + 2``, as if the frame were written to a file.
         """
-        return cls(frame=_validate(frame_cells(frame, name=name, error=UniverseError)), name=name)
+        return _from_cells(frame_cells(frame, name=name, error=UniverseError))
+
+    def require_benchmarks(self, tickers: Iterable[str], *, model: str) -> None:
+        """Check that each of ``tickers`` has a benchmark, for a model (named ``model``) that uses its returns.
+
+        Raises
+        ------
+        UniverseError
+            Naming the file, the line and the ``benchmark`` column of the first security without one (or the
+            header when the column is absent), and the fixes: name its benchmark, or choose a model that needs
+            none (``constant_mean``).
+        """
+        without = [t for t in tickers if t not in self.benchmarks]
+        if not without:
+            return
+        other = "or choose a model that needs no benchmark (model = constant_mean)"
+        if not self.benchmark_column:
+            raise UniverseError(
+                located(
+                    f"{self.name}:1:benchmark",
+                    f"the universe has no benchmark column, and the {model} model needs each security's benchmark "
+                    f"(e.g. {without[0]})",
+                    fix=f"add a benchmark column naming each security's local market index (a row of the universe), "
+                    f"{other}",
+                )
+            )
+        ticker = without[0]
+        line = self.lines.get(ticker)
+        where = f"{self.name}:{line}:benchmark" if line is not None else f"{self.name}:benchmark"
+        more = f" (and {len(without) - 1} more)" if len(without) > 1 else ""
+        raise UniverseError(
+            located(
+                where,
+                f"{ticker} has no benchmark{more}, and the {model} model needs one",
+                fix="name the ticker of its local market index (a row of the universe), put it in the benchmark "
+                f"group, {other}",
+            )
+        )
 
     @property
     def tickers(self) -> tuple[str, ...]:
@@ -367,5 +404,9 @@ def read_universe(path: str | os.PathLike[str]) -> Universe:
     UniverseError
         On the first problem found, with ``FILE:LINE:COLUMN``, the value and the fix in its message.
     """
-    cells = read_csv_cells(path, error=UniverseError)
-    return Universe(frame=_validate(cells), name=cells.name)
+    return _from_cells(read_csv_cells(path, error=UniverseError))
+
+
+def _from_cells(cells: CsvCells) -> Universe:
+    frame, lines = _validate(cells)
+    return Universe(frame=frame, name=cells.name, lines=lines, benchmark_column="benchmark" in cells.header)

@@ -215,10 +215,24 @@ def test_empty_file(tmp_path: Path) -> None:
 
 
 def test_missing_column(tmp_path: Path) -> None:
-    columns = [c for c in UNIVERSE_COLUMNS if c != "benchmark"]
+    columns = [c for c in UNIVERSE_COLUMNS if c != "currency"]
     message = _error(_write(tmp_path / "universe.csv", _rows(), columns))
-    assert message.startswith("universe.csv:1:benchmark: missing required column(s): benchmark")
+    assert message.startswith("universe.csv:1:currency: missing required column(s): currency")
     assert ", ".join(REQUIRED_UNIVERSE_COLUMNS) in message
+
+
+def test_no_benchmark_column_is_read_and_refused_for_the_market_model(tmp_path: Path) -> None:
+    columns = [c for c in UNIVERSE_COLUMNS if c != "benchmark"]
+    universe = read_universe(_write(tmp_path / "universe.csv", _rows(), columns))
+    assert universe.frame["benchmark"].isna().all() and not universe.benchmark_column
+    universe.require_benchmarks([], model="market")  # nothing to check
+    with pytest.raises(UniverseError) as info:
+        universe.require_benchmarks(["MP", "600111.SS"], model="market")
+    assert str(info.value) == (
+        "universe.csv:1:benchmark: the universe has no benchmark column, and the market model needs each "
+        "security's benchmark (e.g. MP); fix: add a benchmark column naming each security's local market index "
+        "(a row of the universe), or choose a model that needs no benchmark (model = constant_mean)"
+    )
 
 
 def test_unknown_column(tmp_path: Path) -> None:
@@ -270,7 +284,17 @@ def test_benchmark_on_another_calendar(tmp_path: Path) -> None:
 def test_missing_benchmark(tmp_path: Path) -> None:
     rows = _rows()
     rows[0]["benchmark"] = ""
-    assert _error(_write(tmp_path / "universe.csv", rows)).startswith("universe.csv:2:benchmark: MP has no benchmark")
+    rows[2]["benchmark"] = "#N/A"
+    universe = read_universe(_write(tmp_path / "universe.csv", rows))  # a constant-mean study needs none
+    assert universe.benchmarks == {"300748.SZ": "000300.SS"}
+    universe.require_benchmarks(["300748.SZ"], model="market")
+    with pytest.raises(UniverseError) as info:
+        universe.require_benchmarks(["300748.SZ", "MP", "600111.SS"], model="market")
+    assert str(info.value) == (
+        "universe.csv:2:benchmark: MP has no benchmark (and 1 more), and the market model needs one; fix: name the "
+        "ticker of its local market index (a row of the universe), put it in the benchmark group, or choose a "
+        "model that needs no benchmark (model = constant_mean)"
+    )
 
 
 def test_own_benchmark(tmp_path: Path) -> None:

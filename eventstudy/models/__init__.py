@@ -29,6 +29,7 @@ __all__ = [
     "FactorModel",
     "world_model",
     "get_model",
+    "uses_benchmark",
 ]
 
 
@@ -46,6 +47,10 @@ class NormalReturnModel(Protocol):
         Degrees of freedom lost in the residual variance: σ̂² = e′e / (M − df_loss).
     demean_residuals
         Whether σ̂² is computed from demeaned estimation-window residuals (``market_adjusted``).
+
+    A model may also say ``uses_benchmark = False`` when it never reads the securities' benchmark returns
+    (``constant_mean``, a factor model without the local index): its securities then need no benchmark
+    (:func:`uses_benchmark`). Without the attribute a model is taken to use them.
     """
 
     @property
@@ -238,6 +243,11 @@ class FactorModel:
         return 1 + int(self.include_market) + self.factors.shape[1]
 
     @property
+    def uses_benchmark(self) -> bool:
+        """The local index is a regressor only with ``include_market``."""
+        return self.include_market
+
+    @property
     def df_loss(self) -> int:
         return self.k
 
@@ -248,6 +258,15 @@ class FactorModel:
             parts.append(panel.mret[..., None])
         parts.append(f)
         return np.concatenate(parts, axis=2), None
+
+
+def uses_benchmark(model: Any) -> bool:
+    """Whether ``model`` reads the securities' benchmark returns (its ``uses_benchmark``, True when it has none).
+
+    >>> uses_benchmark(ConstantMean()), uses_benchmark(MarketModel())
+    (False, True)
+    """
+    return bool(getattr(model, "uses_benchmark", True))
 
 
 def world_model(world_returns: pd.Series, *, name: str = "world") -> FactorModel:
