@@ -234,7 +234,10 @@ class EventStudy:
         if self.early_release:
             self.events = self.events.with_early_release()
         self.universe = _as_universe(universe)
-        self.source = price_source_for(prices)
+        from .data.stamps import with_exchange_zones
+
+        # a folder of price files reads date-times in each security's exchange zone (data/stamps.py)
+        self.source = with_exchange_zones(price_source_for(prices), self.universe.frame)
         # what the study was built from (tables and source already read), for with_options
         self._arguments = {**arguments, "universe": self.universe, "prices": self.source}
         self.world_index = world_index if isinstance(model, str) and model == "world" else None

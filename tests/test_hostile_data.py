@@ -18,9 +18,10 @@ import pytest
 from test_hostile_paths import make_study_dir, one_error_line, run, snapshot
 from test_reliability import SESSIONS, fit, synthetic_prices, universe_frame
 
+from eventstudy import calendars
 from eventstudy.data.sanity import screen_prices
 from eventstudy.data.sources import FileSource
-from eventstudy.errors import ConfigError, PriceDataError, UniverseError
+from eventstudy.errors import ConfigError, DataWarning, PriceDataError, UniverseError
 
 
 @pytest.fixture
@@ -287,29 +288,121 @@ def test_screen_keeps_every_row_of_a_quiet_series() -> None:
     "stamp",
     ["2025-01-02T16:00:00Z", "2025-01-02 16:00:00+00:00", "2025-01-02T21:00:00-05:00", "2025-01-02 16:00 UTC"],
 )
-def test_price_instants_are_refused_with_one_line(tmp_path: Path, stamp: str) -> None:
+def test_price_instants_without_a_zone_are_refused_with_one_line(tmp_path: Path, stamp: str) -> None:
     folder = tmp_path / "prices"
     folder.mkdir()
     (folder / "X.SS.csv").write_text(f"date,close\n2025-01-01T16:00:00+08:00,9.9\n{stamp},10\n")
     (folder / "Y.SS.csv").write_text("date,close\n2025-01-02T00:00:00+08:00,10\n2025-01-03,10.1\n")
     with pytest.raises(PriceDataError) as info:
-        FileSource(folder).fetch(["X.SS"])
+        FileSource(folder).fetch(["X.SS"])  # a source that does not know the exchange's zone
     msg = str(info.value)
     assert msg.startswith(f"{folder / 'X.SS.csv'}:2:date: a date with a time of day and a UTC offset")
+    assert "(got '2025-01-01T16:00:00+08:00')" in msg
     assert "fix: write the exchange's local trading date as YYYY-MM-DD" in msg
     got = FileSource(folder).fetch(["Y.SS"]).prices  # local midnight with its offset is a date
     assert list(got["date"].dt.strftime("%Y-%m-%d")) == ["2025-01-02", "2025-01-03"]
 
 
-def test_price_instants_on_the_command_line(study_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("zone", "stamps", "dates"),
+    [
+        # a Shanghai close (15:00 CST) in UTC is 07:00Z the same day; local midnight in UTC is 16:00Z the day before
+        ("Asia/Shanghai", ["2025-06-26T07:00:00Z", "2025-06-26T16:00:00Z"], ["2025-06-26", "2025-06-27"]),
+        ("Asia/Shanghai", ["2025-06-26 15:00:00+08:00", "2025-06-27 15:00 +0800"], ["2025-06-26", "2025-06-27"]),
+        # a New York close with its offset, and in UTC (20:00Z in summer, 21:00Z in winter)
+        ("America/New_York", ["2025-06-26 16:00:00-04:00", "2025-06-27T20:00:00Z"], ["2025-06-26", "2025-06-27"]),
+        ("America/New_York", ["2025-01-02T21:00:00Z", "2025-01-03 16:00 UTC"], ["2025-01-02", "2025-01-03"]),
+        # Tokyo: 15:00 JST is 06:00Z the same day
+        ("Asia/Tokyo", ["2025-06-26T06:00:00.000Z", "2025-06-27T06:00:00Z"], ["2025-06-26", "2025-06-27"]),
+    ],
+)
+def test_price_instants_are_read_in_the_exchanges_zone(tmp_path: Path, zone: str, stamps, dates) -> None:
+    (tmp_path / "X.csv").write_text("date,close\n" + "".join(f"{s},{10 + i}\n" for i, s in enumerate(stamps)))
+    with pytest.warns(DataWarning) as caught:
+        got = FileSource(tmp_path, zones={"X": zone}).fetch(["X"])
+    assert list(got.prices["date"].dt.strftime("%Y-%m-%d")) == dates
+    assert list(got.prices["close"]) == [10.0, 11.0]
+    note = f"2 date-times with a UTC offset read as {zone} trading dates (e.g. {stamps[0].strip()} is {dates[0]})"
+    assert got.notes == {"X": f"X.csv: {note}"}
+    assert [str(w.message) for w in caught] == [f"{tmp_path / 'X.csv'}: {note}"]
+
+
+def test_a_naive_time_is_refused_when_local_and_utc_disagree(tmp_path: Path) -> None:
+    (tmp_path / "X.SS.csv").write_text("date,close\n2025-06-25,9.9\n2025-06-26 16:00:00,10\n")
+    with pytest.raises(PriceDataError) as info:
+        FileSource(tmp_path, zones={"X.SS": "Asia/Shanghai"}).fetch(["X.SS"])
+    assert str(info.value) == (
+        f"{tmp_path / 'X.SS.csv'}:3:date: a time without a UTC offset: its Asia/Shanghai trading date is 2025-06-26 "
+        "if it is local time but 2025-06-27 if it is UTC (got '2025-06-26 16:00:00'); fix: write the exchange's "
+        "local trading date alone (YYYY-MM-DD), or the time with its UTC offset (e.g. 2025-06-26T16:00:00+08:00)"
+    )
+    # in New York 16:00 is 2025-06-26 either way: read as that date, with a note
+    (tmp_path / "Y.csv").write_text("date,close\n2025-06-25,9.9\n2025-06-26 16:00:00,10\n")
+    with pytest.warns(DataWarning, match="1 times without a UTC offset read as their date"):
+        got = FileSource(tmp_path, zones={"Y": "America/New_York"}).fetch(["Y"])
+    assert list(got.prices["date"].dt.strftime("%Y-%m-%d")) == ["2025-06-25", "2025-06-26"]
+
+
+def test_converted_instants_that_land_on_one_date_are_duplicates(tmp_path: Path) -> None:
+    (tmp_path / "X.SS.csv").write_text("date,close\n2025-06-26T07:00:00Z,10\n2025-06-26T15:00:00Z,10.1\n")
+    with pytest.raises(PriceDataError, match=r"X.SS.csv:3:date: duplicated date") as info:
+        FileSource(tmp_path, zones={"X.SS": "Asia/Shanghai"}).fetch_matrix(["X.SS"])
+    assert "\n" not in str(info.value)  # 15:00Z is 23:00 in Shanghai: the same session as 07:00Z
+
+
+def test_utc_instants_of_a_shanghai_stock_give_the_numbers_of_its_dates(study_dir: Path) -> None:
+    """The issue's case: a Shanghai stock's closes stamped as UTC instants of local midnight (16:00Z the day
+    before). Read in the exchange's zone they are the same prices on the same dates: the same beta and CARs as the
+    plain-date file, and a data note; nothing is dropped."""
+    sessions = calendars.sessions("XSHG", "2024-01-02", "2025-04-30")
+    wide = synthetic_prices(sessions=sessions)
+    universe = universe_frame()
+    universe["exchange"] = "XSHG"
+    universe["currency"] = "CNY"
+    universe.to_csv(study_dir / "universe.csv", index=False)
+    for t in wide.columns:
+        wide[[t]].rename(columns={t: "close"}).to_csv(study_dir / "prices" / f"{t}.csv")
+    plain = run("run", "study.toml", "--prices-dir", "prices", "--out", "plain", "--no-report")
+    assert plain.exit_code == 0, plain.output
+    stamps = (wide.index.tz_localize("Asia/Shanghai").tz_convert("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert stamps[1].endswith("T16:00:00Z")  # the UTC date is the day before each session
+    pd.DataFrame({"date": stamps, "close": wide["AAA"].to_numpy()}).to_csv(
+        study_dir / "prices" / "AAA.csv", index=False
+    )
+    result = run("run", "study.toml", "--prices-dir", "prices", "--out", "utc", "--no-report")
+    assert result.exit_code == 0, result.output
+    note = (
+        f"{len(sessions)} date-times with a UTC offset read as Asia/Shanghai trading dates (e.g. "
+        f"{stamps[0]} is {sessions[0]:%Y-%m-%d})"
+    )
+    assert f"warning: {Path('prices') / 'AAA.csv'}: {note}" in " ".join(result.output.split())
+    a = pd.read_csv(study_dir / "plain" / "firm_events.csv")
+    b = pd.read_csv(study_dir / "utc" / "firm_events.csv")
+    pd.testing.assert_frame_equal(
+        a[["ticker", "status", "beta", "car_m1_1"]], b[["ticker", "status", "beta", "car_m1_1"]]
+    )
+    notes = pd.read_csv(study_dir / "utc" / "data_notes.csv", keep_default_na=False).set_index("ticker")
+    assert notes.loc["AAA", "source_note"] == f"AAA.csv: {note}"
+    assert notes.loc["BBB", "source_note"] == ""
+    before = pd.read_csv(study_dir / "plain" / "data_notes.csv", keep_default_na=False).set_index("ticker")
+    assert notes.loc["AAA", "price_rows"] == before.loc["AAA", "price_rows"] == notes.loc["BBB", "price_rows"]
+    assert notes.loc["AAA", "off_session_share"] == 0  # every converted date is a Shanghai session
+
+
+def test_ambiguous_times_on_the_command_line(study_dir: Path) -> None:
     wide = synthetic_prices()
-    stamps = (wide.index + pd.Timedelta(hours=21)).tz_localize("UTC")  # the NYSE close, in UTC
-    pd.DataFrame({"date": stamps.strftime("%Y-%m-%dT%H:%M:%SZ"), "close": wide["BBB"].to_numpy()}).to_csv(
+    # 01:00 without an offset: 2024-01-02 if New York time, 2024-01-01 20:00 in New York if UTC
+    stamps = wide.index.strftime("%Y-%m-%d 01:00:00")
+    pd.DataFrame({"date": stamps, "close": wide["BBB"].to_numpy()}).to_csv(
         study_dir / "prices" / "BBB.csv", index=False
     )
     before = snapshot(study_dir)
     line = one_error_line(run("run", "study.toml", "--prices-dir", "prices", "--out", "out"))
-    assert "BBB.csv:2:date: a date with a time of day and a UTC offset" in line and "fix:" in line
+    assert line.startswith("error: ") and line.endswith(
+        "BBB.csv:2:date: a time without a UTC offset: its America/New_York trading date is 2024-01-02 if it is "
+        "local time but 2024-01-01 if it is UTC (got '2024-01-02 01:00:00'); fix: write the exchange's local "
+        "trading date alone (YYYY-MM-DD), or the time with its UTC offset (e.g. 2025-06-26T16:00:00+08:00)"
+    )
     assert snapshot(study_dir) == before
 
 

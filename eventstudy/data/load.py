@@ -239,6 +239,7 @@ def load_returns(
                 **{f"rows_{r}": int(block.reasons[r][j]) for r in NOTE_REASONS},
                 "suspect_splits": splits.get(j, ""),
                 **screen.notes[str(tk)],
+                "source_note": matrix.notes.get(str(tk), ""),
             }
         del close, rows, volume, before, finite
     returns = LoadedReturns(blocks)
@@ -387,9 +388,11 @@ def _notes_table(
             table[col] = table.get(col, np.nan)
         else:
             table[col] = table[col].fillna("") if col in table else ""
+    # what the source says of the data it delivered (date-times converted to trading dates, a failed refresh)
+    table["source_note"] = table["source_note"].fillna("") if "source_note" in table else ""
     table["failure"] = table.pop("failure").fillna("")
     order = ["ticker", "exchange", "source", "first_date", "last_date", *_COUNTS]
-    order += [f"rows_{r}" for r in NOTE_REASONS] + ["suspect_splits", *SANITY_COLUMNS, "failure"]
+    order += [f"rows_{r}" for r in NOTE_REASONS] + ["suspect_splits", *SANITY_COLUMNS, "source_note", "failure"]
     return table[order]
 
 

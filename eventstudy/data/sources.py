@@ -15,11 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import time
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -29,6 +27,7 @@ import pandas as pd
 from .._registry import Registry
 from ..errors import ConfigError, PriceDataError, SourceError, located
 from ..paths import check_ticker
+from .stamps import trading_dates, warn_converted, zones_of
 
 __all__ = [
     "PRICE_COLUMNS",
@@ -376,41 +375,6 @@ def _parse_dates(raw: pd.Series) -> pd.Series:
     return pd.Series(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"), index=raw.index).astype("datetime64[ns]")
 
 
-_INSTANT = re.compile(
-    r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)\s*"
-    r"(?:Z|UTC|[+-][0-9]{2}:?[0-9]{2})\s*",
-    re.ASCII | re.IGNORECASE,
-)
-
-
-def _first_instant(raw: pd.Series) -> int | None:
-    """The position of the first date that is an instant (a time of day other than midnight, with a zone), else
-    None: its trading date depends on the exchange's zone, which a price file does not know."""
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        local = raw.dt.tz_localize(None)
-        off = np.flatnonzero((local.notna() & (local != local.dt.normalize())).to_numpy())
-        return int(off[0]) if off.size else None
-    if raw.dtype != object and not pd.api.types.is_string_dtype(raw.dtype):
-        return None
-    is_text = raw.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-    text = raw.where(is_text, "")
-    long = np.flatnonzero((text.str.len() > 10).to_numpy())
-    if long.size:
-        times = text.iloc[long].str.extract(_INSTANT, expand=False)
-        hit = times.notna() & times.fillna("").str.replace(r"[:.0]", "", regex=True).ne("")
-        if hit.any():
-            return int(long[np.flatnonzero(hit.to_numpy())[0]])
-    for i in np.flatnonzero(~is_text):  # Python datetimes in a frame built by hand
-        value = raw.iloc[i]
-        if (
-            isinstance(value, pd.Timestamp | datetime)
-            and value.tzinfo is not None
-            and pd.Timestamp(value) != pd.Timestamp(value).normalize()
-        ):
-            return int(i)
-    return None
-
-
 def _date_like(value: Any) -> str:
     try:
         ts = pd.Timestamp(value)
@@ -432,25 +396,17 @@ def _validate(
     allow_nonpositive: bool,
     require_sorted: bool,
     fix_sort: str = "sort the file by date",
+    zone: str | None = None,
 ) -> pd.DataFrame:
     """Validate one ticker's rows and return ``date`` plus the numeric columns (positional index).
 
     ``where(i, column)`` formats the location of row position ``i``; ``display`` maps canonical names to the
-    column names the user wrote.
+    column names the user wrote. Timestamps that are not dates are read in the exchange's ``zone``, or refused
+    (:func:`eventstudy.data.stamps.trading_dates`); what was converted is in ``attrs["date_note"]``.
     """
     n = len(raw_dates)
-    instant = _first_instant(raw_dates.reset_index(drop=True))
-    if instant is not None:
-        raise PriceDataError(
-            located(
-                where(instant, display["date"]),
-                "a date with a time of day and a UTC offset: its trading date depends on the zone (a Shanghai "
-                "session stamped in UTC falls on the day before)",
-                value=_cell(raw_dates.iloc[instant]),
-                fix="write the exchange's local trading date as YYYY-MM-DD (or local midnight with its offset)",
-            )
-        )
-    dates = _parse_dates(raw_dates.reset_index(drop=True))
+    stamped = trading_dates(raw_dates, zone=zone, where=lambda i: where(i, display["date"]))
+    dates = stamped.dates
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         i = int(bad[0])
@@ -464,6 +420,7 @@ def _validate(
         )
 
     out = pd.DataFrame({"date": dates})
+    out.attrs["date_note"] = stamped.note
     for col, raw in raw_values.items():
         values, missing, bad_mask = _to_float(raw.reset_index(drop=True))
         if bad_mask.any():
@@ -626,6 +583,7 @@ def read_price_file(
     *,
     ticker: str | None = None,
     allow_nonpositive: bool | None = None,
+    zone: str | None = None,
 ) -> pd.DataFrame:
     """Read and validate one price file (``.csv`` or ``.parquet``) into the canonical frame.
 
@@ -638,15 +596,18 @@ def read_price_file(
         The ticker written into the ``ticker`` column; default: the file name without its extension.
     allow_nonpositive
         Accept zero and negative closes (for yields). Default: only for :data:`YIELD_TICKERS`.
+    zone
+        The IANA zone of the ticker's exchange: date-times with a UTC offset are read as its trading dates (with
+        a :class:`~eventstudy.errors.DataWarning`); without it they are refused (:mod:`eventstudy.data.stamps`).
 
     Notes
     -----
     Accepted layouts: the canonical ``date,open,high,low,close,volume`` (every column except ``date`` and
     ``close`` may be absent or empty), and yfinance's
     ``Date,Open,High,Low,Close,Adj Close,Volume[,Dividends,Stock Splits]``. With ``Adj Close``, it becomes
-    ``close`` and open/high/low are rescaled by ``Adj Close / Close``. Dates may carry a time and UTC-offset
-    suffix (``2024-01-02 00:00:00+11:00``); the first 10 characters, the local date, are used. Unknown columns
-    are ignored.
+    ``close`` and open/high/low are rescaled by ``Adj Close / Close``. A date with midnight and any UTC offset
+    (``2024-01-02 00:00:00+11:00``) is that date; other times follow :mod:`eventstudy.data.stamps`. Unknown
+    columns are ignored.
 
     Raises
     ------
@@ -659,14 +620,16 @@ def read_price_file(
     ticker = ticker if ticker is not None else _ticker_of(path)
     if allow_nonpositive is None:
         allow_nonpositive = ticker.upper() in YIELD_TICKERS
-    checked = _read_checked(path, allow_nonpositive=allow_nonpositive)
+    checked = _read_checked(path, allow_nonpositive=allow_nonpositive, zone=zone)
     checked.insert(0, "ticker", ticker)
-    return _finish(checked)
+    out = _finish(checked)
+    out.attrs["date_note"] = checked.attrs.get("date_note", "")
+    return out
 
 
-def _read_checked(path: Path, *, allow_nonpositive: bool) -> pd.DataFrame:
+def _read_checked(path: Path, *, allow_nonpositive: bool, zone: str | None = None) -> pd.DataFrame:
     """One price file read and validated (:func:`read_price_file`): ``date`` and the price columns it has, in
-    date order, without the ticker column."""
+    date order, without the ticker column (``attrs["date_note"]``: the timestamps converted, if any)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         table = _read_parquet(path)
@@ -705,7 +668,10 @@ def _read_checked(path: Path, *, allow_nonpositive: bool) -> pd.DataFrame:
         display=display,
         allow_nonpositive=allow_nonpositive,
         require_sorted=True,
+        zone=zone,
     )
+    if checked.attrs.get("date_note"):
+        warn_converted(str(path), checked.attrs["date_note"])
     if rescale:
         _adjust_ohl(checked, table[found["close"]], where=where_row, column=found["close"])
     return checked
@@ -796,6 +762,9 @@ class FileSource:
         The source's name in results and in the cache.
     yield_tickers
         Tickers whose close is a yield and may be zero or negative.
+    zones
+        Ticker → the IANA zone of its exchange: date-times with a UTC offset are read as trading dates there
+        (:mod:`eventstudy.data.stamps`; a study sets them from its universe, :meth:`with_zones`).
     """
 
     def __init__(
@@ -804,11 +773,17 @@ class FileSource:
         *,
         name: str = "files",
         yield_tickers: Collection[str] = YIELD_TICKERS,
+        zones: Mapping[str, str] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.name = name
         self.yield_tickers = frozenset(t.upper() for t in yield_tickers)
+        self.zones = dict(zones or {})
         self._check_dir()
+
+    def with_zones(self, zones: Mapping[str, str]) -> FileSource:
+        """The same folder, each ticker's timestamps read in its exchange's zone."""
+        return FileSource(self.directory, name=self.name, yield_tickers=self.yield_tickers, zones=zones)
 
     def __repr__(self) -> str:
         return f"FileSource({str(self.directory)!r}, name={self.name!r})"
@@ -867,19 +842,26 @@ class FileSource:
         wanted = _check_tickers(tickers)
         s, e = _check_range(start, end)
         self._check_dir()
-        frames, failures = [], {}
+        frames, failures, notes = [], {}, {}
         for ticker in wanted:
             path = self.path_of(ticker)
             if path is None:
                 failures[ticker] = f"no price file {ticker}.csv or .parquet in {self.directory}"
                 continue
-            frame = read_price_file(path, ticker=ticker, allow_nonpositive=ticker.upper() in self.yield_tickers)
+            frame = read_price_file(
+                path,
+                ticker=ticker,
+                allow_nonpositive=ticker.upper() in self.yield_tickers,
+                zone=zones_of(self.zones, ticker),
+            )
+            if frame.attrs.get("date_note"):
+                notes[ticker] = f"{path.name}: {frame.attrs['date_note']}"
             kept = _between(frame, s, e)
             if kept.empty:
                 failures[ticker] = _no_rows_reason(frame, s, e, path)
                 continue
             frames.append(kept)
-        return FetchResult(prices=_concat(frames), failures=failures, source=self.name)
+        return FetchResult(prices=_concat(frames), failures=failures, source=self.name, notes=notes)
 
     def fetch_matrix(self, tickers: Sequence[str], start: Any = None, end: Any = None) -> PriceMatrix:
         """:meth:`fetch` as a :class:`PriceMatrix`: each file is read and validated as by :func:`read_price_file`,
@@ -888,13 +870,17 @@ class FileSource:
         s, e = _check_range(start, end)
         self._check_dir()
         kept: list[tuple[str, pd.DataFrame]] = []
-        failures = {}
+        failures, notes = {}, {}
         for ticker in wanted:
             path = self.path_of(ticker)
             if path is None:
                 failures[ticker] = f"no price file {ticker}.csv or .parquet in {self.directory}"
                 continue
-            frame = _read_checked(path, allow_nonpositive=ticker.upper() in self.yield_tickers)
+            frame = _read_checked(
+                path, allow_nonpositive=ticker.upper() in self.yield_tickers, zone=zones_of(self.zones, ticker)
+            )
+            if frame.attrs.get("date_note"):
+                notes[ticker] = f"{path.name}: {frame.attrs['date_note']}"
             rows = _between(frame, s, e)
             if rows.empty:
                 failures[ticker] = _no_rows_reason(frame, s, e, path)
@@ -922,6 +908,7 @@ class FileSource:
             present=present,
             failures=failures,
             source=self.name,
+            notes=notes,
         )
 
     def manifest(self) -> pd.DataFrame:
