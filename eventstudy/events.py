@@ -52,7 +52,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from .errors import DataWarning, EventsError, EventStudyError, located
-from .paths import check_identifier
+from .paths import check_identifier, not_csv_text
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -220,6 +220,9 @@ def read_csv_cells(path: str | os.PathLike[str], *, error: type[EventStudyError]
         raise error(located(str(path), "file not found", fix="check the path")) from None
     except OSError as exc:
         raise error(located(str(path), f"cannot read the file ({exc.strerror})", fix="check the path")) from None
+    binary = not_csv_text(raw[:8])
+    if binary is not None:
+        raise error(located(f"{name}:1", binary[0], fix=binary[1]))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -27,6 +27,7 @@ __all__ = [
     "check_identifier",
     "resolve_output",
     "inside",
+    "not_csv_text",
 ]
 
 #: A ticker as price sources spell it: letters, digits and ``. - _ = ^ &``, starting with a letter, a digit or
@@ -177,3 +178,28 @@ def inside(folder: Path, name: str, *, where: str = "output file") -> Path:
     if path.resolve().parent != folder.resolve():
         raise ConfigError(located(where, f"would be written outside {folder}", value=name, fix="use a plain file name"))
     return path
+
+
+#: Leading bytes of files that are not CSV text, and what each is.
+_NOT_CSV: tuple[tuple[bytes, str, str], ...] = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip file, not CSV text", "save as CSV UTF-8"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls), not CSV text", "save as CSV UTF-8"),
+    (b"\xff\xfe", "UTF-16 text (Excel's 'Unicode Text'), not UTF-8", "save as CSV UTF-8"),
+    (b"\xfe\xff", "UTF-16 text, not UTF-8", "save as CSV UTF-8"),
+    (b"%PDF", "a PDF document, not CSV text", "export the table as CSV UTF-8"),
+)
+
+
+def not_csv_text(head: bytes) -> tuple[str, str] | None:
+    """``(what the file is, the fix)`` when the first bytes of a file show it is not CSV text (a spreadsheet
+    workbook, UTF-16, a PDF), else None; for one clear line instead of a header of binary garbage.
+
+    >>> not_csv_text(b"PK\x03\x04\x14\x00")
+    ('an Excel workbook (.xlsx) or another zip file, not CSV text', 'save as CSV UTF-8')
+    >>> not_csv_text(b"date,close") is None
+    True
+    """
+    for magic, what, fix in _NOT_CSV:
+        if head.startswith(magic):
+            return what, f"open it in the spreadsheet and {fix} (comma-separated, dates as YYYY-MM-DD)"
+    return None

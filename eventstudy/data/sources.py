@@ -26,7 +26,7 @@ import pandas as pd
 
 from .._registry import Registry
 from ..errors import ConfigError, PriceDataError, SourceError, located
-from ..paths import check_ticker
+from ..paths import check_ticker, not_csv_text
 from .stamps import trading_dates, warn_converted, zones_of
 
 __all__ = [
@@ -687,7 +687,11 @@ def _ticker_of(path: Path) -> str:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
+        binary = not_csv_text(raw[:8])
+        if binary is not None:
+            raise PriceDataError(located(f"{path}:1", binary[0], fix=binary[1]))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PriceDataError(
             located(str(path), f"not UTF-8 text (byte {exc.start})", fix="save the file as UTF-8 CSV")

@@ -130,6 +130,9 @@ def trading_dates(raw: pd.Series, *, zone: str | None, where: Callable[[int], st
     text = _as_text(raw)
     long = np.flatnonzero((text.str.len() > 10).to_numpy())
     dates = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    unread = np.flatnonzero(dates.isna().to_numpy())
+    if unread.size:
+        _spreadsheet_date(text.iloc[int(unread[0])], where(int(unread[0])))
     if long.size == 0:
         return TradingDates(dates)
     parts = text.iloc[long].str.extract(_STAMP.pattern, flags=re.IGNORECASE)
@@ -190,6 +193,45 @@ def trading_dates(raw: pd.Series, *, zone: str | None, where: Callable[[int], st
                 f"local time or UTC, e.g. {text.iloc[int(at[0])]})"
             )
     return TradingDates(dates, "; ".join(notes))
+
+
+_SERIAL = re.compile(r"[0-9]{5}(?:\.[0-9]+)?", re.ASCII)
+_DAY_MONTH = re.compile(r"([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4})", re.ASCII)
+#: Day 0 of spreadsheets' serial dates (Excel's 1900 system, with its phantom 1900-02-29).
+_SERIAL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def _spreadsheet_date(cell: str, where: str) -> None:
+    """Raise a :class:`~eventstudy.errors.PriceDataError` naming the spreadsheet habit behind a cell that is not a
+    date, when it is one: a serial date number (``45293``) or a day/month order (``27/06/2025``). Other cells are
+    left to the reader's "unparseable date"."""
+    if _SERIAL.fullmatch(cell) and 20_000 <= float(cell) < 80_000:
+        day = _SERIAL_EPOCH + pd.Timedelta(days=int(float(cell)))
+        raise PriceDataError(
+            located(
+                where,
+                f"a spreadsheet's serial date number ({int(float(cell))} is {day:%Y-%m-%d}), not a date",
+                value=cell,
+                fix="format the column as dates (yyyy-mm-dd) in the spreadsheet before saving the CSV",
+            )
+        )
+    m = _DAY_MONTH.fullmatch(cell)
+    if m:
+        a, b, year = int(m.group(1)), int(m.group(3)), m.group(4)
+        if a > 12 and b <= 12:
+            reading = f"{year}-{b:02d}-{a:02d} if the day comes first"
+        elif b > 12 and a <= 12:
+            reading = f"{year}-{a:02d}-{b:02d} if the month comes first"
+        else:
+            reading = f"{year}-{b:02d}-{a:02d} day first or {year}-{a:02d}-{b:02d} month first"
+        raise PriceDataError(
+            located(
+                where,
+                f"a date in day/month or month/day order, which a file cannot tell apart ({reading})",
+                value=cell,
+                fix="write dates as YYYY-MM-DD (format the column as yyyy-mm-dd before saving the CSV)",
+            )
+        )
 
 
 def exchange_zones(universe: pd.DataFrame) -> dict[str, str]:
