@@ -161,7 +161,9 @@ def test_memory_is_bounded_without_an_n_by_n_matrix() -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(
-    not os.environ.get("EVENTSTUDY_RUN_SCALE"), reason="takes many minutes; run with EVENTSTUDY_RUN_SCALE=1"
+    not os.environ.get("EVENTSTUDY_RUN_SCALE"),
+    reason="takes several minutes of CPU; run with EVENTSTUDY_RUN_SCALE=1, or benchmarks/scale_events.py for the "
+    "command line's time and peak memory",
 )
 def test_ten_thousand_events_on_eight_securities() -> None:
     """10,000 events on 8 securities (80,000 firm-events, pooled sets of ~27,000) complete in minutes."""
