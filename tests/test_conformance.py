@@ -12,10 +12,13 @@ from scipy import stats
 
 from eventstudy.abnormal import compute_abnormal
 from eventstudy.catalog import TEST_CATALOG, TEST_INPUTS, describe_test
+from eventstudy.config import StudyOptions
 from eventstudy.errors import ConfigError
 from eventstudy.inference import TESTS, TestResult, register_test
 from eventstudy.inference.runner import caar_table, run_tests
 from eventstudy.models import MarketModel
+from eventstudy.report.labels import explain_test, short_name
+from eventstudy.report.sections import appendix_methods
 from eventstudy.simulate import SimulationDesign, simulate_panel
 
 WINDOWS = [(0, 0), (-1, 1), (0, 5)]
@@ -155,6 +158,7 @@ def test_a_new_test_declares_its_metadata_and_runs_like_the_others(panel, fitted
 
     @register_test(
         "mean_car_z",
+        aliases=("mcz",),
         label="mean z",
         description="z of the mean CAR with the cross-sectional sd",
         formula="z = CAAR / (s_CAR / √N); N(0,1)",
@@ -175,6 +179,19 @@ def test_a_new_test_declares_its_metadata_and_runs_like_the_others(panel, fitted
         new, ref = _rows(tests, "mean_car_z"), _rows(tests, "csect_t")
         assert new.index.equals(caar.set_index(KEYS).sort_index().index)
         np.testing.assert_allclose(new["statistic"], ref["statistic"], rtol=1e-14)
+        # the options, the report's labels, hover text and methods appendix read the catalog entry
+        assert StudyOptions(tests=["mcz", "csect_t"]).tests == ("mean_car_z", "csect_t")
+        assert short_name("mean_car_z") == "mean z"
+        assert explain_test("mean_car_z") == (
+            "Z of the mean CAR with the cross-sectional sd: z = CAAR / (s_CAR / √N); N(0,1); ignores correlation "
+            "between firms that share the event date"
+        )
+        assert appendix_methods._method("mean_car_z") == (
+            "z of the mean CAR with the cross-sectional sd",
+            "z = CAAR / (s_CAR / √N); N(0,1)",
+            "—",
+        )
     finally:
         TESTS._items.pop("mean_car_z")
+        TESTS._aliases.pop("mcz", None)
         TEST_CATALOG.pop("mean_car_z")

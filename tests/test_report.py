@@ -196,7 +196,7 @@ def test_html_has_every_section_and_a_details_per_event(html, report_results):
     for s in SECTIONS:
         assert f'id="{s.ID}"' in html
     assert html.count('<details class="event"') == len(report_results.events)
-    assert 'title="Kolari-Pynnonen adjusted BMP' in html  # hover text of a test name
+    assert 'title="Kolari–Pynnönen adjusted BMP: t_BMP' in html  # hover text of a test name, from the catalog
     assert re.search(r'<td class="l code" title="[^"]+">short_estimation</td>', html)  # hover text of a code
 
 

@@ -1,4 +1,5 @@
-"""Names, colours and explanations the report shows: a study's groups from its settings, tests and outcome codes.
+"""Names, colours and explanations the report shows: a study's groups from its settings, tests (from the catalog) and
+outcome codes.
 
 A study's groups are data in its study file. The settings may carry ``group_labels`` (group → label),
 ``group_colours`` (group → colour) and ``group_order`` (a list); a group without them is shown under its own name,
@@ -11,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..catalog import TEST_CATALOG
+
 __all__ = [
     "OKABE_ITO",
     "PALETTE",
-    "TEST_NAMES",
-    "TEST_HELP",
+    "OTHER_NAMES",
+    "OTHER_HELP",
     "DIRECTION_NAMES",
     "GroupStyle",
     "direction_name",
     "group_style",
     "short_name",
+    "explain_test",
 ]
 
 OKABE_ITO = {
@@ -36,45 +40,23 @@ OKABE_ITO = {
 #: group colours in order of use (yellow last: weak on white)
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
-#: registry name → short name shown in tables
-TEST_NAMES: dict[str, str] = {
-    "csect_t": "t",
-    "cda_t": "CDA",
-    "patell_z": "Patell",
-    "bmp_t": "BMP",
-    "kp_bmp_t": "KP-BMP",
-    "kp_patell_z": "KP-Patell",
-    "j1": "J1",
-    "portfolio_t": "portfolio",
-    "sign_z": "sign",
-    "gsign_z": "gen. sign",
-    "rank_z": "rank",
-    "grank_t": "GRANK",
-    "wilcoxon": "Wilcoxon",
-    "bootstrap": "bootstrap",
-    "bootstrap_resid": "resid. bootstrap",
-    "mvrm": "MVRM",
-}
-
-#: registry name → one line for hover text: what the test is and whether it allows for a shared event date
-TEST_HELP: dict[str, str] = {
-    "csect_t": "Cross-sectional t test of the mean CAR; ignores correlation between firms that share the event date",
-    "cda_t": "Crude dependence adjustment: CAAR against the variance of the calendar-date AAR (allows for correlation)",
-    "patell_z": "Patell Z: sum of standardised CARs; ignores correlation between firms",
-    "bmp_t": "Boehmer-Musumeci-Poulsen standardised cross-sectional t; robust to event-induced variance only",
-    "kp_bmp_t": "Kolari-Pynnonen adjusted BMP: the BMP t corrected for the mean correlation of the firms' residuals",
-    "kp_patell_z": "Kolari-Pynnonen adjusted Patell Z: corrected for the mean residual correlation",
-    "j1": "Campbell-Lo-MacKinlay J1: CAAR over the square root of the summed CAR variances",
-    "portfolio_t": "Portfolio test: one equally weighted portfolio per exchange and day 0; immune to correlation",
-    "sign_z": "Sign test: share of positive CARs against one half",
-    "gsign_z": "Generalised sign test: share of positive CARs against the estimation-window share",
-    "rank_z": "Corrado rank test of day-0 abnormal returns",
-    "grank_t": "Generalised rank test (Kolari-Pynnonen 2011) of standardised CARs; allows for correlation",
-    "wilcoxon": "Wilcoxon signed-rank test of the CARs",
-    "bootstrap": "Cross-sectional bootstrap of the CARs",
-    "bootstrap_resid": "Bootstrap of estimation-residual date vectors, keeping the correlation between firms",
+#: what the report names besides the registered tests (whose names and explanations are in the catalog)
+OTHER_NAMES: dict[str, str] = {"mvrm": "MVRM"}
+OTHER_HELP: dict[str, str] = {
     "mvrm": "Multivariate regression with event dummies: Wald test with the residual covariance of all firms",
 }
+
+
+def explain_test(name: str) -> str:
+    """One line of hover text for test ``name``, from its catalog entry: what it is, its statistic, and whether it
+    allows for a shared event date."""
+    info = TEST_CATALOG.get(name)
+    if info is None:
+        return OTHER_HELP.get(name, "")
+    clustering = "allows for" if info.robust_to_clustering else "ignores"
+    what = info.description[:1].upper() + info.description[1:]
+    return f"{what}: {info.formula}; {clustering} correlation between firms that share the event date"
+
 
 DIRECTION_NAMES: dict[str, str] = {
     "escalation": "escalation",
@@ -88,7 +70,9 @@ def direction_name(direction: str) -> str:
 
 
 def short_name(name: str) -> str:
-    return TEST_NAMES.get(name, name)
+    """The short label of test ``name`` in tables (the catalog's), or the name itself."""
+    info = TEST_CATALOG.get(name)
+    return info.label if info is not None else OTHER_NAMES.get(name, name)
 
 
 class GroupStyle:

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .. import fmt
-from ..labels import TEST_HELP, short_name
+from ..labels import explain_test, short_name
 from ..table import Cell, Col, Table
 from ..view import ReportView
 
@@ -58,7 +58,7 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
     ev = view.events.sort_values("announced_at_utc")
     blocks = []
     cols = [Col("group", align="l"), Col("N", "usable firm-events"), Col("CAAR, %"), Col("95 % t interval, %")]
-    cols += [Col(short_name(x), TEST_HELP.get(x, x)) for x in tests]
+    cols += [Col(short_name(x), explain_test(x) or x) for x in tests]
     for e in ev.itertuples(index=False):
         sub = frame[frame["event_id"] == e.event_id]
         t = Table(id=f"t-ev-{e.event_id}", columns=list(cols))

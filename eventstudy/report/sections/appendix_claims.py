@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import fmt
-from ..labels import TEST_HELP, short_name
+from ..labels import explain_test, short_name
 from ..table import Cell, Col, Table
 from ..view import ReportView
 
@@ -62,7 +62,7 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
                 fmt.integer(r["nobs"]),
                 fmt.pct(r["caar"]),
                 fmt.interval(r.get("ci_low"), r.get("ci_high")),
-                Cell(fmt.pvalue(r.get("pvalue")), title=f"{short_name(tname)}: {TEST_HELP.get(tname, '')}"),
+                Cell(fmt.pvalue(r.get("pvalue")), title=f"{short_name(tname)}: {explain_test(tname)}"),
                 fmt.pvalue(r.get("pvalue_holm")),
                 fmt.pvalue(r.get("qvalue_bh")),
                 Cell(

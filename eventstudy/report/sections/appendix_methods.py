@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...catalog import TEST_CATALOG
 from .. import fmt
-from ..labels import TEST_HELP, short_name
+from ..labels import explain_test, short_name
 from ..table import Cell, Col, Table
 from ..view import ReportView
 
@@ -41,53 +42,23 @@ parameters; L the window length. All p-values are two-sided. {{ claims_text }}</
 {{ m.table(outcomes) }}
 """
 
-#: registry name → (what it is, formula, reference), for the methods appendix
-TEST_METHODS: dict[str, tuple[str, str, str]] = {
-    "csect_t": ("cross-sectional t", "t = CAAR / (s_CAR / √N); t(N−1)", "Brown & Warner (1985)"),
-    "cda_t": (
-        "crude dependence adjustment",
-        "t = CAAR / (Ŝ √L), Ŝ² the variance of the calendar-date AAR of the estimation window; t(M−1)",
-        "Brown & Warner (1980, 1985)",
-    ),
-    "patell_z": ("Patell Z", "Z = Σ SCAR_i / √(Σ (M_i−k)/(M_i−k−2)); N(0,1)", "Patell (1976)"),
-    "bmp_t": ("standardised cross-sectional (BMP)", "t = mean(SCAR) / (sd(SCAR)/√N); t(N−1)", "Boehmer et al. (1991)"),
-    "kp_bmp_t": (
-        "Kolari–Pynnönen adjusted BMP",
-        "t_BMP · √((1 − r̄)/(1 + (N−1) r̄)), r̄ the mean Pearson correlation of estimation residuals",
-        "Kolari & Pynnönen (2010)",
-    ),
-    "kp_patell_z": (
-        "Kolari–Pynnönen adjusted Patell",
-        "Z_Patell · √((1 − r̄)/(1 + (N−1) r̄))",
-        "Kolari & Pynnönen (2010)",
-    ),
-    "j1": ("CLM J1", "J1 = CAAR / √(Σ Var(CAR_i) / N²); N(0,1)", "Campbell, Lo & MacKinlay (1997)"),
-    "portfolio_t": (
-        "portfolio test",
-        "equally weighted portfolio per exchange and day 0, same model; t = CAR_p / √Var(CAR_p); t(M−k)",
-        "Brown & Warner (1980)",
-    ),
-    "sign_z": ("sign test", "Z = (w − N/2)/√(N/4), w = #{CAR_i > 0}", "Corrado & Zivney (1992)"),
-    "gsign_z": ("generalised sign", "Z = (w − N p̂)/√(N p̂ (1−p̂)), p̂ from estimation-window ARs", "Cowan (1992)"),
-    "rank_z": ("Corrado rank", "Z = √N₀ · Ū₀ / S with standardised ranks", "Corrado (1989); Corrado & Zivney (1992)"),
-    "grank_t": (
-        "generalised rank (GRANK)",
-        "ranks of re-standardised SCAR among estimation-day SARs; t = Z √((T−2)/(T−1−Z²)); t(T−2)",
-        "Kolari & Pynnönen (2011)",
-    ),
-    "wilcoxon": ("Wilcoxon signed-rank", "signed ranks of CAR_i; scipy's exact or normal p-value", "Wilcoxon (1945)"),
-    "bootstrap": ("cross-sectional bootstrap", "percentile/BCa interval of CAAR, B resamples of CAR_i, seeded", "—"),
-    "bootstrap_resid": (
-        "residual-vector bootstrap",
-        "resamples estimation-residual date vectors, keeping cross-correlation",
-        "Hein & Westfall (2004)",
-    ),
+#: what the appendix lists besides the registered tests (whose entries come from the catalog)
+OTHER_METHODS: dict[str, tuple[str, str, str]] = {
     "mvrm": (
         "multivariate regression with event dummies",
         "R_it = α_i + β_i R_mt + Σ_k γ_ik D_kt + ε_it; Wald tests with the residual covariance",
         "Schipper & Thompson (1983); Binder (1985)",
     ),
 }
+
+
+def _method(name: str) -> tuple[str, str, str]:
+    """(what it is, statistic, reference) of a test: the catalog's entry."""
+    info = TEST_CATALOG.get(name)
+    if info is not None:
+        return info.description, info.formula, info.reference
+    return OTHER_METHODS.get(name, (name, fmt.MISSING, fmt.MISSING))
+
 
 MODEL_METHODS: dict[str, str] = {
     "market": "market model: R_it = α_i + β_i R_mt + ε_it by OLS, R_m the security's local index proxy",
@@ -111,8 +82,8 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
         ],
     )
     for name in s.get("tests") or list(dict.fromkeys(view.results.test_table["test"])):
-        label, formula, ref = TEST_METHODS.get(name, (name, fmt.MISSING, fmt.MISSING))
-        tt.add([Cell(short_name(name), title=TEST_HELP.get(name, "")), f"{label} ({name})", formula, ref])
+        label, formula, ref = _method(name)
+        tt.add([Cell(short_name(name), title=explain_test(name)), f"{label} ({name})", formula, ref])
     ot = Table(id="t-methods-outcomes", columns=[Col("code", align="l"), Col("meaning", align="l")])
     for code, meaning in view.outcome_meanings.items():
         ot.add([Cell(code, title=meaning, cls="code"), meaning])
