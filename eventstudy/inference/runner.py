@@ -497,32 +497,36 @@ def aar_table(panel: Panel, abn: Abnormal, group_by: Sequence[str], *, level: fl
     cols = np.flatnonzero(panel.event)
     days = panel.rel[cols]
     full = np.isin(abn.status, ("ok", "missing_event_window")) & np.isfinite(abn.ar[:, cols]).all(axis=1)
-    frames = []
     columns = ["event_id", "group", "event_day", "nobs", "aar", "caar", "sd_car", "ci_low", "ci_high"]
-    for event_id, label, rows in group_cells(panel.keys, group_by):
-        use = rows[full[rows]]
-        ar = abn.ar[np.ix_(use, cols)]
-        n = len(use)
-        aar = ar.mean(axis=0) if n else np.full(len(cols), np.nan)
-        cum = np.cumsum(ar, axis=1)
-        sd = cum.std(axis=0, ddof=1) if n > 1 else np.full(len(cols), np.nan)
-        half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.full(len(cols), np.nan)
-        caar = np.cumsum(aar)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "event_id": event_id,
-                    "group": label,
-                    "event_day": days,
-                    "nobs": n,
-                    "aar": aar,
-                    "caar": caar,
-                    "sd_car": sd,
-                    "ci_low": caar - half,
-                    "ci_high": caar + half,
-                }
-            )
-        )
-    if not frames:
+    cells = group_cells(panel.keys, group_by)
+    if not cells:
         return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)
+    # one row block per cell, gathered into arrays and made a frame once (a frame per cell cost most of the time)
+    t = len(cols)
+    nobs = np.array([int(full[rows].sum()) for _, _, rows in cells], dtype=np.int64)
+    aar = np.full((len(cells), t), np.nan)
+    sd = np.full((len(cells), t), np.nan)
+    for c, (_, _, rows) in enumerate(cells):
+        use = rows[full[rows]]
+        if use.size:
+            ar = abn.ar[np.ix_(use, cols)]
+            aar[c] = ar.mean(axis=0)
+            if use.size > 1:
+                sd[c] = np.cumsum(ar, axis=1).std(axis=0, ddof=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quantile = np.where(nobs > 1, stats.t.ppf(0.5 + level / 2, np.maximum(nobs - 1, 1)), np.nan)
+        half = quantile[:, None] * sd / np.sqrt(nobs)[:, None]
+    caar = np.cumsum(aar, axis=1)
+    return pd.DataFrame(
+        {
+            "event_id": np.repeat(np.array([e for e, _, _ in cells], dtype=object), t),
+            "group": np.repeat(np.array([g for _, g, _ in cells], dtype=object), t),
+            "event_day": np.tile(days, len(cells)),
+            "nobs": np.repeat(nobs, t),
+            "aar": aar.ravel(),
+            "caar": caar.ravel(),
+            "sd_car": sd.ravel(),
+            "ci_low": (caar - half).ravel(),
+            "ci_high": (caar + half).ravel(),
+        }
+    )
