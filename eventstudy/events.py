@@ -848,6 +848,35 @@ class EventTable:
         out.index = pd.Index(self.ids, name="event_id")
         return out
 
+    def unknown_signs(self, groups: Iterable[str]) -> tuple[str, ...]:
+        """The ``sign_<x>`` columns whose ``<x>`` is none of ``groups`` (the labels the study can test), in
+        column order.
+
+        >>> table = EventTable.from_frame(pd.DataFrame({"event_id": ["e1"], "announced_at": ["2025-01-02"],
+        ...     "timezone": ["UTC"], "sign_banks": ["+"], "sign_bank": ["-"]}))
+        >>> table.unknown_signs(["banks", "insurers"])
+        ('sign_bank',)
+        """
+        known = {str(g) for g in groups}
+        return tuple(c for c in sign_columns(self.frame.columns) if c[len(SIGN_PREFIX) :] not in known)
+
+    def warn_unknown_signs(self, groups: Iterable[str]) -> None:
+        """Warn (:class:`~eventstudy.errors.DataWarning`) about each ``sign_<x>`` column that names no group:
+        its expected signs would never be compared with a result. The message names the column, the groups and
+        the fix (the closest group name when there is one)."""
+        known = sorted({str(g) for g in groups})
+        for col in self.unknown_signs(known):
+            name = col[len(SIGN_PREFIX) :]
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.4)
+            hint = f"rename it to {SIGN_PREFIX}{close[0]} if that group is meant, or " if close else ""
+            warnings.warn(
+                f"{self.name}: column {col!r} names no group of the study (groups: {', '.join(known)}); its "
+                f"expected signs are never compared with a result; fix: {hint}rename it to {SIGN_PREFIX}<group> "
+                "with one of those groups, or remove the column",
+                DataWarning,
+                stacklevel=3,
+            )
+
     @property
     def firm_specific(self) -> tuple[str, ...]:
         """The ids of the events limited to some securities (by ``ticker``/``tickers`` or ``group``)."""

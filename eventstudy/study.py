@@ -285,6 +285,8 @@ class EventStudy:
             self.universe.require_benchmarks(self.securities()["ticker"], model=self.model.name)
         present = [v for col in self.group_by for v in pd.unique(self.securities()[col].astype(str))]
         self.group_display = group_display(present, group_labels, group_colours)
+        # every sign_<x> column of the events must name a group (a value of a group_by column of the universe)
+        self.events.warn_unknown_signs(v for col in self.group_by for v in frame[col].astype(str))
         self.regressions = self.options.regressions
         self.direction_contrasts = self.options.direction_contrasts
         # firm-specific events name studied securities; those without a time zone take their exchange's
