@@ -55,9 +55,7 @@ def events_frame(days: tuple[str, ...] = EVENT_DAYS, **changes: str) -> pd.DataF
             "announced_at": day,
             "time_precision": "day",
             "timezone": "America/New_York",
-            "sign_miners_ex_china": "+",
-            "sign_china_rare_earths": "-",
-            "sign_defense": "0",
+            "sign_miners": "+",
             "headline": "true" if i == 0 else "false",
             "source_url": "https://example.com/news",
         }
