@@ -7,13 +7,13 @@ return stays in the panel as NaN (METHODS §1): nothing is shifted or dropped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Panel", "build_panel", "clean_estimation_mask", "subset_panel"]
+__all__ = ["Panel", "build_panel", "clean_estimation_mask", "pooled_overlaps", "subset_panel"]
 
 
 @dataclass(frozen=True)
@@ -174,3 +174,70 @@ def subset_panel(panel: Panel, rows: np.ndarray) -> Panel:
         elif isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == n:
             changes[f.name] = value[idx]
     return replace(panel, **changes)  # type: ignore[arg-type]
+
+
+def pooled_overlaps(
+    panel: Panel,
+    windows: Sequence[tuple[int, int]],
+    usable: np.ndarray,
+    pools: Mapping[str, Sequence[str]] | None,
+) -> dict[str, np.ndarray]:
+    """The firm-events a pooled set leaves out so that it counts each firm-event once (METHODS §4b).
+
+    In a pooled set (the firm-events of several events), two firm-events of one security whose CAR windows share a
+    session hold the same returns twice. Per pooled set and CAR window, the usable firm-events of each security are
+    taken in date order and one is left out when its window shares a session with the window of the last one
+    kept, so the earliest of a run of overlapping windows stays.
+
+    Parameters
+    ----------
+    windows
+        The CAR windows, in the order of the columns of ``usable``.
+    usable
+        ``(n, W)`` the firm-events usable for each CAR window.
+    pools
+        Pooled-set name → its event ids.
+
+    Returns
+    -------
+    dict
+        Pooled-set name → ``(n, W)`` mask of the firm-events left out (False outside the set).
+
+    Examples
+    --------
+    A security with events one session apart: for the window [0, 1] the second event's window shares a session
+    with the first's and is left out; for [0, 0] both stay.
+
+    >>> keys = pd.DataFrame({"event_id": ["a", "b"], "ticker": ["X", "X"]})
+    >>> days = pd.bdate_range("2025-01-06", periods=4).values
+    >>> panel = Panel(keys, np.arange(-1, 3), np.vstack([days, np.roll(days, -1)]), np.zeros((2, 4)),
+    ...               np.zeros((2, 4)), np.zeros(4, bool), np.ones(4, bool), np.zeros((2, 4), bool))
+    >>> out = pooled_overlaps(panel, [(0, 0), (0, 1)], np.ones((2, 2), bool), {"pooled:x": ["a", "b"]})
+    >>> out["pooled:x"].tolist()
+    [[False, False], [False, True]]
+    """
+    out: dict[str, np.ndarray] = {}
+    if not pools:
+        return out
+    event_ids = panel.keys["event_id"].to_numpy()
+    _, ticker_code = np.unique(panel.keys["ticker"].to_numpy(dtype=str), return_inverse=True)
+    dates = panel.dates.astype("int64")  # NaT is the smallest int64: such a window is never usable anyway
+    for name, members in pools.items():
+        in_pool = np.isin(event_ids, list(members))
+        removed = np.zeros(usable.shape, dtype=bool)
+        for w, (a, b) in enumerate(windows):
+            rows = np.flatnonzero(in_pool & usable[:, w])
+            if rows.size < 2:
+                continue
+            start = dates[rows, panel.day_index(a)]
+            end = dates[rows, panel.day_index(b)]
+            order = np.lexsort((rows, start, ticker_code[rows]))
+            rows, start, end, code = rows[order], start[order], end[order], ticker_code[rows][order]
+            last_code, last_end = -1, 0
+            for i in range(rows.size):
+                if code[i] == last_code and start[i] <= last_end:
+                    removed[rows[i], w] = True
+                else:
+                    last_code, last_end = int(code[i]), int(end[i])
+        out[name] = removed
+    return out

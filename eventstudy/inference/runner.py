@@ -15,7 +15,7 @@ from ..abnormal import Abnormal, compute_abnormal
 from ..catalog import describe_test
 from ..config import window_label
 from ..models import NormalReturnModel
-from ..windows import Panel
+from ..windows import Panel, pooled_overlaps
 from .base import TESTS, Cell, Sample
 from .rank import average_ranks, grank_parts, rank_z_parts
 
@@ -372,6 +372,9 @@ def _run_tests(
         (eid, label, rows[fitted_all[rows]])
         for eid, label, rows in group_cells(panel.keys, group_by, pools, events=events)
     ]
+    # a pooled set counts each firm-event once: overlapping windows of one security are left out (METHODS §4b)
+    removed = pooled_overlaps(panel, abn.windows, usable, pools)
+    usable_in = {name: usable & ~mask for name, mask in removed.items()}
 
     # ranks are each firm-event's own, over its own days: one pass over the panel serves every cell it is in
     ranked = None
@@ -387,12 +390,12 @@ def _run_tests(
         codes[fitted_all] = portfolio_codes(panel, np.flatnonzero(fitted_all))
         sets = []
         count = 0
-        for c, (_, _, fitted) in enumerate(cells):
+        for c, (eid, _, fitted) in enumerate(cells):
             if fitted.size == 0:
                 continue
             seen: dict[bytes, np.ndarray] = {}
             for w in range(len(abn.windows)):
-                keep = usable[fitted, w]
+                keep = usable_in.get(eid, usable)[fitted, w]
                 key = keep.tobytes()
                 if key in seen or not keep.any():
                     continue
@@ -416,7 +419,8 @@ def _run_tests(
             cell.put("grank_t", grank_parts(sar, estimation[at].astype(float)))
         out = []
         for w, window in enumerate(abn.windows):
-            keep = usable[fitted, w]
+            keep = usable_in.get(event_id, usable)[fitted, w]
+            dropped = int(removed[event_id][fitted, w].sum()) if event_id in removed else 0
             rng = np.random.default_rng([base_seed, zlib.crc32(f"{event_id}|{label}|{window}".encode())])
             sample = make_sample(
                 panel,
@@ -444,7 +448,7 @@ def _run_tests(
                         res.pvalue,
                         res.distribution,
                         res.nobs,
-                        res.notes,
+                        _with_overlap_note(res.notes, dropped),
                         json.dumps(dict(res.details)) if res.details else "",
                     )
                 )
@@ -452,6 +456,14 @@ def _run_tests(
 
     records = [row for c in range(len(cells)) for row in one_cell(c)]
     return pd.DataFrame.from_records(records, columns=TEST_COLUMNS)
+
+
+def _with_overlap_note(notes: str, dropped: int) -> str:
+    """A test's notes, with the number of firm-events its pooled set left out as overlapping ones."""
+    if not dropped:
+        return notes
+    why = f"{dropped} firm-events left out: their window shares sessions with another of the same security"
+    return f"{why}; {notes}" if notes else why
 
 
 def caar_table(
@@ -468,17 +480,27 @@ def caar_table(
     from scipy import stats
 
     records = []
-    usable = [abn.usable(w) for w in range(len(abn.windows))]
+    usable = (
+        np.column_stack([abn.usable(w) for w in range(len(abn.windows))])
+        if abn.windows
+        else np.zeros((panel.n, 0), dtype=bool)
+    )
+    # a pooled set counts each firm-event once (METHODS §4b); how many it left out is in n_overlap_removed
+    removed = pooled_overlaps(panel, abn.windows, usable, pools)
     for event_id, label, rows in group_cells(panel.keys, group_by, pools, events=events):
+        out_of = removed.get(event_id)
         for w, window in enumerate(abn.windows):
-            car = abn.car[rows[usable[w][rows]], w]
+            keep = usable[rows, w] if out_of is None else usable[rows, w] & ~out_of[rows, w]
+            car = abn.car[rows[keep], w]
             n = car.size
             mean = float(car.mean()) if n else float("nan")
             sd = float(car.std(ddof=1)) if n > 1 else float("nan")
             half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
-            records.append((event_id, label, window_label(window), n, mean, sd, mean - half, mean + half))
+            dropped = 0 if out_of is None else int(out_of[rows, w].sum())
+            records.append((event_id, label, window_label(window), n, mean, sd, mean - half, mean + half, dropped))
     out = pd.DataFrame.from_records(
-        records, columns=["event_id", "group", "window", "nobs", "caar", "sd_car", "ci_low", "ci_high"]
+        records,
+        columns=["event_id", "group", "window", "nobs", "caar", "sd_car", "ci_low", "ci_high", "n_overlap_removed"],
     )
     # the naive cross-sectional interval, named as such: a claim's interval inverts its own test (the claims table)
     out["interval"] = f"naive {level:.0%} t(N-1) interval of the CARs (ignores cross-correlation)"
