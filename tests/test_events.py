@@ -24,7 +24,7 @@ from eventstudy.events import (
 )
 
 #: The rare-earth study's expected-sign columns and directions (data of that study, not of the library).
-SIGN_COLUMNS = ("sign_miners_ex_china", "sign_china_rare_earths", "sign_defense")
+SIGN_COLUMNS = ("sign_miners_ex_china", "sign_miners_china", "sign_defense")
 DIRECTIONS = ("escalation", "deescalation", "industrial_policy", "allied_framework")
 #: The columns of a normalised frame built from :func:`_row` (the signs follow ``timezone``).
 ROW_COLUMNS = [*ALL_EVENT_COLUMNS[:9], *SIGN_COLUMNS, *ALL_EVENT_COLUMNS[9:], "announced_at_utc"]
@@ -51,7 +51,7 @@ def _row(event_id: str = "e1", **changes: str) -> dict[str, str]:
         "time_precision": "exact",
         "timezone": "America/New_York",
         "sign_miners_ex_china": "+",
-        "sign_china_rare_earths": "-",
+        "sign_miners_china": "-",
         "sign_defense": "0",
         "headline": "false",
     }
@@ -442,7 +442,7 @@ def event_rows(draw: st.DrawFn) -> list[dict[str, str]]:
                 "time_precision": precision,
                 "timezone": zone,
                 "sign_miners_ex_china": draw(st.sampled_from(SIGN_VALUES)),
-                "sign_china_rare_earths": draw(st.sampled_from(SIGN_VALUES)),
+                "sign_miners_china": draw(st.sampled_from(SIGN_VALUES)),
                 "sign_defense": draw(st.sampled_from(SIGN_VALUES)),
                 "headline": draw(st.sampled_from(["true", "false", "yes", "no", "1", "0"])),
                 "source_url": draw(st.sampled_from(["", "https://example.com/a?b=1", "http://x.org"])),
