@@ -13,7 +13,7 @@ forecast-error covariance is :math:`V_i = \\hat\\sigma_i^2 (I + X^*_i (X_i'X_i)^
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -137,9 +137,49 @@ def compute_abnormal(
     if kind is not None and method != "generic":
         # unusable firm-events divide by zero or NaN on the way; their status says why and their numbers are NaN
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _closed_form(panel, kind, model, car_windows, min_estimation, thin_trading_share, int(block_size))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _generic(panel, model, car_windows, min_estimation, thin_trading_share)
+            out = _closed_form(panel, kind, model, car_windows, min_estimation, thin_trading_share, int(block_size))
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = _generic(panel, model, car_windows, min_estimation, thin_trading_share)
+    return _merged_days(panel, out)
+
+
+def _merged_days(panel: Panel, abn: Abnormal) -> Abnormal:
+    """Days merged across a benchmark's missing session (``panel.merged``, METHODS §2): a CAR window holding a
+    whole merged run keeps its CAR (the run's multi-day abnormal return, since the run's other days are 0 for the
+    security and the benchmark); a window holding only part of a run has no CAR; the single-day AR, its variance
+    and SAR are missing on every merged day."""
+    merged = panel.merged
+    if merged is None or not merged.any():
+        return abn
+    t = merged.shape[1]
+    cols = np.arange(t)
+    start = merged & ~np.pad(merged, ((0, 0), (1, 0)))[:, :-1]
+    end = merged & ~np.pad(merged, ((0, 0), (0, 1)))[:, 1:]
+    run_first = np.maximum.accumulate(np.where(start, cols, -1), axis=1)
+    run_last = np.minimum.accumulate(np.where(end, cols, t)[:, ::-1], axis=1)[:, ::-1]
+    car, var_car, scar, complete = abn.car.copy(), abn.var_car.copy(), abn.scar.copy(), abn.complete.copy()
+    for w, (a, b) in enumerate(abn.windows):
+        lo, hi = panel.day_index(a), panel.day_index(b)
+        inside = merged[:, lo : hi + 1]
+        cut = (inside & ((run_first[:, lo : hi + 1] < lo) | (run_last[:, lo : hi + 1] > hi))).any(axis=1)
+        car[cut, w] = np.nan
+        var_car[cut, w] = np.nan
+        scar[cut, w] = np.nan
+        complete[cut, w] = False
+    status = abn.status.astype(object)  # a copy wide enough for any outcome code
+    status[(status == "ok") & ~complete.all(axis=1)] = "missing_event_window"
+    return replace(
+        abn,
+        ar=np.where(merged, np.nan, abn.ar),
+        var_ar=np.where(merged, np.nan, abn.var_ar),
+        sar=np.where(merged, np.nan, abn.sar),
+        car=car,
+        var_car=var_car,
+        scar=scar,
+        complete=complete,
+        status=status,
+    )
 
 
 def _generic(

@@ -384,6 +384,7 @@ class StudySpec:
     primary_test: str = "kp_bmp_t"
     headline_windows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     confounders: Path | None = None
+    dividends: Path | None = None
     placebo_draws: int = 999
     out: Path = Path("reports")
     # data
@@ -587,7 +588,7 @@ def _check_value(key: str, value: Any, loc: str, base: Path) -> Any:
         return _regressions(loc, value)
     if key == "direction_contrasts":
         return _contrasts(loc, value)
-    if key in ("events", "universe", "out", "prices_dir", "cache", "factors", "snapshot", "confounders"):
+    if key in ("events", "universe", "out", "prices_dir", "cache", "factors", "snapshot", "confounders", "dividends"):
         if value is None or (isinstance(value, str) and not value.strip()):
             if key in ("events", "universe", "out"):
                 raise ConfigError(

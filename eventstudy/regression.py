@@ -274,6 +274,8 @@ def _build_units(
     notes: list[str] = []
     lo, hi = panel.day_index(window[0]), panel.day_index(window[1]) + 1
     valid = np.isfinite(panel.ret) & np.isfinite(panel.mret) & ~np.isnat(panel.dates)
+    if panel.merged is not None:  # days merged across a benchmark's gap (METHODS §2) stay missing here
+        valid &= ~panel.merged
     span = panel.estimation | panel.event
     selected = keys["event_id"].isin(events).to_numpy()
     usable = selected & valid[:, lo:hi].all(axis=1)

@@ -152,6 +152,10 @@ class EventStudy:
         Firm-specific news (``ticker, date, note``): a frame or the path of ``confounders.csv``.
     placebo_draws
         Pseudo-event days per claim for the placebo p-value (0 switches the placebo off).
+    dividends
+        Cash dividends of price-only series (``ticker, date, dividend``): a frame or the path of a CSV file. A
+        known amount is added back into its ex-dividend session's return; a row without an amount marks an
+        ex-dividend session to flag (see :func:`eventstudy.data.returns.add_dividends`).
     full_estimation
         The usual minimum estimation length (120). A usable firm-event with fewer valid estimation returns (a
         study that lowered ``min_estimation`` for recent listings) is flagged ``short_history`` in the firm-event
@@ -196,6 +200,7 @@ class EventStudy:
         confounders: pd.DataFrame | str | os.PathLike[str] | None = None,
         placebo_draws: int = 999,
         max_abs_return: float = 0.4,
+        dividends: pd.DataFrame | str | os.PathLike[str] | None = None,
     ) -> None:
         arguments = {k: v for k, v in locals().items() if k != "self"}
         self.events = _as_events(events)
@@ -312,6 +317,9 @@ class EventStudy:
         from .analyse import read_confounders
 
         self.confounders = confounders if isinstance(confounders, pd.DataFrame) else read_confounders(confounders)
+        from .data.returns import read_dividends
+
+        self.dividends = read_dividends(dividends)
         self.placebo_draws = self.options.placebo_draws
         self.thin_trading_share = self.options.thin_trading_share
         self.return_kind = self.options.return_kind
@@ -437,6 +445,7 @@ class EventStudy:
             confounders=spec.confounders,
             placebo_draws=spec.placebo_draws,
             max_abs_return=spec.max_abs_return,
+            dividends=spec.dividends,
         )
 
     # ------------------------------------------------------------------ steps
@@ -526,6 +535,7 @@ class EventStudy:
             extra=[self.world_ticker] if self.world_ticker else [],
             progress=progress,
             max_abs_return=self.max_abs_return,
+            dividends=self.dividends,
         )
 
     def fit(
@@ -623,6 +633,7 @@ class EventStudy:
             events=events,
         )
         fe_table = _firm_event_table(panel, abn, model)
+        fe_table["benchmark_flags"] = self._benchmark_flags(panel, fe_table)
         usable = fe_table["status"].isin(("ok", "missing_event_window"))
         fe_table["short_history"] = usable & (fe_table["n_estimation"] < self.full_estimation)
         ar_table = _ar_table(panel, abn, empty=not (events and ar))  # an AR table not kept is not built
@@ -635,6 +646,66 @@ class EventStudy:
             "caar_table": caar_table(panel, abn, self.group_by, pools=pools, events=events),
             "aar_table": aar_table(panel, abn, self.group_by) if events else aar_table(panel, abn, ()),
         }
+
+    def _placebo_options(self, panel: Any, loaded: Any, model: NormalReturnModel) -> dict[str, Any] | None:
+        """What the claims' placebo draws need (:func:`~eventstudy.analyse.claims.build_claims`), or None when the
+        returns are not at hand or the placebo is off."""
+        returns = getattr(loaded, "returns", None)
+        if returns is None or self.placebo_draws <= 0:
+            return None
+        exchanges = list(pd.unique(panel.keys["exchange"]))
+        return {
+            "returns": returns,
+            "sessions": {ex: _clip_sessions(ex, loaded.start - pd.Timedelta(days=30), loaded.end) for ex in exchanges},
+            "model": model,
+            "estimation_window": self.estimation_window,
+            "event_window": self.event_window,
+            "min_estimation": self.min_estimation,
+            "thin_trading_share": self.thin_trading_share,
+            "data_start": loaded.start,
+            "data_end": loaded.end,
+            "draws": self.placebo_draws,
+            "seed": self.seed,
+        }
+
+    def claims(
+        self,
+        panel: Any,
+        abn: Any,
+        test_table: pd.DataFrame,
+        day0: pd.DataFrame,
+        placebo: dict[str, Any] | None,
+        *,
+        adjust: bool = True,
+    ) -> pd.DataFrame:
+        """The claims of the headline events in ``panel`` (:func:`~eventstudy.analyse.claims.build_claims`);
+        ``adjust=False`` for a part of the study's events, adjusted for multiplicity once all parts are in."""
+        from .analyse import build_claims
+
+        return build_claims(
+            panel=panel,
+            abn=abn,
+            test_table=test_table,
+            events=self.events.frame,
+            day0=day0,
+            group_by=self.group_by,
+            primary_test=self.primary_test,
+            windows=self.headline_windows,
+            confounders=self.confounders,
+            placebo=placebo,
+            adjust=adjust,
+        )
+
+    def _benchmark_flags(self, panel: Any, fe_table: pd.DataFrame) -> pd.Series:
+        """The firm-event table's ``benchmark_flags``: the benchmark's gaps (from alignment) and its ex-dividend
+        sessions of unknown amount inside a claim window of the event (METHODS §2, price-only benchmarks)."""
+        from .analyse.claims import claim_windows
+        from .analyse.overlaps import ex_dividend_flags
+
+        gaps = fe_table.get("benchmark_flags", pd.Series("", index=fe_table.index)).fillna("").astype(str)
+        divs = ex_dividend_flags(panel, claim_windows(self.events.frame, self.headline_windows), self.dividends)
+        both = [("; ".join(x for x in pair if x)) for pair in zip(gaps, divs, strict=True)]
+        return pd.Series(both, index=fe_table.index, dtype=object)
 
     def _claim_robustness(
         self, claims: pd.DataFrame, panel: Any, abn: Any, model: Any, day0: pd.DataFrame, data: Any
@@ -687,49 +758,28 @@ class EventStudy:
         panel: Any = None,
         abn: Any = None,
         settings: dict[str, Any] | None = None,
+        claims: pd.DataFrame | None = None,
     ) -> EventStudyResults:
-        """The results object from the tables of :meth:`tables` and what loading recorded."""
+        """The results object from the tables of :meth:`tables` and what loading recorded.
+
+        ``claims`` are the study's claims when they were built elsewhere (the Dask backend's event chunks, then
+        :func:`~eventstudy.analyse.claims.adjust_claims`); otherwise they are built here from ``panel``.
+        """
         from types import MappingProxyType
 
-        from .analyse import build_claims, small_group_rule
+        from .analyse import small_group_rule
 
         test_table = small_group_rule(tables["test_table"])
         analyses: dict[str, Any] = {}
         if panel is not None and abn is not None:
-            placebo = None
-            returns = getattr(loaded, "returns", None)
-            if returns is not None and self.placebo_draws > 0:
-                exchanges = list(pd.unique(panel.keys["exchange"]))
-                placebo = {
-                    "returns": returns,
-                    "sessions": {
-                        ex: _clip_sessions(ex, loaded.start - pd.Timedelta(days=30), loaded.end) for ex in exchanges
-                    },
-                    "model": model,
-                    "estimation_window": self.estimation_window,
-                    "event_window": self.event_window,
-                    "min_estimation": self.min_estimation,
-                    "thin_trading_share": self.thin_trading_share,
-                    "data_start": loaded.start,
-                    "data_end": loaded.end,
-                    "draws": self.placebo_draws,
-                    "seed": self.seed,
-                }
-            claims = build_claims(
-                panel=panel,
-                abn=abn,
-                test_table=test_table,
-                events=self.events.frame,
-                day0=day0,
-                group_by=self.group_by,
-                primary_test=self.primary_test,
-                windows=self.headline_windows,
-                confounders=self.confounders,
-                placebo=placebo,
-            )
+            placebo = self._placebo_options(panel, loaded, model)
+            claims = self.claims(panel, abn, test_table, day0, placebo)
             analyses["claims"] = claims
             test_table = _with_claim_columns(test_table, claims)
             analyses["claim_robustness"] = self._claim_robustness(claims, panel, abn, model, day0, placebo)
+        elif claims is not None:
+            analyses["claims"] = claims
+            test_table = _with_claim_columns(test_table, claims)
         return EventStudyResults(
             analyses=MappingProxyType(analyses),
             firm_events=_with_data_flags(tables["firm_events"], loaded.notes, self.event_window),
@@ -877,7 +927,7 @@ def _firm_event_table(panel: Any, abn: Any, model: NormalReturnModel) -> pd.Data
         out[f"car_{lab}"] = abn.car[:, w]
         out[f"var_car_{lab}"] = abn.var_car[:, w]
         out[f"scar_{lab}"] = abn.scar[:, w]
-    for extra in ("segment", "name", "benchmark"):
+    for extra in ("segment", "name", "benchmark", "benchmark_flags"):
         if extra in keys.columns:
             out[extra] = keys[extra].to_numpy()
     out["zero_share"] = abn.zero_share
@@ -903,7 +953,10 @@ def _ar_table_rows(panel: Any, abn: Any, rows: np.ndarray, cols: np.ndarray) -> 
     out["ticker"] = np.repeat(keys["ticker"].to_numpy(), t)
     out["event_day"] = np.tile(panel.rel[cols], n)
     out["date"] = panel.dates[cells].ravel()  # the session (datetime64), not a Python date per row
-    out["ret"] = panel.ret[cells].ravel()
+    ret = panel.ret[cells]
+    if panel.merged is not None:  # a day merged across a benchmark's gap has no single-day return of its own
+        ret = np.where(panel.merged[cells], np.nan, ret)
+    out["ret"] = ret.ravel()
     out["ar"] = abn.ar[cells].ravel()
     out["sar"] = abn.sar[cells].ravel()
     return out

@@ -3,7 +3,8 @@
 A universe file is a CSV table with one row per security: its ticker, name, group (any name the study gives
 it; market indices are in group ``benchmark``), an optional finer reporting ``segment``, the
 exchange (ISO 10383 MIC) whose sessions define its event time, its currency, the ticker of its local market
-benchmark, the first date whose price may be used, and short notes.
+benchmark, for a benchmark the index that fills its missing sessions (``benchmark_fallback``, optional), the first
+date whose price may be used, and short notes.
 
 Only securities belong here. Rate indices such as ^TNX and ^IRX (Yahoo yield indices, in percent) are not
 securities: they have no return to study and no benchmark, so they are left out of the universe even when
@@ -55,6 +56,7 @@ UNIVERSE_COLUMNS: tuple[str, ...] = (
     "exchange",
     "currency",
     "benchmark",
+    "benchmark_fallback",
     "first_valid_date",
     "notes",
 )
@@ -64,8 +66,9 @@ REQUIRED_UNIVERSE_COLUMNS: tuple[str, ...] = ("ticker", "name", "group", "exchan
 
 #: Columns a universe file may have. Absent ``segment`` repeats the group, absent ``benchmark`` is missing for every
 #: security (enough for a model that needs none, see :meth:`Universe.require_benchmarks`), absent
-#: ``first_valid_date`` is NaT (the whole price file is usable) and absent ``notes`` is empty.
-OPTIONAL_UNIVERSE_COLUMNS: tuple[str, ...] = ("segment", "benchmark", "first_valid_date", "notes")
+#: ``first_valid_date`` is NaT (the whole price file is usable) and absent ``notes`` is empty. ``benchmark_fallback``
+#: on a benchmark's row names the index whose returns fill that benchmark's missing sessions (METHODS §2).
+OPTIONAL_UNIVERSE_COLUMNS: tuple[str, ...] = ("segment", "benchmark", "benchmark_fallback", "first_valid_date", "notes")
 
 #: The exchanges of the study (MIC codes). Any ``exchange_calendars`` name is accepted too.
 KNOWN_EXCHANGES: tuple[str, ...] = SUPPORTED_EXCHANGES
@@ -75,7 +78,7 @@ BENCHMARK_GROUP = "benchmark"
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _NA_TOKENS = frozenset({"nan", "n/a", "#n/a", "#na", "null", "none", "nat"})
-_MAY_BE_EMPTY = ("segment", "benchmark", "first_valid_date", "notes")
+_MAY_BE_EMPTY = ("segment", "benchmark", "benchmark_fallback", "first_valid_date", "notes")
 _CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
 
 
@@ -117,6 +120,37 @@ def _parse_date(text: str, where: str) -> date | None:
     return parsed
 
 
+def _check_fallback(rec: dict[str, Any], by_ticker: dict[str, dict[str, Any]], where: str) -> None:
+    """A ``benchmark_fallback`` must be another ticker of the universe on the same calendar."""
+    ticker, fallback = rec["ticker"], rec["benchmark_fallback"]
+    if not fallback:
+        return
+    if fallback == ticker:
+        raise UniverseError(
+            located(where, f"{ticker} is its own fallback", value=fallback, fix="name another index, or leave it empty")
+        )
+    if fallback not in by_ticker:
+        raise UniverseError(
+            located(
+                where,
+                f"the fallback of {ticker} is not a ticker of the universe",
+                value=fallback,
+                fix=f"add {fallback} as a row with group {BENCHMARK_GROUP}, or leave the cell empty",
+            )
+        )
+    own, theirs = rec["exchange"], by_ticker[fallback]["exchange"]
+    if own != theirs and calendar_of(own) != calendar_of(theirs):
+        raise UniverseError(
+            located(
+                where,
+                f"the fallback {fallback} trades on {theirs} but {ticker} on {own}; a missing session is filled "
+                "from the same session of the fallback",
+                value=fallback,
+                fix=f"use an index listed on {own} (or on an exchange sharing its calendar)",
+            )
+        )
+
+
 def _validate(cells: CsvCells) -> tuple[pd.DataFrame, dict[str, int]]:
     name = cells.name
     check_header(
@@ -153,6 +187,8 @@ def _validate(cells: CsvCells) -> tuple[pd.DataFrame, dict[str, int]]:
         check_ticker(ticker, where=at("ticker"), error=UniverseError)
         if rec["benchmark"]:
             check_ticker(rec["benchmark"], where=at("benchmark"), error=UniverseError)
+        if rec["benchmark_fallback"]:
+            check_ticker(rec["benchmark_fallback"], where=at("benchmark_fallback"), error=UniverseError)
         if ticker in line_of:
             raise UniverseError(
                 located(
@@ -208,6 +244,7 @@ def _validate(cells: CsvCells) -> tuple[pd.DataFrame, dict[str, int]]:
 
     by_ticker = {rec["ticker"]: rec for rec in records}
     for rec in records:
+        _check_fallback(rec, by_ticker, f"{name}:{line_of[rec['ticker']]}:benchmark_fallback")
         ticker, benchmark = rec["ticker"], rec["benchmark"]
         line = line_of[ticker]
         where = f"{name}:{line}:benchmark"
@@ -247,6 +284,7 @@ def _validate(cells: CsvCells) -> tuple[pd.DataFrame, dict[str, int]]:
 
     frame = pd.DataFrame.from_records(records, columns=list(UNIVERSE_COLUMNS))
     frame["benchmark"] = frame["benchmark"].mask(frame["benchmark"] == "")
+    frame["benchmark_fallback"] = frame["benchmark_fallback"].mask(frame["benchmark_fallback"] == "")
     dates = pd.Series(list(frame["first_valid_date"]), dtype=object)
     frame["first_valid_date"] = pd.to_datetime(dates).astype("datetime64[us]")
     return frame, line_of

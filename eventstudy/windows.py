@@ -13,7 +13,14 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-__all__ = ["Panel", "build_panel", "clean_estimation_mask", "pooled_overlaps", "subset_panel"]
+__all__ = [
+    "Panel",
+    "build_panel",
+    "clean_estimation_mask",
+    "merge_benchmark_gaps",
+    "pooled_overlaps",
+    "subset_panel",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,10 @@ class Panel:
         ``(T,)`` masks of the estimation and event windows.
     excluded
         ``(n, T)`` days removed from the estimation window (clean estimation windows); all False by default.
+    merged
+        ``(n, T)`` event days merged across a benchmark's missing session (METHODS §2): on each run the security's
+        and the benchmark's returns are 0 but on its last day, which holds their returns across the whole run, so
+        that a CAR window holding the whole run has the multi-day abnormal return; None or all False: no such day.
     """
 
     keys: pd.DataFrame
@@ -45,6 +56,7 @@ class Panel:
     estimation: np.ndarray
     event: np.ndarray
     excluded: np.ndarray
+    merged: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -130,6 +142,12 @@ def build_panel(
     keys["last_return"] = last
     estimation = (rel >= estimation_window[0]) & (rel <= estimation_window[1])
     event = (rel >= event_window[0]) & (rel <= event_window[1])
+    merged = np.zeros((n, t), dtype=bool)
+    gaps = getattr(returns, "gaps", None)
+    flags = np.full(n, "", dtype=object)
+    if gaps is not None and len(gaps) and "benchmark" in keys.columns:
+        flags = merge_benchmark_gaps(keys, rel, dates, ret, mret, event, gaps, merged)
+    keys["benchmark_flags"] = flags
     return Panel(
         keys=keys,
         rel=rel,
@@ -139,7 +157,76 @@ def build_panel(
         estimation=estimation,
         event=event,
         excluded=np.zeros((n, t), dtype=bool),
+        merged=merged,
     )
+
+
+def merge_benchmark_gaps(
+    keys: pd.DataFrame,
+    rel: np.ndarray,
+    dates: np.ndarray,
+    ret: np.ndarray,
+    mret: np.ndarray,
+    event: np.ndarray,
+    gaps: pd.DataFrame,
+    merged: np.ndarray,
+) -> np.ndarray:
+    """The two-day (multi-day) return across a benchmark's missing session, inside event windows (METHODS §2).
+
+    For each gap of a benchmark that no fallback filled (:func:`eventstudy.data.returns.benchmark_gaps`: sessions
+    ``first … last`` without a price, ``after`` the next one with a price) and each firm-event using that
+    benchmark whose event window holds the whole run ``first … after`` with a return of the security on every
+    day of it: the security's and the benchmark's returns are set to 0 on ``first … last`` and to their returns
+    across the run on ``after`` (the security's compounded from its daily returns: :math:`\\prod(1+R_t)-1`, or
+    the sum of log returns), and the run is marked in ``merged``. ``ret``, ``mret`` and ``merged`` are changed in
+    place. Gaps filled from a fallback are not changed, only flagged.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` text per firm-event: each gap of its benchmark inside its event window and what was done with it
+        (empty when there is none).
+    """
+    n = len(keys)
+    notes: list[list[str]] = [[] for _ in range(n)]
+    bench = keys["benchmark"].to_numpy(dtype=object)
+    day = np.asarray(rel)
+    for g in gaps.itertuples(index=False):
+        rows = np.flatnonzero(bench == g.ticker)
+        if rows.size == 0:
+            continue
+        d = dates[rows]
+        first, after = (np.datetime64(pd.Timestamp(x), "ns") for x in (g.first, g.after))
+        holds = ((d >= first) & (d <= after) & event[None, :]).any(axis=1)
+        span = f"{g.first:%Y-%m-%d}" if g.first == g.last else f"{g.first:%Y-%m-%d} to {g.last:%Y-%m-%d}"
+        if g.filled_by:
+            for i in rows[holds]:
+                notes[i].append(f"benchmark {g.ticker} {span} filled from {g.filled_by}")
+            continue
+        at_first = (d == first).argmax(axis=1)
+        at_after = (d == after).argmax(axis=1)
+        found = (d == first).any(axis=1) & (d == after).any(axis=1)
+        for k in np.flatnonzero(holds):
+            i, a, b = rows[k], int(at_first[k]), int(at_after[k])
+            if found[k] and event[a] and event[b] and np.isfinite(ret[i, a : b + 1]).all():
+                seg = ret[i, a : b + 1]
+                ret[i, b] = float(np.sum(seg)) if g.kind == "log" else float(np.prod(1.0 + seg) - 1.0)
+                ret[i, a:b] = 0.0
+                mret[i, a:b] = 0.0
+                mret[i, b] = g.ret
+                merged[i, a : b + 1] = True
+                notes[i].append(
+                    f"benchmark {g.ticker} has no price on {span}: days {day[a]:+d} to {day[b]:+d} use the "
+                    "returns across the gap of the security and the benchmark"
+                )
+            else:
+                why = (
+                    "the gap crosses the event window's edge"
+                    if not (found[k] and event[a] and event[b])
+                    else "the security has no price across it"
+                )
+                notes[i].append(f"benchmark {g.ticker} has no price on {span}: windows holding it are missing ({why})")
+    return np.asarray(["; ".join(x) for x in notes], dtype=object)
 
 
 def clean_estimation_mask(panel: Panel) -> np.ndarray:

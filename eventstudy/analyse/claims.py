@@ -33,7 +33,9 @@ from .placebo import placebo_caars, placebo_pool, placebo_pvalue
 __all__ = [
     "CLAIM_COLUMNS",
     "MIN_CLAIM_N",
+    "adjust_claims",
     "build_claims",
+    "claim_windows",
     "claim_interval",
     "headline_windows",
     "critical_value",
@@ -85,6 +87,23 @@ def headline_windows(
         default = DATED_WINDOWS if ev.time_precision == "day" else TIMED_WINDOWS
         chosen = [str(w) for w in overrides.get(ev.event_id, default)]
         out[str(ev.event_id)] = [w for w in chosen if w in available]
+    return out
+
+
+def claim_windows(
+    events: pd.DataFrame, overrides: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, list[tuple[int, int]]]:
+    """Every event's claim windows as ``(start, end)`` pairs: the study's headline windows for the event where it
+    names them, else METHODS §4b's defaults ([0,0] and [−1,1] timed, [0,1] date-only), whether or not the event is a
+    headline one (for flags that concern any window a claim would read)."""
+    from ..config import Window
+
+    overrides = overrides or {}
+    out: dict[str, list[tuple[int, int]]] = {}
+    for ev in events.itertuples():
+        default = DATED_WINDOWS if ev.time_precision == "day" else TIMED_WINDOWS
+        chosen = overrides.get(str(ev.event_id), default)
+        out[str(ev.event_id)] = [(int(Window(w)[0]), int(Window(w)[1])) for w in chosen]
     return out
 
 
@@ -152,12 +171,17 @@ def build_claims(
     windows: Mapping[str, Sequence[str]] | None = None,
     confounders: pd.DataFrame | None = None,
     placebo: Mapping[str, Any] | None = None,
+    adjust: bool = True,
 ) -> pd.DataFrame:
     """One row per claim (columns :data:`CLAIM_COLUMNS`).
 
     ``placebo`` holds what the pseudo-event draws need: ``returns``, ``sessions``, ``model``,
     ``estimation_window``, ``event_window``, ``min_estimation``, ``thin_trading_share``, ``data_start``,
     ``data_end``, ``draws`` (default 999) and ``seed``; without it the placebo columns are NaN and the note says so.
+
+    ``adjust=False`` leaves the Holm and Benjamini–Hochberg columns empty: for the claims of a part of the study's
+    events (a chunk of the Dask backend), whose family is complete only once every part is in; then
+    :func:`adjust_claims` on all the rows together.
     """
     labels = [window_label(w) for w in abn.windows]
     windows = headline_windows(events, labels, windows)
@@ -219,8 +243,17 @@ def build_claims(
     if frame.empty:
         return pd.DataFrame(columns=CLAIM_COLUMNS)
     _placebo(frame, panel, abn, day0, placebo)
+    frame["note"] = ["; ".join(n) for n in frame.pop("_notes")]
+    frame = frame.drop(columns=["_rows"]).reindex(columns=CLAIM_COLUMNS).reset_index(drop=True)
+    return adjust_claims(frame) if adjust else frame
+
+
+def adjust_claims(claims: pd.DataFrame) -> pd.DataFrame:
+    """The claims with Holm-adjusted p-values and Benjamini–Hochberg q-values over the family of all of them
+    (statsmodels ``multipletests``; claims without a p-value are not in the family)."""
     from statsmodels.stats.multitest import multipletests
 
+    frame = claims.reindex(columns=CLAIM_COLUMNS).reset_index(drop=True)
     has_p = frame["pvalue"].notna().to_numpy()
     frame["pvalue_holm"] = np.nan
     frame["qvalue_bh"] = np.nan
@@ -228,9 +261,7 @@ def build_claims(
         p = frame.loc[has_p, "pvalue"].to_numpy(dtype=float)
         frame.loc[has_p, "pvalue_holm"] = multipletests(p, alpha=0.05, method="holm")[1]
         frame.loc[has_p, "qvalue_bh"] = multipletests(p, alpha=0.05, method="fdr_bh")[1]
-    frame["note"] = ["; ".join(n) for n in frame.pop("_notes")]
-    frame = frame.drop(columns=["_rows"])
-    return frame.reindex(columns=CLAIM_COLUMNS).reset_index(drop=True)
+    return frame
 
 
 def _placebo(frame: pd.DataFrame, panel: Any, abn: Any, day0: pd.DataFrame, opts: Mapping[str, Any] | None) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..config import window_label
 from ..errors import EventsError, located
 
-__all__ = ["read_confounders", "overlap_mask", "confounded_mask", "CONFOUNDER_COLUMNS"]
+__all__ = ["read_confounders", "overlap_mask", "confounded_mask", "ex_dividend_flags", "CONFOUNDER_COLUMNS"]
 
 CONFOUNDER_COLUMNS = ("ticker", "date", "note")
 
@@ -90,3 +93,40 @@ def confounded_mask(
             out[i] = True
             notes[i] = "; ".join(f"{tk} {d:%Y-%m-%d}: {n}" for d, n in zip(hit["date"], hit["note"], strict=True))
     return out, notes
+
+
+def ex_dividend_flags(
+    panel: Any,
+    claim_windows: Mapping[str, Sequence[tuple[int, int]]],
+    dividends: pd.DataFrame | None,
+) -> np.ndarray:
+    """Per firm-event, its benchmark's ex-dividend sessions of unknown amount that fall inside one of its event's
+    claim windows (the return of a price-only benchmark drops by the dividend there, so the security's abnormal
+    return is overstated by about β times the dividend yield).
+
+    ``claim_windows`` maps an event id to its claim windows; ``dividends`` is the study's dividends table
+    (``ticker, date, dividend``; a NaN ``dividend`` marks an ex-dividend session whose amount is not known).
+    Returns an ``(n,)`` array of texts (empty when there is nothing to flag).
+    """
+    out = np.full(panel.n, "", dtype=object)
+    if dividends is None or not len(dividends) or "benchmark" not in panel.keys.columns:
+        return out
+    unknown = dividends[dividends["dividend"].isna()]
+    if not len(unknown):
+        return out
+    by_ticker = {tk: sub["date"].to_numpy(dtype="datetime64[ns]") for tk, sub in unknown.groupby("ticker")}
+    bench = panel.keys["benchmark"].to_numpy(dtype=object)
+    event_ids = panel.keys["event_id"].to_numpy(dtype=object)
+    for i in np.flatnonzero(np.isin(bench, list(by_ticker))):
+        days = by_ticker[bench[i]]
+        hits: dict[np.datetime64, list[str]] = {}
+        for a, b in claim_windows.get(str(event_ids[i]), ()):
+            win = panel.dates[i, panel.day_index(a) : panel.day_index(b) + 1]
+            for d in days[np.isin(days, win)]:
+                hits.setdefault(d, []).append(window_label((a, b)))
+        out[i] = "; ".join(
+            f"benchmark {bench[i]} ex-dividend {pd.Timestamp(d):%Y-%m-%d}, amount unknown (not adjusted), inside "
+            f"claim window {', '.join(w)}"
+            for d, w in sorted(hits.items())
+        )
+    return out

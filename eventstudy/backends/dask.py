@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from ..abnormal import Abnormal
+from ..analyse.claims import CLAIM_COLUMNS, adjust_claims, small_group_rule
+from ..data.returns import fallbacks_of
 from ..errors import ConfigError
 from ..estimate import align_and_estimate
 from ..windows import Panel
@@ -162,7 +164,7 @@ class _Assembler:
         self.first = self.first or chunk
         self.keys.append(chunk.panel.keys.set_axis(chunk.rows))
         self.notes.append(chunk.notes)
-        for name in ("dates", "ret", "mret", "excluded"):
+        for name in ("dates", "ret", "mret", "excluded", "merged"):
             self._put(self.panel, name, getattr(chunk.panel, name), chunk.rows, self.n)
         for name in _ROW_FIELDS:
             self._put(self.abn, name, getattr(chunk.abn, name), chunk.rows, self.n)
@@ -269,7 +271,9 @@ class DaskBackend:
         secs = study.securities()
         start, end = study._span()
         world = [study.world_ticker] if getattr(study, "world_ticker", None) else []
-        tickers = list(dict.fromkeys([*secs["ticker"], *secs["benchmark"].dropna(), *world]))
+        benchmarks = list(dict.fromkeys(secs["benchmark"].dropna()))
+        fallbacks = fallbacks_of(study.universe.frame.set_index("ticker"), benchmarks)
+        tickers = list(dict.fromkeys([*secs["ticker"], *benchmarks, *fallbacks.values(), *world]))
         known = set(study.universe.frame["ticker"])
         missing = [t for t in tickers if t not in known]
         if missing:
@@ -370,6 +374,7 @@ class DaskBackend:
         [study_f] = client.scatter([self._worker_study(study, dataset, failures)], broadcast=True, hash=False)
         [sessions_f] = client.scatter([sessions], broadcast=True, hash=False)
         [secs_f] = client.scatter([secs], broadcast=True, hash=False)
+        [day0_f] = client.scatter([day0], broadcast=True, hash=False)
         event_ids = list(study.events.frame["event_id"])
         token = uuid.uuid4().hex  # this fit's tasks share each worker's loaded returns
         per_chunk = max(1, self.chunk_size // max(1, len(secs)))
@@ -386,6 +391,7 @@ class DaskBackend:
                     secs_f,
                     fe.iloc[rows].reset_index(drop=True),
                     sessions_f,
+                    day0_f,
                     pools,
                     self.keep_ar,
                     token,
@@ -406,7 +412,11 @@ class DaskBackend:
         }
         loaded = _Loaded(notes=_combine_notes([parts[0]["notes"]], tickers), start=start, end=end)
         settings = {"backend": "dask (split by events)", "ar_table": "kept" if self.keep_ar else "not kept"}
-        return study.results(tables, day0, loaded, study.model, settings=settings)
+        # each event chunk built the claims of its headline events (placebo included, on the worker's returns);
+        # the family is whole only here, so Holm and Benjamini-Hochberg are applied to all of them together
+        found = [part["claims"] for part in chunks if len(part["claims"])]  # chunks without a headline event add none
+        claims = adjust_claims(pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=CLAIM_COLUMNS))
+        return study.results(tables, day0, loaded, study.model, settings=settings, claims=claims)
 
 
 _EVENT_ONLY = ("firm_events", "ar", "aar_table")
@@ -420,6 +430,7 @@ def _fit_events_chunk(
     secs: pd.DataFrame,
     firm_events: pd.DataFrame,
     sessions: Mapping[str, pd.DatetimeIndex],
+    day0: pd.DataFrame,
     pools: dict[str, list[str]] | None,
     keep_ar: bool,
     token: str,
@@ -427,7 +438,8 @@ def _fit_events_chunk(
     task_hook: Callable[[int], None] | None,
 ) -> dict[str, pd.DataFrame]:
     """One task of ``split="events"``: load every security's returns from its Parquet partition, align the
-    chunk's firm-events, run the engine and the tests; the result tables and the per-ticker notes.
+    chunk's firm-events, run the engine and the tests; the result tables, the claims of the chunk's headline events
+    (with their placebo draws, before the multiplicity adjustment) and the per-ticker notes.
 
     With ``pools``, the chunk's firm-events are those of a pooled set and only its cells are tested. Every task of
     one fit loads the same securities, so a worker keeps the returns of the fit ``token`` for its next task (one
@@ -442,7 +454,11 @@ def _fit_events_chunk(
         _WORKER_LOADED[token] = loaded
     panel, abn = align_and_estimate(firm_events, loaded.returns, sessions, study.model, study.options)
     tables = study.tables(panel, abn, study.model, pools=pools, events=pools is None, ar=keep_ar)
-    return {**tables, "notes": loaded.notes}
+    claims = pd.DataFrame(columns=CLAIM_COLUMNS)
+    if pools is None:
+        placebo = study._placebo_options(panel, loaded, study.model)
+        claims = study.claims(panel, abn, small_group_rule(tables["test_table"]), day0, placebo, adjust=False)
+    return {**tables, "claims": claims, "notes": loaded.notes}
 
 
 def get_backend(backend: Any) -> DaskBackend:

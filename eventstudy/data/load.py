@@ -37,8 +37,18 @@ class LoadedReturns(Mapping[str, pd.Series]):
     :meth:`on_sessions` gives many tickers' returns on a calendar at once, without a Series per ticker.
     """
 
-    def __init__(self, blocks: Mapping[str, SessionReturns]) -> None:
+    def __init__(
+        self,
+        blocks: Mapping[str, SessionReturns],
+        *,
+        gaps: pd.DataFrame | None = None,
+        dividends: pd.DataFrame | None = None,
+    ) -> None:
         self.blocks = dict(blocks)
+        #: the benchmarks' gaps (:func:`~eventstudy.data.returns.benchmark_gaps`), for the two-day returns
+        self.gaps = gaps
+        #: the dividends added back or flagged (:func:`~eventstudy.data.returns.add_dividends`)
+        self.dividends = dividends
         self._where: dict[str, tuple[str, int]] = {}
         for exchange, block in self.blocks.items():
             for j, tk in enumerate(block.tickers):
@@ -115,6 +125,7 @@ def load_returns(
     extra: Sequence[str] = (),
     progress: Progress | None = None,
     max_abs_return: float = MAX_ABS_RETURN,
+    dividends: pd.DataFrame | None = None,
 ) -> Loaded:
     """Load the returns of the securities ``secs``, their benchmarks and the tickers ``extra``.
 
@@ -150,7 +161,9 @@ def load_returns(
 
     progress = progress or (lambda msg: None)
     frame = universe.frame.set_index("ticker")
-    tickers = list(dict.fromkeys([*secs["ticker"], *secs["benchmark"].dropna(), *extra]))
+    benchmarks = list(dict.fromkeys(secs["benchmark"].dropna()))
+    fallbacks = _returns.fallbacks_of(frame, benchmarks)  # the universe's benchmark_fallback of each benchmark
+    tickers = list(dict.fromkeys([*secs["ticker"], *benchmarks, *fallbacks.values(), *extra]))
     missing_bench = [t for t in tickers if t not in frame.index]
     if missing_bench:
         raise UniverseError(
@@ -242,8 +255,12 @@ def load_returns(
                 "source_note": matrix.notes.get(str(tk), ""),
             }
         del close, rows, volume, before, finite
-    returns = LoadedReturns(blocks)
+    # dividends of price-only series added back, then the benchmarks' gaps filled from a fallback or listed
+    added = _returns.add_dividends(blocks, dividends) if dividends is not None and len(dividends) else None
+    gaps = _returns.benchmark_gaps(blocks, benchmarks, fallbacks)
+    returns = LoadedReturns(blocks, gaps=gaps, dividends=added)
     notes = _notes_table(tickers, exchange_of, per_ticker, matrix, returns, frame)
+    notes = _returns.with_benchmark_notes(notes, gaps, added, fallbacks)
     _span_warnings(secs, returns, day0)
     return Loaded(returns, notes, start, end)
 

@@ -9,8 +9,11 @@ nothing is dropped without a trace.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +28,13 @@ __all__ = [
     "RETURN_KINDS",
     "NOTE_REASONS",
     "SPLIT_LOG_THRESHOLD",
+    "benchmark_gaps",
+    "add_dividends",
+    "GAP_COLUMNS",
+    "DIVIDEND_COLUMNS",
+    "fallbacks_of",
+    "read_dividends",
+    "with_benchmark_notes",
 ]
 
 SPLIT_LOG_THRESHOLD = math.log(1.8)
@@ -497,3 +507,269 @@ def mismatched_returns(
             off = ~(np.abs(g - expected) <= 1e-14 + rtol * np.abs(expected)) & ~np.isnan(g)
             bad |= off.any(axis=0)
     return bad
+
+
+GAP_COLUMNS = ("ticker", "first", "last", "after", "ret", "kind", "filled_by")
+"""The columns of :func:`benchmark_gaps`' table."""
+
+
+def benchmark_gaps(
+    blocks: dict[str, SessionReturns], benchmarks: Sequence[str], fallbacks: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Fill each benchmark's missing sessions from its fallback index where it has them, and list every gap.
+
+    A gap is a run of sessions ``first … last`` without a usable price between two sessions with one; the
+    benchmark's returns from ``first`` to ``after`` (the next session with a price) are then missing
+    (METHODS §1). Where ``fallbacks`` names an index for the benchmark and that index has a return on every
+    session of the run, the benchmark's missing closes are rebuilt from the last close before the gap and the
+    fallback's returns, :math:`P_t = P_{t-1} (1 + R^{fb}_t)`, and its returns from ``first`` to ``after`` follow
+    from them (the return on ``after`` keeps the benchmark's own close on ``after``). This is done **in place** on
+    the benchmark's column of ``blocks``.
+
+    Parameters
+    ----------
+    blocks
+        Exchange → the returns of its tickers (:func:`returns_matrix`).
+    benchmarks
+        The tickers used as benchmarks.
+    fallbacks
+        Benchmark → the index that fills its missing sessions (the universe's ``benchmark_fallback``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per gap (columns :data:`GAP_COLUMNS`): the benchmark, the first and last session without a price,
+        the session ``after`` the gap, ``ret`` the benchmark's return across the gap, from the close before
+        ``first`` to the close on ``after`` (in the returns' ``kind``), and ``filled_by`` the fallback that filled
+        it (empty when it stays a gap, for the two-day return of :func:`eventstudy.windows.build_panel`).
+
+    Examples
+    --------
+    >>> sessions = pd.bdate_range("2025-10-21", periods=5).values
+    >>> close = np.array([[100.0, 50.0], [101.0, 50.5], [np.nan, np.nan], [99.0, 49.0], [100.0, 49.5]])
+    >>> block = returns_matrix(sessions, close, sessions, tickers=np.array(["IDX", "ALT"]))
+    >>> gaps = benchmark_gaps({"X": block}, ["IDX"], {"IDX": "ALT"})
+    >>> gaps[["first", "after", "filled_by"]].astype(str).values.tolist()
+    [['2025-10-23', '2025-10-24', '']]
+    >>> round(float(gaps["ret"].iloc[0]), 10)  # 99 / 101 - 1
+    -0.0198019802
+    """
+    fallbacks = dict(fallbacks or {})
+    where: dict[str, tuple[SessionReturns, int]] = {}
+    for block in blocks.values():
+        for j, tk in enumerate(block.tickers):
+            if block.first[j] >= 0 or str(tk) not in where:
+                where[str(tk)] = (block, j)
+    records: list[tuple[Any, ...]] = []
+    for tk in dict.fromkeys(benchmarks):
+        if tk not in where:
+            continue
+        block, j = where[tk]
+        lo, hi = int(block.first[j]), int(block.last[j])
+        if lo < 0:
+            continue
+        missing = np.isnan(block.close[lo : hi + 1, j])
+        if not missing.any():
+            continue
+        edges = np.diff(np.concatenate([[0], missing.astype(np.int8), [0]]))
+        starts, ends = np.flatnonzero(edges == 1) + lo, np.flatnonzero(edges == -1) + lo - 1
+        fb = fallbacks.get(tk)
+        fb_ret = None
+        if fb is not None and fb in where:
+            fb_block, fb_j = where[fb]
+            at = pd.DatetimeIndex(fb_block.sessions).get_indexer(pd.DatetimeIndex(block.sessions))
+            fb_ret = np.where(at >= 0, fb_block.ret[np.maximum(at, 0), fb_j], np.nan)
+        func = RETURN_KINDS[block.kind]
+        for a, b in zip(starts, ends, strict=True):
+            filled = ""
+            if fb_ret is not None and np.isfinite(fb_ret[a : b + 1]).all():
+                growth = np.exp(fb_ret[a : b + 1]) if block.kind == "log" else 1.0 + fb_ret[a : b + 1]
+                block.close[a : b + 1, j] = block.close[a - 1, j] * np.cumprod(growth)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    block.ret[a : b + 2, j] = func(block.close[a : b + 2, j] / block.close[a - 1 : b + 1, j])
+                filled = str(fb)
+            across = float(func(np.asarray(block.close[b + 1, j] / block.close[a - 1, j])))
+            records.append(
+                (
+                    tk,
+                    pd.Timestamp(block.sessions[a]),
+                    pd.Timestamp(block.sessions[b]),
+                    pd.Timestamp(block.sessions[b + 1]),
+                    across,
+                    block.kind,
+                    filled,
+                )
+            )
+    return pd.DataFrame.from_records(records, columns=list(GAP_COLUMNS))
+
+
+DIVIDEND_COLUMNS = ("ticker", "date", "dividend")
+"""The columns of a dividends table: the ticker, the ex-dividend session and the cash amount per unit, in the
+price's currency (empty when the session is known but not the amount)."""
+
+
+def add_dividends(blocks: dict[str, SessionReturns], dividends: pd.DataFrame) -> pd.DataFrame:
+    """Add known cash dividends back into the return of their ex-dividend session (in place on ``blocks``).
+
+    For a price series that is not dividend-adjusted (a price-only ETF), the return on the ex-dividend session
+    ``t`` is :math:`R_t = (P_t + D_t) / P_{t-1} - 1` (``log``: :math:`\\ln((P_t + D_t)/P_{t-1})`), where
+    :math:`D_t` is the cash dividend per unit. Give dividends only for series whose closes are not already
+    dividend-adjusted, or they count twice.
+
+    Parameters
+    ----------
+    dividends
+        Columns :data:`DIVIDEND_COLUMNS`. A row with an empty (NaN) ``dividend`` is an ex-dividend session whose
+        amount is not known: its return is left as it is and it is listed, to be flagged where it matters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dividend row of a loaded ticker: ``ticker``, ``date``, ``dividend``, ``ret_before`` and
+        ``ret_after`` (the return of that session without and with the dividend; equal when the amount is not
+        known or the session has no return) and ``status`` (``added``, ``amount_unknown``, ``not_a_session``
+        or ``no_return``).
+
+    Examples
+    --------
+    >>> sessions = pd.bdate_range("2025-07-07", periods=3).values
+    >>> block = returns_matrix(sessions, np.array([[100.0], [102.0], [99.0]]), sessions, tickers=np.array(["ETF"]))
+    >>> out = add_dividends({"X": block}, pd.DataFrame({"ticker": ["ETF"], "date": ["2025-07-09"],
+    ...                                                  "dividend": [2.5]}))
+    >>> round(float(block.ret[2, 0]), 10)  # (99 + 2.5) / 102 - 1
+    -0.0049019608
+    >>> out["status"].tolist()
+    ['added']
+    """
+    where: dict[str, tuple[SessionReturns, int]] = {}
+    for block in blocks.values():
+        for j, tk in enumerate(block.tickers):
+            if block.first[j] >= 0 or str(tk) not in where:
+                where[str(tk)] = (block, j)
+    records: list[tuple[Any, ...]] = []
+    for row in dividends.itertuples(index=False):
+        tk = str(row.ticker)
+        if tk not in where:
+            continue
+        block, j = where[tk]
+        day = pd.Timestamp(row.date)
+        amount = float(row.dividend)
+        t = int(np.searchsorted(block.sessions, day.to_datetime64()))
+        if t >= block.sessions.size or block.sessions[t] != day.to_datetime64():
+            records.append((tk, day, amount, np.nan, np.nan, "not_a_session"))
+            continue
+        before = float(block.ret[t, j])
+        if not np.isfinite(before) or t == 0:
+            records.append((tk, day, amount, before, before, "no_return"))
+            continue
+        if not np.isfinite(amount):
+            records.append((tk, day, amount, before, before, "amount_unknown"))
+            continue
+        after = float(RETURN_KINDS[block.kind](np.asarray((block.close[t, j] + amount) / block.close[t - 1, j])))
+        block.ret[t, j] = after
+        records.append((tk, day, amount, before, after, "added"))
+    return pd.DataFrame.from_records(
+        records, columns=["ticker", "date", "dividend", "ret_before", "ret_after", "status"]
+    )
+
+
+def fallbacks_of(universe: pd.DataFrame, benchmarks: Sequence[str]) -> dict[str, str]:
+    """Benchmark → the index named in its ``benchmark_fallback`` cell (``universe`` indexed by ticker)."""
+    if "benchmark_fallback" not in universe.columns:
+        return {}
+    out: dict[str, str] = {}
+    for tk in benchmarks:
+        if tk in universe.index:
+            fb = universe.at[tk, "benchmark_fallback"]
+            if isinstance(fb, str) and fb:
+                out[str(tk)] = fb
+    return out
+
+
+def with_benchmark_notes(
+    notes: pd.DataFrame, gaps: pd.DataFrame, dividends: pd.DataFrame | None, fallbacks: Mapping[str, str]
+) -> pd.DataFrame:
+    """The data notes with two more columns, before ``failure``:
+
+    - ``benchmark_gaps``: each missing session of a benchmark and what was done with it (filled from the fallback,
+      or the two-day return across it for the security and the benchmark, METHODS §2);
+    - ``dividends``: each dividend row of the ticker: added back (with its amount) or an ex-dividend session whose
+      amount is not known (its return is not adjusted).
+    """
+    gap_text: dict[str, list[str]] = {}
+    for g in gaps.itertuples(index=False):
+        span = f"{g.first:%Y-%m-%d}" if g.first == g.last else f"{g.first:%Y-%m-%d} to {g.last:%Y-%m-%d}"
+        if g.filled_by:
+            what = f"filled from {g.filled_by}"
+        else:
+            fb = fallbacks.get(str(g.ticker))
+            lacks = f"; {fb} has no price either" if fb else ""
+            what = f"no price{lacks}: the return across the gap, to {g.after:%Y-%m-%d}, for security and benchmark"
+        gap_text.setdefault(str(g.ticker), []).append(f"{span} {what}")
+    div_text: dict[str, list[str]] = {}
+    if dividends is not None:
+        for d in dividends.itertuples(index=False):
+            if d.status == "added":
+                text = f"{d.date:%Y-%m-%d} {d.dividend:g} added back"
+            elif d.status == "amount_unknown":
+                text = f"{d.date:%Y-%m-%d} ex-dividend, amount unknown: not adjusted"
+            else:
+                text = f"{d.date:%Y-%m-%d} {d.status.replace('_', ' ')}"
+            div_text.setdefault(str(d.ticker), []).append(text)
+    out = notes.copy()
+    at = out.columns.get_loc("failure") if "failure" in out.columns else len(out.columns)
+    tickers = out["ticker"].astype(str)
+    out.insert(at, "dividends", ["; ".join(div_text.get(t, [])) for t in tickers])
+    out.insert(at, "benchmark_gaps", ["; ".join(gap_text.get(t, [])) for t in tickers])
+    return out
+
+
+def read_dividends(source: pd.DataFrame | str | os.PathLike[str] | None) -> pd.DataFrame | None:
+    """A dividends table (columns :data:`DIVIDEND_COLUMNS`) from a frame or a CSV file; None stays None.
+
+    ``dividend`` may be empty: the ex-dividend session is known, the amount is not.
+
+    Raises
+    ------
+    PriceDataError
+        Naming the file, line and column, the value and the fix.
+    """
+    if source is None:
+        return None
+    name = "<frame>"
+    if isinstance(source, pd.DataFrame):
+        frame = source.astype(str).where(source.notna(), "")
+    else:
+        path = Path(source)
+        name = path.name
+        if not path.is_file():
+            raise PriceDataError(located(str(path), "dividends file not found", fix="give the path of a CSV file"))
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
+    missing = [c for c in DIVIDEND_COLUMNS if c not in frame.columns]
+    if missing:
+        raise PriceDataError(
+            located(f"{name}:1", f"missing column(s) {', '.join(missing)}", fix="the columns are ticker,date,dividend")
+        )
+    tickers = frame["ticker"].astype(str).str.strip()
+    dates = pd.to_datetime(frame["date"].astype(str).str.strip(), format="%Y-%m-%d", errors="coerce")
+    text = frame["dividend"].astype(str).str.strip()
+    amounts = pd.to_numeric(text.where(text != "", "nan"), errors="coerce")
+    for i in range(len(frame)):
+        line = f"{name}:{i + 2}"
+        if not tickers.iloc[i]:
+            raise PriceDataError(located(f"{line}:ticker", "the ticker is empty", fix="name the security"))
+        if pd.isna(dates.iloc[i]):
+            raise PriceDataError(
+                located(f"{line}:date", "not a date", value=frame["date"].iloc[i], fix="write the ex-dividend date")
+            )
+        bad = text.iloc[i] not in ("", "nan") and not (np.isfinite(amounts.iloc[i]) and amounts.iloc[i] > 0)
+        if bad:
+            raise PriceDataError(
+                located(
+                    f"{line}:dividend",
+                    "the dividend must be a positive amount per unit",
+                    value=text.iloc[i],
+                    fix="write the cash amount in the price's currency, or leave it empty when it is not known",
+                )
+            )
+    return pd.DataFrame({"ticker": tickers, "date": dates, "dividend": amounts.astype(float)}).reset_index(drop=True)

@@ -159,7 +159,7 @@ def fit_portfolios(
     fitted to each portfolio like one security. A day that the clean-estimation mask removes for any member leaves
     the portfolio's estimation window.
     """
-    ret, mret, excluded, dates = [], [], [], []
+    ret, mret, excluded, dates, merged = [], [], [], [], []
     for base, member in sets:
         both = np.isfinite(panel.ret[base]) & np.isfinite(panel.mret[base])
         m = member.astype(float)
@@ -168,6 +168,8 @@ def fit_portfolios(
             ret.append(m @ np.where(both, panel.ret[base], 0.0) / count)
             mret.append(m @ np.where(both, panel.mret[base], 0.0) / count)
         excluded.append((m @ panel.excluded[base]) > 0)
+        if panel.merged is not None:  # days merged across a benchmark's gap (METHODS §2) stay merged
+            merged.append((m @ panel.merged[base]) > 0)
         dates.append(panel.dates[base[np.argmax(member, axis=1)]])
     pr = np.vstack(ret)
     valid = np.isfinite(pr)
@@ -186,7 +188,15 @@ def fit_portfolios(
             "last_return": last,
         }
     )
-    one = replace(panel, keys=keys, dates=d, ret=pr, mret=np.vstack(mret), excluded=np.vstack(excluded))
+    one = replace(
+        panel,
+        keys=keys,
+        dates=d,
+        ret=pr,
+        mret=np.vstack(mret),
+        excluded=np.vstack(excluded),
+        merged=np.vstack(merged) if merged else None,
+    )
     return compute_abnormal(one, model, list(windows), min_estimation=min_estimation, thin_trading_share=1.0)
 
 
