@@ -280,7 +280,7 @@ def _print_summary(results, paths: list[Path], out_dir: Path, seconds: float, no
     from rich.console import Console
     from rich.table import Table
 
-    from .report.summary import HEADLINE_COLUMNS, headline_rows
+    from .report.summary import headline_columns, headline_rows
 
     con = Console(width=120)
     head = results.settings.get("headline_event")
@@ -288,10 +288,11 @@ def _print_summary(results, paths: list[Path], out_dir: Path, seconds: float, no
     if head:
         title = f"Headline event {head}: CAAR by group, in per cent"
     table = Table(title=title)
-    for key, col in HEADLINE_COLUMNS.items():
+    columns = headline_columns(results)
+    for key, col in columns.items():
         table.add_column(col, justify="left" if key in ("group", "window") else "right")
     for r in headline_rows(results):
-        table.add_row(*(r[k] for k in HEADLINE_COLUMNS))
+        table.add_row(*(r[k] for k in columns))
     con.print(table)
     counts = results.outcome_counts()
     total = int(counts.sum())

@@ -239,15 +239,20 @@ def test_numbers_in_the_html_use_one_format(html):
 
 
 def test_cli_summary_rows_use_the_report_format(report_results):
-    from eventstudy.report.summary import headline_rows
+    """The headline rows are the headline event's claims: the interval, the p-value, the Holm p-value and the
+    placebo p-value of the primary test, formatted as in the report."""
+    from eventstudy.report.summary import headline_columns, headline_rows
 
     rows = headline_rows(report_results)
-    c = report_results.caar_table
-    r = c[(c["event_id"] == HEAD) & (c["group"] == "miners_ex_china") & (c["window"] == "0_0")].iloc[0]
+    claims = report_results.analyses["claims"]
+    c = claims[(claims["event_id"] == HEAD) & (claims["group"] == "miners_ex_china")].iloc[0]
     label = ReportView(report_results).label("miners_ex_china")
-    row = next(x for x in rows if x["group"] == label and x["window"] == "[0, 0]")
-    assert row["caar"] == fmt.pct(r["caar"]) and row["nobs"] == str(int(r["nobs"]))
-    assert row["ci"] == fmt.interval(r["ci_low"], r["ci_high"])
+    row = next(x for x in rows if x["group"] == label and x["window"] == fmt.window(c["window"]))
+    assert row["caar"] == fmt.pct(c["caar"]) and row["nobs"] == str(int(c["nobs"]))
+    assert row["ci"] == fmt.interval(c["ci_low"], c["ci_high"]) and row["p"] == fmt.pvalue(c["pvalue"])
+    assert row["p_holm"] == fmt.pvalue(c["pvalue_holm"]) and row["p_placebo"] == fmt.pvalue(c["placebo_pvalue"])
+    assert len(rows) == len(ReportView(report_results).claim_rows(HEAD))
+    assert headline_columns(report_results)["p"] == "p KP-BMP"
 
 
 def test_event_text_is_escaped(repo_dir, prices_dir):

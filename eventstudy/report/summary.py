@@ -7,8 +7,9 @@ from urllib.parse import urlparse
 
 from ..results import EventStudyResults
 from . import fmt
+from .labels import short_name
 
-__all__ = ["render_summary", "headline_rows", "HEADLINE_COLUMNS", "safe_url"]
+__all__ = ["render_summary", "headline_rows", "headline_columns", "safe_url"]
 
 
 def safe_url(url: object) -> str:
@@ -18,17 +19,36 @@ def safe_url(url: object) -> str:
     return text if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
-def headline_rows(results: EventStudyResults, windows=("0_0", "m1_1", "0_5")) -> list[dict[str, str]]:
+def headline_rows(results: EventStudyResults, windows: tuple[str, ...] | None = None) -> list[dict[str, str]]:
     """Rows of the headline table, formatted as everywhere in the report (:mod:`eventstudy.report.fmt`): per group
-    (in the study's order, each set of firms once) and window, N, CAAR and its 95 % t interval in per cent, and the
-    p-values of the KP-BMP test and the cross-sectional t."""
+    (in the study's order, each set of firms once) and headline window, N, the CAAR and, from the same inference,
+    the 95 % interval and p-value of the study's primary test, its Holm-adjusted p-value and the placebo p-value.
+
+    They are the claims of the headline event where the analyses ran; without them (``fit(analyse=False)``), the
+    CAAR and the primary test's p-value, with no interval or adjusted value ("—")."""
     from .view import ReportView
 
     view = ReportView(results)
     event_id = view.head_id
+    claims = view.claim_rows(event_id) if event_id is not None else None
     rows = []
+    if claims is not None and len(claims) and windows is None:
+        for r in claims.to_dict("records"):
+            rows.append(
+                {
+                    "group": view.label(str(r["group"])),
+                    "window": fmt.window(r["window"]),
+                    "nobs": fmt.integer(r["nobs"]),
+                    "caar": fmt.pct(r["caar"]),
+                    "ci": fmt.interval(r.get("ci_low"), r.get("ci_high")),
+                    "p": fmt.pvalue(r.get("pvalue")),
+                    "p_holm": fmt.pvalue(r.get("pvalue_holm")),
+                    "p_placebo": fmt.pvalue(r.get("placebo_pvalue")),
+                }
+            )
+        return rows
     for g in view.groups:
-        for w in windows:
+        for w in windows or tuple(view.headline_windows):
             r = view.caar(event_id, g, w)
             if r is None:
                 continue
@@ -38,24 +58,30 @@ def headline_rows(results: EventStudyResults, windows=("0_0", "m1_1", "0_5")) ->
                     "window": fmt.window(w),
                     "nobs": fmt.integer(r["nobs"]),
                     "caar": fmt.pct(r["caar"]),
-                    "ci": fmt.interval(r["ci_low"], r["ci_high"]),
-                    "p_kp": fmt.pvalue(view.pvalue(event_id, g, w, "kp_bmp_t")),
-                    "p_t": fmt.pvalue(view.pvalue(event_id, g, w, "csect_t")),
+                    "ci": fmt.MISSING,
+                    "p": fmt.pvalue(view.pvalue(event_id, g, w)),
+                    "p_holm": fmt.MISSING,
+                    "p_placebo": fmt.MISSING,
                 }
             )
     return rows
 
 
-#: the headers of :func:`headline_rows`' columns (units in the header, as in the report)
-HEADLINE_COLUMNS = {
-    "group": "group",
-    "window": "window",
-    "nobs": "N",
-    "caar": "CAAR, %",
-    "ci": "95 % interval, %",
-    "p_kp": "p KP-BMP",
-    "p_t": "p t",
-}
+def headline_columns(results: EventStudyResults) -> dict[str, str]:
+    """The headers of :func:`headline_rows`' columns (units in the header, the primary test by its label)."""
+    from .view import ReportView
+
+    test = short_name(ReportView(results).primary_test)
+    return {
+        "group": "group",
+        "window": "window",
+        "nobs": "N",
+        "caar": "CAAR, %",
+        "ci": f"95 % interval ({test}), %",
+        "p": f"p {test}",
+        "p_holm": "p Holm",
+        "p_placebo": "p placebo",
+    }
 
 
 def render_summary(results: EventStudyResults, path: Path, *, title: str, files: list[str]) -> Path:
@@ -78,6 +104,7 @@ def render_summary(results: EventStudyResults, path: Path, *, title: str, files:
         headline_id=head_id,
         headline_title=head["title"].iloc[0] if len(head) else "",
         headline=headline_rows(results),
+        columns=headline_columns(results),
         outcomes=[{"code": k, "count": int(n), "meaning": meanings.get(k, "")} for k, n in counts.items()],
         excluded=fe.loc[fe["status"] != "ok", ["event_id", "ticker", "group", "status"]].to_dict("records"),
         events=[
