@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from ..results import EventStudyResults
 from . import fmt
 from .labels import short_name
+
+if TYPE_CHECKING:
+    from ..results import EventStudyResults
 
 __all__ = ["render_summary", "headline_rows", "headline_columns", "safe_url"]
 

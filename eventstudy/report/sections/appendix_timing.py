@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..view import ReportView
-from .timing import timing_table
+from .timing import APPENDIX_TITLE, timing_table
 
 ID = "appendix_timing"
-TITLE = "Appendix: day 0 of every event"
+TITLE = APPENDIX_TITLE
 APPENDIX = True
 
 TEMPLATE = """{% import "macros.html" as m %}

@@ -13,6 +13,8 @@ from ..view import ReportView
 ID = "timing"
 TITLE = "Timing: day 0 of the headline events"
 APPENDIX = False
+#: the title of the appendix that holds every event's day 0 (:mod:`.appendix_timing`)
+APPENDIX_TITLE = "Appendix: day 0 of every event"
 
 TEMPLATE = """{% import "macros.html" as m %}
 <p>Day 0 on an exchange is its first session whose close is after the announcement. For an announcement known
@@ -76,10 +78,8 @@ def tables(view: ReportView) -> dict[str, pd.DataFrame]:
 
 
 def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
-    from . import appendix_timing
-
     caption = "Table 3. Day 0 of each headline event by exchange."
     return {
         "table": timing_table(view, view.headline_ids, id="t-timing", caption=caption),
-        "appendix": appendix_timing.TITLE,
+        "appendix": APPENDIX_TITLE,
     }
