@@ -121,7 +121,7 @@ def test_registered_analyses_run_after_what_they_require(fitted):
 
 
 def test_unknown_analysis_lists_the_valid_ones(fitted):
-    with pytest.raises(ConfigError, match="valid analyses are: mvrm, regressions, robustness"):
+    with pytest.raises(ConfigError, match="valid analyses are: caar_bands, mvrm, regressions, robustness"):
         run_analyses(fitted, ["mvmr"])
 
 
