@@ -1,7 +1,8 @@
 """The ``eventstudy`` command.
 
-``run [STUDY]`` runs a study file and writes its outputs; ``init DIR`` scaffolds a new study; ``validate [STUDY]``
-checks one without fitting; ``fetch [STUDY]`` fills the price cache from Yahoo; ``export-parquet DIR`` writes the
+``run [STUDY]`` runs a study file and writes its outputs (``--quick``: the tables only); ``report DIR`` renders the
+report again from the results a run saved; ``init DIR`` scaffolds a new study; ``validate [STUDY]`` checks one
+without fitting; ``fetch [STUDY]`` fills the price cache from Yahoo; ``export-parquet DIR`` writes the
 Dask backend's dataset; ``cache info`` lists the cache; ``--version``.
 Bad input ends the command with a one-line message naming the file, row, column or parameter, the value and the fix,
 and a non-zero exit code; ``--debug`` shows the traceback instead.
@@ -145,9 +146,19 @@ def _spec(study: Path, **changes):
     return read_study(study).with_options(**changes)
 
 
+#: the folder of a run's outputs that holds its saved results (``res.save``), read by ``eventstudy report``
+RESULTS_DIR = "results"
+
+QUICK_HELP = (
+    "Tables only, in seconds: the fit and its tests, without the analyse stage (no MVRM, cross-sectional "
+    "regressions, robustness variants or robust path bands), without placebo draws, and with no figures, HTML or "
+    "PDF. The results are saved, so eventstudy report DIR can render them later."
+)
+
+
 @app.command(
-    epilog="Examples:  eventstudy run  |  eventstudy run my.toml --model market_adjusted --tests csect_t,bmp_t "
-    "--no-pdf   |  eventstudy run --prices-dir prices/  |  eventstudy run --refresh"
+    epilog="Examples:  eventstudy run  |  eventstudy run --quick  |  eventstudy run my.toml --model market_adjusted "
+    "--tests csect_t,bmp_t --no-pdf   |  eventstudy run --prices-dir prices/  |  eventstudy run --refresh"
 )
 def run(
     study: Annotated[Path, STUDY_ARG] = Path("study.toml"),
@@ -167,6 +178,7 @@ def run(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write the HTML/PDF report (off: tables only).")
     ] = True,
+    quick: Annotated[bool, typer.Option("--quick", help=QUICK_HELP)] = False,
     offline: Annotated[bool, typer.Option(help="Use the cache only; never fetch.")] = False,
     refresh: Annotated[
         bool, typer.Option(help="Prices from Yahoo through the cache (fetching what it lacks), not the study's source.")
@@ -186,6 +198,7 @@ def run(
 
     Progress goes to stderr: a live display on a terminal, one line per stage with its duration otherwise.
     A run where no firm-event is usable (or fewer than --min-usable) stops with one line and writes nothing.
+    Every run saves its results in DIR/results (Parquet, CSV and settings.json), which eventstudy report DIR reads.
     """
     from .output import OutputFolder
     from .paths import inside, resolve_output
@@ -204,12 +217,14 @@ def run(
             source="yahoo" if refresh else None,
             model=model,
             tests=test_list or None,
+            placebo_draws=0 if quick else None,
         )
+        report = report and not quick
         # the output folder, resolved once; the study's name is one safe file name inside spec.out
         out_dir = resolve_output(out) if out is not None else inside(resolve_output(spec.out, where="out"), spec.name)
         with Stages(sys.stderr, live=sys.stderr.isatty()) as stage, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            results = EventStudy.from_spec(spec).fit(progress=stage)
+            results = EventStudy.from_spec(spec).fit(progress=stage, analyse=not quick)
             stage("checking what is usable")
             _check_usable(results, min_usable)
             with OutputFolder(out_dir) as folder:
@@ -265,8 +280,10 @@ def _write(
     from .report.tables import write_tables
 
     stage = stage or (lambda msg: None)
-    stage("writing the tables (MVRM, cross-sectional regressions)")
+    stage("writing the tables")
     paths = write_tables(results, out_dir)
+    stage("saving the results for eventstudy report")
+    paths.append(_save(results, out_dir / RESULTS_DIR, title))
     paths.append(render_summary(results, out_dir / "summary.html", title=title, files=[p.name for p in paths]))
     if report:
         from .report.html import render_report
@@ -274,6 +291,56 @@ def _write(
         stage("writing the report (robustness, figures, HTML" + (", PDF)" if pdf else ")"))
         paths += render_report(results, out_dir, title=title, files=[p.name for p in paths], pdf=pdf)
     return paths
+
+
+def _save(results, folder: Path, title: str) -> Path:
+    """``results.save(folder)`` with the report's title in its settings, so ``eventstudy report`` renders the same
+    report."""
+    import dataclasses
+
+    settings = {**dict(results.settings), "title": title}
+    return dataclasses.replace(results, settings=settings).save(folder)
+
+
+@app.command(
+    "report",
+    epilog="Examples:  eventstudy report reports/rare_earths_2025  |  eventstudy report reports/my_study --no-pdf  "
+    "|  eventstudy report reports/my_study --out /tmp/again",
+)
+def report_command(
+    directory: Annotated[
+        Path, typer.Argument(help="A run's output folder (its results/ folder is read), or a folder of res.save().")
+    ],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Write the report here (default: DIR itself, replacing its report)."),
+    ] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Write report.pdf beside report.html.")] = True,
+    title: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The report's title (default: the title the run saved)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Render the report again (report.html, report.pdf, figures and the report's tables) from the results a run
+    saved in DIR/results, or from a folder written by res.save(). Nothing is fitted or computed again: the report
+    shows the analyses the saved results hold."""
+    from .report.html import render_report
+    from .results import EventStudyResults
+
+    t0 = time.perf_counter()
+    with _errors(debug):
+        saved = directory / RESULTS_DIR if (directory / RESULTS_DIR / "settings.json").is_file() else directory
+        results = EventStudyResults.load(saved)
+        target = out if out is not None else directory
+        shown_title = title or str(results.settings.get("title") or "Event study report")
+        files = sorted(p.name for p in directory.glob("*.csv"))
+        written = render_report(results, target, title=shown_title, files=files, pdf=pdf)
+        reports = [p for p in written if p.name in ("report.html", "report.pdf")]
+        typer.echo("report: " + ", ".join(str(p) for p in reports))
+        typer.echo(
+            f"wrote {len(written)} files to {target} from the results in {saved} in {time.perf_counter() - t0:.1f} s"
+        )
 
 
 def _print_summary(results, paths: list[Path], out_dir: Path, seconds: float, notices: list[str] | None = None) -> None:

@@ -1,11 +1,14 @@
-"""Appendix: methods: day 0, windows, the normal-return model and its exact variance, every test with its formula
-and reference, and the outcome codes."""
+"""Appendix: methods: this study's settings (windows, model, its tests with their formulas and references, the
+outcome codes), then the project's methods page, ``docs/methods.md``, as
+:func:`eventstudy.methods_page.methods_html` renders it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...catalog import TEST_CATALOG
+from ...methods_page import METHODS_PAGE, methods_html
 from .. import fmt
 from ..labels import explain_test, short_name
 from ..table import Cell, Col, Table
@@ -16,30 +19,20 @@ TITLE = "Appendix: methods"
 APPENDIX = True
 
 TEMPLATE = """{% import "macros.html" as m %}
-<h3>Day 0</h3>
-<p>For a security listed on exchange X, day 0 is the first regular session of X whose close is strictly after the
-announcement instant (sessions and closes from <code>exchange_calendars</code>). An announcement during a session
-makes that session day 0; one after the close, on a holiday or at a weekend makes the next session day 0. A date-only
-announcement has day 0 on the session of its calendar date in the announcer's time zone, or the next session when
-that date is not one; its headline window [0, 1] holds the first session after the news whatever the hour. Event time
-counts sessions of the security's own exchange; a session without a usable price keeps its place with a missing
-return.</p>
-<h3>Windows</h3>
+<h3>This study's settings</h3>
 <p>Estimation window {{ estimation_window }}, event window {{ event_window }}, CAR windows {{ car_windows }}
 (inclusive, in sessions). A firm-event needs at least {{ min_estimation }} valid estimation returns and a complete
 CAR window for each CAR it reports. Clean estimation windows: {{ clean }}. Returns: {{ return_kind }} returns of
-adjusted closes.</p>
-<h3>Normal-return model and exact variance</h3>
-<p>{{ model_text }}. The coefficients are estimated by OLS on the estimation window; σ̂² = e′e/(M − k). Abnormal
-returns AR* = R* − X*b. The forecast-error covariance is V = σ̂²(I + X*(X′X)⁻¹X*′) (MacKinlay 1997; Campbell, Lo
-&amp; MacKinlay 1997, §4.4); for a CAR window with selector γ, CAR = γ′AR* and Var(CAR) = γ′Vγ. SAR = AR/√V[t,t] and
-SCAR = CAR/√Var(CAR). CAAR is the mean CAR of the group's usable firm-events.</p>
-<h3>Tests</h3>
+adjusted closes. Normal-return model: {{ model_text }}.</p>
+<h4>The tests of this study</h4>
 {{ m.table(tests) }}
 <p class="small">N is the number of usable firm-events in the group; M the estimation length; k the model's
 parameters; L the window length. All p-values are two-sided. {{ claims_text }}</p>
-<h3>Outcome codes</h3>
+<h4>Outcome codes</h4>
 {{ m.table(outcomes) }}
+<h3>How the numbers are made</h3>
+{% if methods %}<div class="methods-page">{{ methods }}</div>
+{% else %}<p>{{ no_methods }}</p>{% endif %}
 """
 
 #: what the appendix lists besides the registered tests (whose entries come from the catalog)
@@ -81,7 +74,7 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
             Col("reference", align="l"),
         ],
     )
-    for name in s.get("tests") or list(dict.fromkeys(view.results.test_table["test"])):
+    for name in s.get("tests") or list(dict.fromkeys(view.test_table["test"])):
         label, formula, ref = _method(name)
         tt.add([Cell(short_name(name), title=explain_test(name)), f"{label} ({name})", formula, ref])
     ot = Table(id="t-methods-outcomes", columns=[Col("code", align="l"), Col("meaning", align="l")])
@@ -97,6 +90,9 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
         )
     model = str(s.get("model"))
     return {
+        "methods": methods_fragment(),
+        "no_methods": f"The methods page ({METHODS_PAGE.name}) is not installed with the package; it is docs/"
+        "methods.md in the project's repository.",
         "tests": tt,
         "outcomes": ot,
         "claims_text": claims_text,
@@ -108,3 +104,16 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
         "clean": "on" if s.get("clean_estimation") else "off",
         "return_kind": s.get("return_kind", "simple"),
     }
+
+
+def methods_fragment() -> Any:
+    """``docs/methods.md`` as HTML inside the appendix: its title dropped (the section has one) and its headings one
+    level down (``##`` → ``<h3>``), or None when the page is not there."""
+    from markupsafe import Markup
+
+    html = methods_html()
+    if html is None:
+        return None
+    html = re.sub(r"<h1>.*?</h1>\n?", "", html, count=1)
+    html = re.sub(r"<(/?)h([2-5])>", lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}>", html)
+    return Markup(html)  # markdown-it escaped any raw HTML of the page
