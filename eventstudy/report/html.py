@@ -22,6 +22,7 @@ __all__ = ["render_report", "report_context", "render_html", "report_tables", "R
 REPORT_TABLES: dict[str, str] = {
     "report_timing.csv": "day 0 per event × exchange, with the time precision",
     "report_excluded.csv": "every firm-event not used in full: outcome code, reason and events",
+    "report_data_flags.csv": "per ticker: events with a flagged price in the window, short histories, data notes",
     "report_expected.csv": "per group and direction: events with an expected sign, and how many matched",
     "report_results_by_event.csv": "per event × group × window: CAAR, interval and the p-value of every test",
     "report_heatmap_car.csv": "CAR [−1, 1] per firm × event",
@@ -58,19 +59,24 @@ def report_context(
     title: str = "Event study report",
     files: Sequence[str] = (),
     figures: bool = True,
+    view: ReportView | None = None,
     **_ignored: Any,
 ) -> dict[str, Any]:
-    """Everything the report shows, already formatted: the sections' contexts and figures (PNG and SVG bytes)."""
+    """Everything the report shows, already formatted: the sections' contexts and figures (PNG and SVG bytes).
+
+    ``view`` is a :class:`ReportView` of ``results`` already made (its lookups are kept, not made again).
+    """
     from . import plots
 
-    view = ReportView(results, title=title, files=tuple(files))
+    if view is None:
+        view = ReportView(results, title=title, files=tuple(files))
     sections = []
     figure_files: dict[str, tuple[bytes, bytes]] = {}
     for s in SECTIONS:
         figs: dict[str, Any] = {}
         if figures and hasattr(s, "figures"):
             for name, (fig, caption, alt) in s.figures(view).items():
-                png, svg = plots.to_png(fig), plots.to_svg(fig)
+                png, svg = plots.render(fig)
                 figure_files[name] = (png, svg)
                 figs[name] = {"name": name, "uri": plots.data_uri(png), "caption": caption, "alt": alt}
         ctx = s.build(view, figs)
@@ -136,7 +142,8 @@ def render_report(
         write_csv(frame, path)  # text cells that a spreadsheet would run as formulas are neutralised
         written.append(path)
     all_files = [*files, *(p.name for p in written), "figures/", "report.html"] + (["report.pdf"] if pdf else [])
-    ctx = report_context(results, title=title, files=all_files)
+    view.files = tuple(all_files)
+    ctx = report_context(results, title=title, view=view)
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(exist_ok=True)
     for name, (png, svg) in ctx["figure_files"].items():

@@ -22,6 +22,7 @@ __all__ = [
     "DIRECTION_NAMES",
     "GroupStyle",
     "direction_name",
+    "direction_styles",
     "group_style",
     "short_name",
     "explain_test",
@@ -67,6 +68,52 @@ DIRECTION_NAMES: dict[str, str] = {
 
 def direction_name(direction: str) -> str:
     return DIRECTION_NAMES.get(direction, str(direction).replace("_", " "))
+
+
+#: the colour and marker a direction gets when it is one of these; any other direction gets the next free colour of
+#: :data:`PALETTE` and the next free marker, so every direction value of an events file is drawn
+DIRECTION_PREFERRED: dict[str, tuple[str, str]] = {
+    "escalation": (OKABE_ITO["vermillion"], "^"),
+    "deescalation": (OKABE_ITO["blue"], "v"),
+    "industrial_policy": (OKABE_ITO["green"], "s"),
+}
+MARKERS = ("^", "v", "s", "o", "D", "P", "X", "*", "h", "p")
+
+
+def direction_styles(
+    directions: Iterable[Any], settings: Mapping[str, Any] | None = None
+) -> dict[str, tuple[str, str]]:
+    """Direction → (colour, marker) for every direction value given, in drawing order (the preferred directions
+    first, then the others sorted): a study's ``direction_colours`` setting, else :data:`DIRECTION_PREFERRED`, else
+    the next colour of the colour-blind-safe :data:`PALETTE` not yet used (cycling when there are more directions
+    than colours, the marker then telling them apart).
+
+    >>> direction_styles(["escalation", "allied_framework"])
+    {'escalation': ('#D55E00', '^'), 'allied_framework': ('#CC79A7', 'o')}
+    """
+    given = dict((settings or {}).get("direction_colours") or {})
+    values = list(dict.fromkeys(str(d) for d in directions if d is not None and str(d) not in ("", "nan")))
+    order = [d for d in DIRECTION_PREFERRED if d in values] + sorted(d for d in values if d not in DIRECTION_PREFERRED)
+    out: dict[str, tuple[str, str]] = {}
+    for d in order:
+        if d in given:
+            out[d] = (str(given[d]), DIRECTION_PREFERRED.get(d, ("", "o"))[1])
+        elif d in DIRECTION_PREFERRED:
+            out[d] = DIRECTION_PREFERRED[d]
+    # the preferred directions' colours and markers stay theirs, whether or not they occur
+    used_c = {c.lower() for c, _ in [*out.values(), *DIRECTION_PREFERRED.values()]}
+    used_m = {m for _, m in [*out.values(), *DIRECTION_PREFERRED.values()]}
+    free_c = [c for c in PALETTE if c.lower() not in used_c]
+    free_m = [m for m in MARKERS if m not in used_m]
+    k = 0
+    for d in order:
+        if d in out:
+            continue
+        colour = free_c[k % len(free_c)] if free_c else PALETTE[k % len(PALETTE)]
+        marker = free_m[k % len(free_m)] if free_m else MARKERS[k % len(MARKERS)]
+        out[d] = (colour, marker)
+        k += 1
+    return {d: out[d] for d in order}
 
 
 def short_name(name: str) -> str:

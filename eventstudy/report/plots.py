@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from .labels import DIRECTION_NAMES, OKABE_ITO, GroupStyle
+from .labels import DIRECTION_NAMES, DIRECTION_PREFERRED, OKABE_ITO, GroupStyle, direction_styles
 
 __all__ = [
     "figure",
@@ -29,6 +29,7 @@ __all__ = [
     "car_heatmap",
     "to_png",
     "to_svg",
+    "render",
     "data_uri",
     "MIN_FONT_PT",
 ]
@@ -36,12 +37,8 @@ __all__ = [
 #: the smallest type on any figure, in points at the printed size
 MIN_FONT_PT = 8.0
 
-DIRECTION_COLOURS = {
-    "escalation": OKABE_ITO["vermillion"],
-    "deescalation": OKABE_ITO["blue"],
-    "industrial_policy": OKABE_ITO["green"],
-}
-DIRECTION_MARKERS = {"escalation": "^", "deescalation": "v", "industrial_policy": "s"}
+#: the preferred colours of the usual directions; every other direction gets one too (:func:`direction_styles`)
+DIRECTION_COLOURS = {d: colour for d, (colour, _) in DIRECTION_PREFERRED.items()}
 
 _RC: Any = {
     "font.size": 8.5,
@@ -83,6 +80,14 @@ def to_svg(fig: Any) -> bytes:
     return buf.getvalue()
 
 
+def render(fig: Any, dpi: int = 200) -> tuple[bytes, bytes]:
+    """The figure as PNG and SVG, laid out once: the PNG's draw computes the (constrained) layout, which the SVG
+    then reuses as it is, instead of computing it again (the layout is most of a many-panel figure's cost)."""
+    png = to_png(fig, dpi=dpi)
+    fig.set_layout_engine("none")  # keeps the axes where the layout put them
+    return png, to_svg(fig)
+
+
 def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
@@ -114,8 +119,12 @@ def band_name(aar: pd.DataFrame) -> str:
 
 
 def _draw_path(ax: Any, p: pd.DataFrame, colour: str, band: tuple[str, str] | None, *, ms: float = 2.5) -> None:
-    ax.axhline(0, color="#888888", lw=0.6)
-    ax.axvline(0, color="#888888", lw=0.6, ls=":")
+    from matplotlib.lines import Line2D
+
+    # the zero line and day 0, across the axes (as axhline/axvline draw them, without their query of the shared
+    # axes' limits, which is most of a small-multiple figure's build time)
+    ax.add_line(Line2D([0, 1], [0, 0], transform=ax.get_yaxis_transform(), color="#888888", lw=0.6))
+    ax.add_line(Line2D([0, 0], [0, 1], transform=ax.get_xaxis_transform(), color="#888888", lw=0.6, ls=":"))
     if not len(p):
         ax.text(0.5, 0.5, "no usable firm-event", transform=ax.transAxes, ha="center", va="center", fontsize=8)
         return
@@ -212,15 +221,23 @@ def _lanes(xs: Sequence[float], widths: Sequence[float], gap: float) -> list[int
     return lanes
 
 
-def timeline(events: pd.DataFrame, *, headline_ids: Sequence[str] = (), width: float = 7.2) -> Any:
-    """Events on the calendar, one row per direction (colour and marker by direction); headline events numbered
-    above the rows, the numbers laid out in lanes so that no two collide, and named in a key below."""
+def timeline(
+    events: pd.DataFrame,
+    *,
+    headline_ids: Sequence[str] = (),
+    width: float = 7.2,
+    settings: Mapping[str, Any] | None = None,
+) -> Any:
+    """Events on the calendar, one row per direction (colour and marker by direction, for any direction value:
+    :func:`~eventstudy.report.labels.direction_styles`); headline events numbered above the rows, the numbers laid
+    out in lanes so that no two collide, and named in a key below."""
     import matplotlib.dates as mdates
 
     ev = events.copy()
     ev["when"] = pd.to_datetime(ev["announced_at_utc"], utc=True).dt.tz_convert(None)
-    order = [d for d in DIRECTION_COLOURS if d in set(ev["direction"])]
-    order += sorted(set(ev["direction"].astype(str)) - set(order))
+    ev["direction"] = ev["direction"].fillna("").astype(str).replace("", "unspecified")
+    styles = direction_styles(ev["direction"], settings)
+    order = list(styles)
     ypos = {d: i for i, d in enumerate(order)}
     heads = [e for e in headline_ids if e in set(ev["event_id"])]
     hv = ev.set_index("event_id").loc[heads].sort_values("when") if heads else ev.iloc[0:0]
@@ -233,9 +250,9 @@ def timeline(events: pd.DataFrame, *, headline_ids: Sequence[str] = (), width: f
             ax.scatter(
                 sub["when"],
                 [ypos[d]] * len(sub),
-                marker=DIRECTION_MARKERS.get(d, "o"),
+                marker=styles[d][1],
                 s=36,
-                color=DIRECTION_COLOURS.get(d, OKABE_ITO["black"]),
+                color=styles[d][0],
                 edgecolor="white",
                 linewidth=0.5,
                 zorder=3,
@@ -338,16 +355,15 @@ PLOT_KINDS = ("caar", "heatmap", "timeline")
 
 def figure(results: Any, kind: str = "caar", *, event_id: str | None = None) -> Any:
     """One figure of the report from ``results``: ``"caar"``, ``"heatmap"`` or ``"timeline"``."""
-    from .sections.appendix_heatmap import heatmap_frame
     from .view import ReportView
 
     view = ReportView(results)
     event_id = event_id or view.head_id
     if kind == "caar":
-        return caar_paths(results.aar_table, event_id, view.page1_groups, view.style)
+        return caar_paths(view.paths, event_id, view.page1_groups, view.style)
     if kind == "heatmap":
-        frame, rows = heatmap_frame(view)
+        frame, rows = view.heatmap_frame()
         return car_heatmap(frame, rows, view.style)
     if kind == "timeline":
-        return timeline(results.events, headline_ids=view.headline_ids)
+        return timeline(results.events, headline_ids=view.headline_ids, settings=view.settings)
     raise ValueError(f"plot: unknown kind {kind!r}; fix: use one of {', '.join(PLOT_KINDS)}")

@@ -231,7 +231,7 @@ def _c(text: str, cls: str, title: str = "") -> Any:
 
 
 def _excluded(view: ReportView) -> str:
-    fe = view.results.firm_events
+    fe = view.firm_events
     fe = fe[(fe["event_id"] == view.head_id) & (fe["status"] != "ok")]
     if not len(fe):
         return ""
@@ -249,15 +249,17 @@ def figures(view: ReportView) -> dict[str, tuple[Any, str, str]]:
     groups = view.figure_groups
     if not groups or view.head_id is None:
         return {}
-    aar = view.results.aar_table
-    fig = plots.caar_paths(aar, view.head_id, groups, view.style, ncol=4 if len(groups) > 6 else 3, panel_height=1.4)
-    ew = view.settings.get("event_window") or (-10, 10)
+    paths = view.paths
+    fig = plots.caar_paths(paths, view.head_id, groups, view.style, ncol=4 if len(groups) > 6 else 3, panel_height=1.4)
+    start = view.band_start(view.head_id)
+    if start is None:
+        start = int((view.settings.get("event_window") or (-10, 10))[0])
     caption = (
         f"Figure 1. Cumulative average abnormal return (CAAR, %) of each group around "
         f"“{view.event_title(view.head_id)}” ({view.event_date(view.head_id)}), cumulated from day "
-        f"{fmt.minus(str(ew[0]))}, with its {plots.band_name(aar)}; the black diamond marks day 0. "
-        f"Groups with fewer than "
-        f"{MIN_NOBS_FOR_FINDINGS} usable firm-events are in the table only."
+        f"{fmt.minus(str(start))}; shaded: the {view.band_text(view.band_start(view.head_id))}. "
+        f"The black diamond marks day 0. Groups with fewer than {MIN_NOBS_FOR_FINDINGS} usable firm-events are in "
+        "the table only."
     )
     return {"answer_caar": (fig, caption, "CAAR paths of each group around the headline event")}
 

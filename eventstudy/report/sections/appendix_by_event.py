@@ -32,16 +32,16 @@ window, is <code>tests.csv</code>.</p>
 
 
 def _tests(view: ReportView) -> list[str]:
-    present = list(dict.fromkeys(view.results.test_table["test"].astype(str)))
+    present = list(dict.fromkeys(view.test_table["test"].astype(str)))
     order = list(view.settings.get("tests") or present)
     return [t for t in order if t in present]
 
 
 def results_frame(view: ReportView, windows: tuple[str, ...] = ("0_0", "m1_1")) -> pd.DataFrame:
     """Per event × group × window: N, CAAR, interval and the p-value of every test (``p_<test>``)."""
-    c = view.results.caar_table
+    c = view.caar_table
     c = c[c["window"].isin(windows)][["event_id", "group", "window", "nobs", "caar", "ci_low", "ci_high"]]
-    t = view.results.test_table
+    t = view.test_table
     t = t[t["window"].isin(windows)]
     piv = t.pivot_table(index=["event_id", "group", "window"], columns="test", values="pvalue", aggfunc="first")
     piv.columns = [f"p_{x}" for x in piv.columns]

@@ -24,7 +24,7 @@ TEMPLATE = """{% import "macros.html" as m %}
 def figures(view: ReportView) -> dict[str, tuple[Any, str, str]]:
     from .. import plots
 
-    fig = plots.timeline(view.events, headline_ids=view.headline_ids)
+    fig = plots.timeline(view.events, headline_ids=view.headline_ids, settings=view.settings)
     caption = (
         f"The {len(view.events)} events by announcement date (UTC), one row per direction; the headline events are "
         "numbered and named in the key."

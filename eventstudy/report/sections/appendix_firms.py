@@ -25,7 +25,7 @@ in <code>firm_events.csv</code>; every firm-event not used in full, with its rea
 
 
 def firms_frame(view: ReportView) -> pd.DataFrame:
-    fe = view.results.firm_events
+    fe = view.firm_events
     fe = fe[fe["event_id"] == view.head_id]
     cols = ["ticker"] + [c for c in ("name", "group", "segment") if c in fe.columns] + ["exchange", "day0", "status"]
     out = fe[cols].copy()

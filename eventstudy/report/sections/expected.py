@@ -37,7 +37,7 @@ def expected_frame(view: ReportView) -> tuple[pd.DataFrame, list[str]]:
     matched = [c for c in sign_cols if c[5:] in known and c[5:] not in view.duplicates]
     unmatched = [c[5:] for c in sign_cols if c[5:] not in known]
     w = _window(view)
-    c = view.results.caar_table
+    c = view.caar_table
     c = c[(c["window"] == w) & c["caar"].notna() & (c["nobs"] > 0)].set_index(["event_id", "group"])["caar"]
     rows = []
     for col in matched:

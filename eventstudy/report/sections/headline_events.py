@@ -43,11 +43,14 @@ def figures(view: ReportView) -> dict[str, tuple[Any, str, str]]:
     groups = view.figure_groups
     if not ids or not groups:
         return {}
-    aar = view.results.aar_table
-    fig = plots.caar_grid(aar, ids, groups, view.style, event_labels={e: _short(view, e) for e in ids})
+    paths = view.paths
+    fig = plots.caar_grid(paths, ids, groups, view.style, event_labels={e: _short(view, e) for e in ids})
+    starts = {view.band_start(e) for e in ids}
+    start = next(iter(starts)) if len(starts) == 1 else None
+    where = "" if start is not None else ", a the first day of the event's earliest headline window"
     caption = (
-        f"Figure 2. CAAR paths (%) of each group (columns) around each other headline event (rows), with the "
-        f"{plots.band_name(aar)}; day 0 marked by the black diamond; one scale for all panels."
+        f"Figure 2. CAAR paths (%) of each group (columns) around each other headline event (rows); shaded: the "
+        f"{view.band_text(start)}{where}. Day 0 marked by the black diamond; one scale for all panels."
     )
     return {"headline_grid": (fig, caption, "Small multiples: CAAR paths by headline event and group")}
 
