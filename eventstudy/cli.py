@@ -198,7 +198,7 @@ def run(
 
     Progress goes to stderr: a live display on a terminal, one line per stage with its duration otherwise.
     A run where no firm-event is usable (or fewer than --min-usable) stops with one line and writes nothing.
-    Every run saves its results in DIR/results (Parquet, CSV and settings.json), which eventstudy report DIR reads.
+    Every run saves its results in DIR/results (Parquet and settings.json), which eventstudy report DIR reads.
     """
     from .output import OutputFolder
     from .paths import inside, resolve_output
@@ -299,7 +299,7 @@ def _save(results, folder: Path, title: str) -> Path:
     import dataclasses
 
     settings = {**dict(results.settings), "title": title}
-    return dataclasses.replace(results, settings=settings).save(folder)
+    return dataclasses.replace(results, settings=settings).save(folder, csv=False)  # the CSVs are in the outputs
 
 
 @app.command(

@@ -240,10 +240,11 @@ class EventStudyResults(SummaryMixin):
         """One table as a Markdown pipe table, for notes."""
         return to_markdown(self.table(table), **options)
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
+    def save(self, path: str | os.PathLike[str], *, csv: bool = True) -> Path:
         """Write every table (CSV and Parquet), the analyses that are tables, and the settings into folder ``path``.
 
-        :meth:`load` reads them back.
+        :meth:`load` reads them back (from the Parquet files); ``csv=False`` leaves out the CSV copies (a run, whose
+        outputs hold the CSV tables already, saves its results so).
         """
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
@@ -251,7 +252,8 @@ class EventStudyResults(SummaryMixin):
         frames.update({f"analysis_{k}": v for k, v in self.analyses.items() if isinstance(v, pd.DataFrame)})
         for name, frame in frames.items():
             frame.to_parquet(out / f"{name}.parquet", index=False)
-            frame.to_csv(out / f"{name}.csv", index=False, float_format="%.17g")
+            if csv:
+                frame.to_csv(out / f"{name}.csv", index=False, float_format="%.17g")
         settings = json.dumps(_thawed(self.settings), indent=2, default=str)
         (out / "settings.json").write_text(settings, encoding="utf-8")
         return out

@@ -96,6 +96,9 @@ def test_quick_writes_the_tables_and_the_saved_results_only(quick_dir) -> None:
     assert not (out / "figures").exists()
     assert not (out / "mvrm.csv").exists() and not (out / "regressions.csv").exists()  # the analyse stage is skipped
     assert (out / RESULTS_DIR / "settings.json").is_file()
+    # the saved results are the Parquet tables (the CSV tables are the outputs beside them)
+    assert (out / RESULTS_DIR / "caar.parquet").is_file() and (out / RESULTS_DIR / "analysis_claims.parquet").is_file()
+    assert not list((out / RESULTS_DIR).glob("*.csv"))
     # the same numbers as a full run's: CAAR and tests do not depend on the analyse stage
     caar = pd.read_csv(out / "caar.csv")
     assert len(caar) > 100 and caar["caar"].notna().any()
