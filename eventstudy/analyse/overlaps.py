@@ -63,16 +63,41 @@ def overlap_mask(
     """For each firm-event, whether another study event has its day 0 (on the firm's exchange) inside the window.
 
     ``dates`` is the panel's ``(n, T)`` session dates, ``rel`` its event days; ``day0`` the study's day-0 table.
+    All firm-events at once: a window day is a hit when the day-0 table has more rows on that (exchange, date) than
+    rows of the firm-event's own event.
     """
-    win = _window_dates(dates, rel, window)
-    out = np.zeros(len(event_ids), dtype=bool)
+    win = _window_dates(dates, rel, window).astype("datetime64[ns]")
+    n = len(event_ids)
     d0 = day0.dropna(subset=["day0"])
-    for ex in pd.unique(exchanges):
-        rows = np.flatnonzero(exchanges == ex)
-        sub = d0[d0["exchange"] == ex]
-        for i in rows:
-            others = sub.loc[sub["event_id"] != event_ids[i], "day0"].to_numpy(dtype="datetime64[ns]")
-            out[i] = bool(np.isin(win[i], others).any())
+    if n == 0 or win.size == 0 or d0.empty:
+        return np.zeros(n, dtype=bool)
+    ex_codes, _ = pd.factorize(
+        np.concatenate([np.asarray(exchanges, dtype=object), d0["exchange"].to_numpy(dtype=object)])
+    )
+    ev_codes, _ = pd.factorize(
+        np.concatenate([np.asarray(event_ids, dtype=object), d0["event_id"].to_numpy(dtype=object)])
+    )
+    d_dates = d0["day0"].to_numpy(dtype="datetime64[ns]")
+    uniq = np.unique(d_dates)
+    pos = np.minimum(np.searchsorted(uniq, win), uniq.size - 1)
+    on_day0 = (uniq[pos] == win) & (ex_codes[:n, None] >= 0)  # NaT and a missing exchange never match
+    # (exchange, date) keys of the day-0 table, with and without the event
+    d_ex, d_ev = ex_codes[n:], ev_codes[n:]
+    d_key = d_ex * uniq.size + np.searchsorted(uniq, d_dates)
+    d_key = d_key[d_ex >= 0]
+    d_ev = d_ev[d_ex >= 0]
+    n_ev = int(ev_codes.max()) + 2
+    keys, counts = np.unique(d_key, return_counts=True)
+    own_keys, own_counts = np.unique((d_key * n_ev + d_ev + 1)[d_ev >= 0], return_counts=True)
+    r, c = np.nonzero(on_day0)
+    key = ex_codes[r] * uniq.size + pos[r, c]
+    at = np.minimum(np.searchsorted(keys, key), keys.size - 1)
+    total = np.where(keys[at] == key, counts[at], 0)
+    own_key = key * n_ev + ev_codes[r] + 1
+    at = np.minimum(np.searchsorted(own_keys, own_key), max(own_keys.size - 1, 0))
+    own = np.where((ev_codes[r] >= 0) & (own_keys[at] == own_key), own_counts[at], 0) if own_keys.size else 0
+    out = np.zeros(n, dtype=bool)
+    out[r[total > own]] = True
     return out
 
 
