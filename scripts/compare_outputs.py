@@ -3,13 +3,16 @@
     python scripts/compare_outputs.py BEFORE_DIR AFTER_DIR [--tol 1e-12] [--files firm_events.csv tests.csv ...]
 
 For each file: the same columns (names), the same rows in the same order, text columns equal, numeric columns equal
-within ``tol`` (absolute, and relative to the larger magnitude), NaN where the other has NaN. Prints one line per
+within ``tol`` (absolute, and relative to the larger magnitude), NaN where the other has NaN; text that holds JSON
+objects of numbers (the tests' details) is compared key by key, its numbers within ``tol``. Prints one line per
 file and exits non-zero if any file differs, naming the first differing column, row and values.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from pathlib import Path
 
@@ -17,6 +20,27 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_FILES = ("firm_events.csv", "tests.csv", "caar.csv", "mvrm.csv")
+
+
+def _same_json(x: str, y: str, tol: float) -> bool:
+    """Whether two texts are JSON objects with the same keys and numbers equal within ``tol`` (as the columns)."""
+    try:
+        a, b = json.loads(x), json.loads(y)
+    except ValueError:
+        return False
+    if not isinstance(a, dict) or not isinstance(b, dict) or list(a) != list(b):
+        return False
+    for k in a:
+        u, v = a[k], b[k]
+        if isinstance(u, int | float) and isinstance(v, int | float):
+            if math.isnan(u) or math.isnan(v):
+                if not (math.isnan(u) and math.isnan(v)):
+                    return False
+            elif u != v and not abs(u - v) <= tol * max(1.0, abs(u), abs(v)):
+                return False
+        elif u != v:
+            return False
+    return True
 
 
 def compare_frames(before: pd.DataFrame, after: pd.DataFrame, tol: float) -> list[str]:
@@ -41,7 +65,10 @@ def compare_frames(before: pd.DataFrame, after: pd.DataFrame, tol: float) -> lis
             bad &= ~((x == y) & np.isinf(x))
         else:
             sa, sb = a.astype(str).where(a.notna(), ""), b.astype(str).where(b.notna(), "")
-            bad = (sa != sb).to_numpy()
+            bad = (sa != sb).to_numpy().copy()
+            # JSON objects of numbers (the tests' details): the same keys, each number within tol
+            for i in np.flatnonzero(bad):
+                bad[i] = not _same_json(sa.iloc[i], sb.iloc[i], tol)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             problems.append(

@@ -5,6 +5,8 @@ also checked against their formula by hand. (Every registered model passes ``tes
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from eventstudy.catalog import TEST_CATALOG, TEST_INPUTS, describe_test
 from eventstudy.config import StudyOptions
 from eventstudy.errors import ConfigError
 from eventstudy.inference import TESTS, TestResult, register_test
+from eventstudy.inference.base import BATCHES, Batch
 from eventstudy.inference.runner import caar_table, run_tests
 from eventstudy.models import MarketModel
 from eventstudy.report.labels import explain_test, short_name
@@ -195,3 +198,57 @@ def test_a_new_test_declares_its_metadata_and_runs_like_the_others(panel, fitted
         TESTS._items.pop("mean_car_z")
         TESTS._aliases.pop("mcz", None)
         TEST_CATALOG.pop("mean_car_z")
+
+
+# ---------------------------------------------------------------------------- batch versions
+def _batch_samples(panel, abn):
+    """Samples of two cells (one of them pooled over both events, so its dates are not aligned) in every window,
+    including ones of 0, 1, 2 and 3 firm-events, a tie and a zero among the CARs."""
+    from eventstudy.inference.runner import make_cell, make_sample
+
+    model = MarketModel()
+    samples = []
+    fitted = np.flatnonzero(np.isin(abn.status, ("ok", "missing_event_window")))
+    one = fitted[(panel.keys["event_id"].to_numpy()[fitted] == "r0")]
+    for rows in (one, fitted):
+        cell = make_cell(panel, abn, rows)
+        for w in range(len(abn.windows)):
+            keep = abn.usable(w)[rows]
+            for members in (np.flatnonzero(keep), np.flatnonzero(keep)[:3], np.flatnonzero(keep)[:2]):
+                samples.append(
+                    make_sample(
+                        panel, abn, rows[members], w, model=model, min_estimation=100, cell=cell, members=members
+                    )
+                )
+        samples.append(
+            make_sample(panel, abn, rows[:0], 0, model=model, min_estimation=100, cell=cell, members=rows[:0])
+        )
+        samples.append(
+            make_sample(panel, abn, rows[:1], 0, model=model, min_estimation=100, cell=cell, members=np.arange(1))
+        )
+    # CARs with a tie and a zero (the signed-rank test's other branches)
+    s = samples[0]
+    car = s.car.copy()
+    car[1], car[2] = car[0], 0.0
+    samples.append(replace(s, car=car))
+    return samples
+
+
+@pytest.mark.parametrize("name", sorted(BATCHES))
+def test_a_batch_version_gives_the_results_of_the_test_itself(panel, fitted, name):
+    abn = fitted[0]
+    samples = _batch_samples(panel, abn)
+    got = BATCHES[name][1](Batch(samples))
+    assert len(got) == len(samples)
+    for i, s in enumerate(samples):
+        want = TESTS.get(name)(s)
+        res = got[i]
+        assert (res.name, res.distribution, res.nobs, res.notes) == (
+            want.name,
+            want.distribution,
+            want.nobs,
+            want.notes,
+        )
+        np.testing.assert_allclose([res.statistic, res.pvalue], [want.statistic, want.pvalue], rtol=1e-12, atol=1e-14)
+        assert list(res.details) == list(want.details)
+        np.testing.assert_allclose(list(res.details.values()), list(want.details.values()), rtol=1e-12, atol=1e-14)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
@@ -14,7 +14,18 @@ from .._registry import Registry
 from ..catalog import TEST_CATALOG, TEST_INPUTS, TestInfo
 from ..errors import ConfigError
 
-__all__ = ["TestResult", "Cell", "Sample", "TESTS", "register_test"]
+__all__ = [
+    "TestResult",
+    "Cell",
+    "Sample",
+    "Batch",
+    "BatchResults",
+    "TESTS",
+    "BATCHES",
+    "register_test",
+    "batch_for",
+    "batch_function",
+]
 
 T = TypeVar("T")
 
@@ -195,6 +206,7 @@ class Sample:
 
 
 TestFunction = Callable[[Sample], TestResult]
+BatchFunction = Callable[["Batch"], "BatchResults"]
 
 #: The registry of test statistics (METHODS §4).
 TESTS: Registry[TestFunction] = Registry("test")
@@ -255,6 +267,224 @@ def register_test(
         return func
 
     return deco
+
+
+class Batch:
+    """Many samples at once (several cells, each with its CAR windows), for a test's batch implementation.
+
+    A batch implementation (:func:`batch_for`) computes one test for every sample of the batch with a few array
+    operations instead of one call per sample, and gives the numbers the test's own function gives (to rounding
+    of the order of summation). What several tests use is computed once per batch and kept (:meth:`cached`).
+
+    Attributes
+    ----------
+    samples
+        The samples, in the runner's order (the samples of one cell next to each other).
+    n
+        ``(S,)`` the number of firm-events of each sample.
+    """
+
+    def __init__(self, samples: Sequence[Sample]) -> None:
+        self.samples = list(samples)
+        self.n = np.array([s.n for s in self.samples], dtype=np.int64)
+        self._memo: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` once per batch."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def flat(self, field_name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The samples' ``(N,)`` arrays ``field_name`` (e.g. ``"car"``) end to end, and the sample of each value."""
+
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            if field_name == "nobs_estimation":  # straight from the cells (not each sample's cached copy)
+                values = [s.cell.nobs[s.members] for s in self.samples]
+            else:
+                values = [getattr(s, field_name) for s in self.samples]
+            flat = np.concatenate(values) if values else np.zeros(0)
+            return flat, np.repeat(np.arange(len(values)), self.n)
+
+        return self.cached(f"flat:{field_name}", build)
+
+    def sums(self, field_name: str) -> np.ndarray:
+        """``(S,)`` the sum of each sample's ``field_name``."""
+        flat, seg = self.flat(field_name)
+        return np.bincount(seg, weights=flat, minlength=len(self))
+
+    def moments(self, field_name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(S,)`` means and standard deviations (ddof 1) of each sample's ``field_name``, two passes as numpy's
+        ``mean`` and ``std``; NaN where a sample has too few values."""
+
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            flat, seg = self.flat(field_name)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = self.sums(field_name) / self.n
+                dev = flat - mean[seg]
+                var = np.bincount(seg, weights=dev * dev, minlength=len(self)) / (self.n - 1)
+            mean[self.n == 0] = np.nan
+            var[self.n < 2] = np.nan
+            return mean, np.sqrt(var)
+
+        return self.cached(f"moments:{field_name}", build)
+
+    def by_cell(self) -> list[tuple[Cell, np.ndarray]]:
+        """The cells of the batch, each with the positions of its samples (in batch order)."""
+
+        def build() -> list[tuple[Cell, np.ndarray]]:
+            cells: dict[int, tuple[Cell, list[int]]] = {}
+            for i, s in enumerate(self.samples):
+                cells.setdefault(id(s.cell), (s.cell, []))[1].append(i)
+            return [(cell, np.asarray(at, dtype=np.int64)) for cell, at in cells.values()]
+
+        return self.cached("by_cell", build)
+
+    def weights(self, cell: Cell, at: np.ndarray) -> np.ndarray:
+        """``(N_cell, len(at))``: column j holds the 0/1 weights of sample ``at[j]`` of ``cell``."""
+        out = np.zeros((cell.n, at.size))
+        members = [self.samples[i].members for i in at]
+        if members:
+            rows = np.concatenate(members)
+            out[rows, np.repeat(np.arange(at.size), [m.size for m in members])] = 1.0
+        return out
+
+
+@dataclass(frozen=True)
+class BatchResults:
+    """The results of one test on every sample of a :class:`Batch`, as columns; ``results[i]`` is sample i's
+    :class:`TestResult`."""
+
+    name: str
+    statistic: np.ndarray
+    pvalue: np.ndarray
+    distribution: list[str]
+    nobs: np.ndarray
+    notes: list[str]
+    details: list[Mapping[str, float]]
+
+    def __len__(self) -> int:
+        return len(self.distribution)
+
+    def __getitem__(self, i: int) -> TestResult:
+        return TestResult(
+            self.name,
+            float(self.statistic[i]),
+            float(self.pvalue[i]),
+            self.distribution[i],
+            int(self.nobs[i]),
+            self.notes[i],
+            MappingProxyType(dict(self.details[i])),
+        )
+
+    @classmethod
+    def of(cls, results: Sequence[TestResult]) -> BatchResults:
+        """The columns of results computed one by one."""
+        return cls(
+            results[0].name if results else "",
+            np.array([r.statistic for r in results], dtype=float),
+            np.array([r.pvalue for r in results], dtype=float),
+            [r.distribution for r in results],
+            np.array([r.nobs for r in results], dtype=np.int64),
+            [r.notes for r in results],
+            [r.details for r in results],
+        )
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        statistic: np.ndarray,
+        pvalue: np.ndarray,
+        distribution: Sequence[str],
+        nobs: np.ndarray,
+        *,
+        notes: Sequence[str] | None = None,
+        details: Sequence[Mapping[str, float]] | None = None,
+        missing: np.ndarray | None = None,
+    ) -> BatchResults:
+        """Columns of results; where ``missing`` (a ``(S,)`` array of reasons, "" where computed) is set, the
+        sample's result is :func:`not_computable` with that reason (NaN statistic and p, no details)."""
+        k = len(nobs)
+        stat = np.asarray(statistic, dtype=float).copy()
+        p = np.asarray(pvalue, dtype=float).copy()
+        notes_out = list(notes) if notes is not None else [""] * k
+        det = list(details) if details is not None else [{}] * k
+        if missing is not None:
+            gone = np.flatnonzero(missing != "")
+            stat[gone] = np.nan
+            p[gone] = np.nan
+            for i in gone:
+                notes_out[i] = str(missing[i])
+                det[i] = {}
+        return cls(name, stat, p, list(distribution), np.asarray(nobs, dtype=np.int64), notes_out, det)
+
+
+#: Batch implementations of registered tests: canonical name → (the test's function, its batch implementation).
+BATCHES: dict[str, tuple[TestFunction, BatchFunction]] = {}
+
+
+def batch_for(name: str) -> Callable[[BatchFunction], BatchFunction]:
+    """Register the batch implementation of the registered test ``name``: a function of a :class:`Batch` that
+    returns the :class:`BatchResults` the test's own function gives sample by sample (the conformance tests check
+    the two agree). The runner uses it while ``name`` is registered to the same function."""
+
+    def deco(func: BatchFunction) -> BatchFunction:
+        BATCHES[name] = (TESTS.get(name), func)
+        return func
+
+    return deco
+
+
+def batch_function(name: str) -> BatchFunction | None:
+    """The batch implementation of the test registered as ``name`` (or an alias), if it has one."""
+    canonical = TESTS.canonical(name, where="tests")
+    entry = BATCHES.get(canonical)
+    if entry is None or entry[0] is not TESTS.get(canonical):
+        return None
+    return entry[1]
+
+
+def reasons(n: int, *rules: tuple[np.ndarray, str]) -> np.ndarray:
+    """``(n,)`` the reason a sample's test cannot be computed ("" where it can): the first rule whose mask is
+    True, in the order given (the order of the checks in the test's own function)."""
+    out = np.full(n, "", dtype=object)
+    for mask, why in reversed(rules):
+        out[np.asarray(mask, dtype=bool)] = why
+    return out
+
+
+def labels_where(missing: np.ndarray, computed: Sequence[str], fallback: str) -> list[str]:
+    """The distribution label of each sample: ``computed`` where the test ran, ``fallback`` where it did not."""
+    return [fallback if m else c for m, c in zip(missing, computed, strict=True)]
+
+
+def pvalues_normal(z: np.ndarray) -> np.ndarray:
+    """:func:`pvalue_normal` of every element."""
+    from scipy.special import ndtr
+
+    z = np.asarray(z, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(z), 2.0 * ndtr(-np.abs(z)), np.nan)
+
+
+def pvalues_t(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """:func:`pvalue_t` of every element."""
+    from scipy.special import stdtr
+
+    t = np.asarray(t, dtype=float)
+    df = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(t) & (df > 0)
+        return np.where(ok, 2.0 * stdtr(np.where(ok, df, 1.0), -np.abs(np.where(ok, t, 0.0))), np.nan)
+
+
+def t_labels(df: np.ndarray) -> list[str]:
+    """``"t(df)"`` for every element (as ``f"t({int(df)})"``)."""
+    return [f"t({d})" for d in np.asarray(df).astype(np.int64).tolist()]
 
 
 def not_computable(name: str, distribution: str, nobs: int, reason: str) -> TestResult:

@@ -7,7 +7,18 @@ from functools import lru_cache
 import numpy as np
 
 from .._lazy import lazy
-from .base import Sample, TestResult, not_computable, pvalue_normal, register_test
+from .base import (
+    Batch,
+    BatchResults,
+    Sample,
+    TestResult,
+    batch_for,
+    not_computable,
+    pvalue_normal,
+    pvalues_normal,
+    reasons,
+    register_test,
+)
 from .rank import average_ranks
 
 special = lazy("scipy.special")
@@ -145,3 +156,82 @@ def gsign_z_estudy2(s: Sample) -> TestResult:
     w = int((s.car > 0).sum())
     z = (w - s.n * p) / np.sqrt(s.n * p * (1 - p))
     return TestResult("gsign_z_estudy2", float(z), pvalue_normal(z), "N(0,1)", s.n, details={"p_hat": p})
+
+
+# ---------------------------------------------------------------------------------------------- batch versions
+
+
+def _positive_batch(b: Batch) -> np.ndarray:
+    car, seg = b.flat("car")
+    return np.bincount(seg, weights=(car > 0).astype(float), minlength=len(b))
+
+
+@batch_for("sign_z")
+def _sign_z_batch(b: Batch) -> BatchResults:
+    w = _positive_batch(b)
+    n = b.n
+    z = (w - n / 2) / np.sqrt(n / 4)
+    low = np.minimum(w, n - w)
+    with np.errstate(invalid="ignore"):
+        exact = np.where(2 * w == n, 1.0, np.minimum(1.0, 2.0 * special.bdtr(low, n, 0.5)))
+    details = [{"positive": float(a), "pvalue_exact": float(e)} for a, e in zip(w, exact, strict=True)]
+    missing = reasons(len(b), (n < 1, "no firm-events"))
+    return BatchResults.build("sign_z", z, pvalues_normal(z), ["N(0,1)"] * len(b), n, details=details, missing=missing)
+
+
+@batch_for("gsign_z")
+def _gsign_z_batch(b: Batch) -> BatchResults:
+    p = np.full(len(b), np.nan)
+    for cell, at in b.by_cell():
+        shares = cell.cached("gsign_z", lambda cell=cell: positive_shares(cell.resid))
+        p[at] = (shares @ b.weights(cell, at)) / b.n[at]
+    w = _positive_batch(b)
+    n = b.n
+    z = (w - n * p) / np.sqrt(n * p * (1 - p))
+    details = [{"positive": float(a), "p_hat": float(q)} for a, q in zip(w, p, strict=True)]
+    missing = reasons(len(b), (n < 1, "no firm-events"))
+    return BatchResults.build("gsign_z", z, pvalues_normal(z), ["N(0,1)"] * len(b), n, details=details, missing=missing)
+
+
+@batch_for("wilcoxon")
+def _wilcoxon_batch(b: Batch) -> BatchResults:
+    """W+ from one sort of every sample's |CAR|; the p-value as :func:`signed_rank` gives it. A sample with tied
+    |CAR|s, or with zeros and N ≤ 13, goes through :func:`wilcoxon` itself."""
+    k = len(b)
+    car, seg = b.flat("car")
+    nz = car != 0
+    d, sg = car[nz], seg[nz]
+    order = np.lexsort((np.abs(d), sg))
+    d, sg = d[order], sg[order]
+    m = np.bincount(sg, minlength=k)
+    start = np.concatenate(([0], np.cumsum(m)[:-1])) if k else np.zeros(0, dtype=np.int64)
+    rank = (np.arange(d.size) - start[sg] + 1).astype(float)
+    w_plus = np.bincount(sg, weights=np.where(d > 0, rank, 0.0), minlength=k)
+    a = np.abs(d)
+    tied = np.zeros(k, dtype=bool)
+    same = (a[1:] == a[:-1]) & (sg[1:] == sg[:-1])
+    tied[sg[1:][same]] = True
+    n = b.n
+    all_zero = m == 0
+    # the exact null distribution: N ≤ 50, no ties, no zeros
+    p = np.full(k, np.nan)
+    exact = (n <= 50) & ~tied & (m == n) & ~all_zero
+    for i in np.flatnonzero(exact):
+        total = int(m[i]) * (int(m[i]) + 1) // 2
+        low = int(min(w_plus[i], total - w_plus[i]))
+        p[i] = float(min(1.0, 2.0 * signed_rank_cdf(int(m[i]))[low]))
+    normal = ~exact & ~tied & (n > 13) & ~all_zero
+    mf = m.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt((mf * (mf + 1.0) * (2.0 * mf + 1.0) - 0.0 / 2.0) / 24.0)
+        z = (w_plus - mf * (mf + 1.0) / 4.0) / se
+        z -= np.sign(z) * 0.5 / se
+    p[normal] = pvalues_normal(z[normal])
+    missing = reasons(k, (n < 1, "no firm-events"), (all_zero & (n >= 1), "all CARs are zero"))
+    out = BatchResults.build("wilcoxon", w_plus, p, ["signed-rank"] * k, n, missing=missing)
+    # tied |CAR|s, or zeros with N ≤ 13: the test's own function (the tie correction, scipy's permutations)
+    for i in np.flatnonzero(~exact & ~normal & (missing == "")):
+        with np.errstate(all="ignore"):
+            res = wilcoxon(b.samples[i])
+        out.statistic[i], out.pvalue[i] = res.statistic, res.pvalue
+    return out

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from .base import Sample, TestResult, not_computable, pvalue_normal, pvalue_t, register_test
+from .base import (
+    Batch,
+    BatchResults,
+    Sample,
+    TestResult,
+    batch_for,
+    labels_where,
+    not_computable,
+    pvalue_normal,
+    pvalue_t,
+    pvalues_normal,
+    pvalues_t,
+    reasons,
+    register_test,
+    t_labels,
+)
 
 __all__ = [
     "aligned_dates",
@@ -289,16 +305,8 @@ def mean_residual_correlation(s: Sample, *, min_periods: int = 5) -> float:
     cell = s.cell
     if cell.n <= DENSE_CORRELATION_LIMIT:
 
-        def parts() -> tuple[np.ndarray, np.ndarray]:
-            corr = pairwise_correlation(cell.resid, cell.resid_dates, min_periods=min_periods)
-            off = np.isfinite(corr)
-            corr[~off] = 0.0
-            np.fill_diagonal(corr, 0.0)
-            np.fill_diagonal(off, False)
-            return corr, off.astype(float)
-
         def rbar() -> float:
-            c, f = cell.cached(f"correlation:{min_periods}", parts)
+            c, f = cell.cached(f"correlation:{min_periods}", lambda: _dense_parts(cell, min_periods))
             w = s.weights
             pairs = float(w @ f @ w)
             return float(w @ c @ w) / pairs if pairs > 0 else float("nan")
@@ -330,6 +338,16 @@ def mean_residual_correlation(s: Sample, *, min_periods: int = 5) -> float:
         return float(num) / float(pairs) if pairs > 0 else float("nan")
 
     return s.cached(f"rbar:{min_periods}", blocked)
+
+
+def _dense_parts(cell: Any, min_periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """A cell's finite off-diagonal correlations C (0 elsewhere) and their indicator F."""
+    corr = pairwise_correlation(cell.resid, cell.resid_dates, min_periods=min_periods)
+    off = np.isfinite(corr)
+    corr[~off] = 0.0
+    np.fill_diagonal(corr, 0.0)
+    np.fill_diagonal(off, False)
+    return corr, off.astype(float)
 
 
 def _kp_reason(s: Sample, r: float) -> str:
@@ -414,4 +432,171 @@ def portfolio_t(s: Sample) -> TestResult:
                 "portfolios": float(len(parts)),
             },
         }
+    )
+
+
+# ---------------------------------------------------------------------------------------------- batch versions
+# Each computes its test for every sample of a batch at once, as the function above does for one sample.
+
+
+def _t_batch(name: str, b: Batch, stat: np.ndarray, df: np.ndarray, missing: np.ndarray, fallback: str, **kw: Any):
+    return BatchResults.build(
+        name, stat, pvalues_t(stat, df), labels_where(missing, t_labels(df), fallback), b.n, missing=missing, **kw
+    )
+
+
+def _z_batch(name: str, b: Batch, stat: np.ndarray, missing: np.ndarray, **kw: Any) -> BatchResults:
+    return BatchResults.build(name, stat, pvalues_normal(stat), ["N(0,1)"] * len(b), b.n, missing=missing, **kw)
+
+
+@batch_for("csect_t")
+def _csect_t_batch(b: Batch) -> BatchResults:
+    mean, sd = b.moments("car")
+    stat = mean / (sd / np.sqrt(b.n))
+    missing = reasons(len(b), (b.n < 2, "needs at least 2 firm-events"))
+    return _t_batch("csect_t", b, stat, b.n - 1, missing, "t(N-1)")
+
+
+@batch_for("cda_t")
+def _cda_t_batch(b: Batch) -> BatchResults:
+    mean, _ = b.moments("car")
+    m = np.zeros(len(b), dtype=np.int64)
+    sd = np.full(len(b), np.nan)
+    for cell, at in b.by_cell():
+        e, w = cell.cached("calendar_layout", lambda cell=cell: calendar_layout(cell.resid, cell.resid_dates))
+        weights = b.weights(cell, at)
+        sums, counts = e @ weights, w @ weights
+        have = counts > 0
+        aar = np.where(have, sums / np.where(have, counts, 1.0), 0.0)
+        m[at] = have.sum(axis=0)
+        mean_aar = aar.sum(axis=0) / np.maximum(m[at], 1)
+        dev = np.where(have, aar - mean_aar, 0.0)
+        sd[at] = np.sqrt((dev * dev).sum(axis=0) / (m[at] - 1))
+    length = np.array([s.length for s in b.samples], dtype=float)
+    stat = mean / (sd * np.sqrt(length))
+    missing = reasons(len(b), (b.n < 1, "no firm-events"), (m < 3, "fewer than 3 estimation days"))
+    return _t_batch("cda_t", b, stat, m - 1, missing, "t(M-1)")
+
+
+def _patell_batch(b: Batch) -> np.ndarray:
+    def build() -> np.ndarray:
+        d = b.flat("nobs_estimation")[0] - b.samples[0].df_loss if len(b) else np.zeros(0)
+        _, seg = b.flat("nobs_estimation")
+        return b.sums("scar") / np.sqrt(np.bincount(seg, weights=d / (d - 2.0), minlength=len(b)))
+
+    return b.cached("patell", build)
+
+
+@batch_for("patell_z")
+def _patell_z_batch(b: Batch) -> BatchResults:
+    return _z_batch("patell_z", b, _patell_batch(b), reasons(len(b), (b.n < 1, "no firm-events")))
+
+
+def _bmp_batch(b: Batch) -> np.ndarray:
+    mean, sd = b.moments("scar")
+    return mean / (sd / np.sqrt(b.n))
+
+
+@batch_for("bmp_t")
+def _bmp_t_batch(b: Batch) -> BatchResults:
+    stat = _bmp_batch(b)
+    missing = reasons(len(b), (b.n < 2, "needs at least 2 firm-events"))
+    details = [{"pvalue_normal": float(p)} for p in pvalues_normal(stat)]
+    return _t_batch("bmp_t", b, stat, b.n - 1, missing, "t(N-1)", details=details)
+
+
+def _rbar_batch(b: Batch, min_periods: int = 5) -> np.ndarray:
+    """r̄ of every sample (:func:`mean_residual_correlation`): w'Cw / w'Fw for all samples of a cell at once."""
+
+    def build() -> np.ndarray:
+        out = np.full(len(b), np.nan)
+        for cell, at in b.by_cell():
+            at = at[b.n[at] >= 2]
+            if not at.size:
+                continue
+            if cell.n > DENSE_CORRELATION_LIMIT:
+                out[at] = [mean_residual_correlation(b.samples[i], min_periods=min_periods) for i in at]
+                continue
+            c, f = cell.cached(f"correlation:{min_periods}", lambda cell=cell: _dense_parts(cell, min_periods))
+            weights = b.weights(cell, at)
+            num = ((c @ weights) * weights).sum(axis=0)
+            pairs = ((f @ weights) * weights).sum(axis=0)
+            out[at] = np.where(pairs > 0, num / np.where(pairs > 0, pairs, 1.0), np.nan)
+        return out
+
+    return b.cached(f"rbar:{min_periods}", build)
+
+
+def _kp_batch(name: str, b: Batch, base: np.ndarray, t_dist: bool) -> BatchResults:
+    r = _rbar_batch(b)
+    factor = np.sqrt((1 - r) / (1 + (b.n - 1) * r))
+    small = b.n < 2
+    undefined = ~small & ~np.isfinite(factor)
+    missing = reasons(len(b), (small, "needs at least 2 firm-events"))
+    for i in np.flatnonzero(undefined):
+        missing[i] = _kp_reason(b.samples[i], float(r[i]))
+    details = [{"rbar": float(v)} for v in r]
+    if t_dist:
+        return _t_batch(name, b, base * factor, b.n - 1, missing, "t(N-1)", details=details)
+    return _z_batch(name, b, base * factor, missing, details=details)
+
+
+@batch_for("kp_bmp_t")
+def _kp_bmp_t_batch(b: Batch) -> BatchResults:
+    return _kp_batch("kp_bmp_t", b, _bmp_batch(b), True)
+
+
+@batch_for("kp_patell_z")
+def _kp_patell_z_batch(b: Batch) -> BatchResults:
+    return _kp_batch("kp_patell_z", b, _patell_batch(b), False)
+
+
+@batch_for("j1")
+def _j1_batch(b: Batch) -> BatchResults:
+    mean, _ = b.moments("car")
+    stat = mean / np.sqrt(b.sums("var_car") / b.n**2)
+    return _z_batch("j1", b, stat, reasons(len(b), (b.n < 1, "no firm-events")))
+
+
+@batch_for("portfolio_t")
+def _portfolio_t_batch(b: Batch) -> BatchResults:
+    k = len(b)
+    parts = [s.portfolio() if s.portfolio is not None and s.n >= 1 else [] for s in b.samples]
+    seg = np.repeat(np.arange(k), [len(p) for p in parts])
+    flat = np.array([x for p in parts for x in p], dtype=float).reshape(-1, 4)
+    keep = np.isfinite(flat[:, 0]) & np.isfinite(flat[:, 1])
+    seg, flat = seg[keep], flat[keep]
+    count = np.bincount(seg, minlength=k)
+    w = flat[:, 3] / np.bincount(seg, weights=flat[:, 3], minlength=k)[seg]
+    car_p = np.bincount(seg, weights=w * flat[:, 0], minlength=k)
+    var_p = np.bincount(seg, weights=w**2 * flat[:, 1], minlength=k)
+    stat = car_p / np.sqrt(var_p)
+    m = np.full(k, np.iinfo(np.int64).max)
+    np.minimum.at(m, seg, flat[:, 2].astype(np.int64))
+    nobs = np.bincount(seg, weights=flat[:, 3], minlength=k).astype(np.int64)
+    df = np.where(count > 0, m - b.samples[0].df_loss if k else 0, 0)
+    no_model = np.array([s.portfolio is None for s in b.samples], dtype=bool)
+    missing = reasons(
+        k,
+        (b.n < 1, "no firm-events"),
+        (no_model, "the sample carries no model for the portfolio fit"),
+        (count == 0, "the portfolio has too few estimation days"),
+    )
+    notes = [
+        f"{c} portfolios (one per exchange and day 0) combined as if independent of each other" if c > 1 else ""
+        for c in count.tolist()
+    ]
+    details = [
+        {"car_p": float(a), "var_car_p": float(v), "portfolios": float(c)}
+        for a, v, c in zip(car_p, var_p, count, strict=True)
+    ]
+    return BatchResults.build(
+        "portfolio_t",
+        stat,
+        pvalues_t(stat, df),
+        labels_where(missing, t_labels(df), "t(M-k)"),
+        np.where(missing == "", nobs, b.n),
+        notes=notes,
+        details=details,
+        missing=missing,
     )

@@ -8,7 +8,21 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._lazy import lazy
-from .base import Sample, TestResult, not_computable, pvalue_normal, pvalue_t, register_test
+from .base import (
+    Batch,
+    BatchResults,
+    Sample,
+    TestResult,
+    batch_for,
+    not_computable,
+    pvalue_normal,
+    pvalue_t,
+    pvalues_normal,
+    pvalues_t,
+    reasons,
+    register_test,
+    t_labels,
+)
 
 stats = lazy("scipy.stats")  # imported on first use: import eventstudy stays fast
 
@@ -183,3 +197,97 @@ def grank_t(s: Sample) -> TestResult:
     t = z * np.sqrt((t_days - 2) / (t_days - 1 - z**2))
     p = pvalue_t(t, t_days - 2)
     return TestResult("grank_t", float(t), p, f"t({t_days - 2})", s.n, details={"z": float(z)})
+
+
+# ---------------------------------------------------------------------------------------------- batch versions
+
+#: Elements of the (samples × firm-events × estimation days) comparisons of one step of the GRANK batch.
+GRANK_BLOCK = 4_000_000
+
+
+@batch_for("rank_z")
+def _rank_z_batch(b: Batch) -> BatchResults:
+    k = len(b)
+    z = np.full(k, np.nan)
+    no_cols = np.array([s.window_cols is None for s in b.samples], dtype=bool)
+    for cell, at in b.by_cell():
+        at = at[(b.n[at] >= 1) & ~no_cols[at]]
+        if not at.size:
+            continue
+        u, have = cell.cached("rank_z", lambda cell=cell: rank_z_parts(centred_ranks(cell.ar_all)))
+        weights = b.weights(cell, at)
+        n_t = weights.T @ have
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ubar = np.where(n_t > 0, (weights.T @ u) / np.maximum(n_t, 1), np.nan)
+            days = n_t > 0
+            s2 = np.where(days, n_t * ubar**2, 0.0).sum(axis=1) / days.sum(axis=1)
+            in_window = np.zeros(n_t.shape, dtype=bool)
+            length = np.zeros(at.size)
+            for j, i in enumerate(at):
+                cols = b.samples[i].window_cols
+                in_window[j, cols] = True
+                length[j] = len(cols)
+            total = np.where(in_window, np.sqrt(n_t) * ubar, 0.0).sum(axis=1)
+            z[at] = total / (np.sqrt(s2) * np.sqrt(length))
+    missing = reasons(k, ((b.n < 1) | no_cols, "no firm-events or no abnormal-return matrix"))
+    return BatchResults.build("rank_z", z, pvalues_normal(z), ["N(0,1)"] * k, b.n, missing=missing)
+
+
+@batch_for("grank_t")
+def _grank_t_batch(b: Batch) -> BatchResults:
+    k = len(b)
+    _, sd = b.moments("scar")
+    z = np.full(k, np.nan)
+    t_days = np.zeros(k, dtype=np.int64)
+    for cell, at in b.by_cell():
+        at = at[(b.n[at] >= 2) & np.isfinite(sd[at]) & (sd[at] != 0)]
+        if not at.size:
+            continue
+        g = cell.cached("grank_t", lambda cell=cell: grank_parts(cell.sar_all[:, cell.estimation_cols]))
+        x = g["sar"]
+        step = max(1, GRANK_BLOCK // max(x.size, 1))
+        for lo in range(0, at.size, step):
+            part = at[lo : lo + step]
+            weights = b.weights(cell, part).T  # (samples, firm-events)
+            star = np.full(weights.shape, np.nan)
+            for j, i in enumerate(part):
+                s = b.samples[i]
+                star[j, s.members] = s.scar / sd[i]
+            below = x[None, :, :] < star[:, :, None]
+            above = x[None, :, :] > star[:, :, None]
+            n_below = below.sum(axis=2)
+            ties = g["count"][None, :] - n_below - above.sum(axis=2)
+            scale = weights * g["scale"][None, :]
+            n_est = weights @ g["present"]
+            lift = np.einsum("jn,jnm->jm", scale, above)
+            tied = (np.where(weights > 0, ties, 0) != 0).any(axis=1)
+            for j in np.flatnonzero(tied):
+                lift[j] += 0.5 * (scale[j] @ (x == star[j][:, None]))
+            sum_u = scale @ g["ranks"] + lift - 0.5 * n_est
+            u_cum = ((1.0 + n_below + 0.5 * ties) * g["scale"][None, :]) - 0.5
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ubar_est = sum_u / np.maximum(n_est, 1)
+                ubar_cum = np.where(weights > 0, u_cum, 0.0).sum(axis=1) / b.n[part]
+                n_part = b.n[part].astype(float)
+                days = n_est > 0
+                t_days[part] = days.sum(axis=1) + 1
+                s2 = (np.where(days, (n_est / n_part[:, None]) * ubar_est**2, 0.0).sum(axis=1) + ubar_cum**2) / t_days[
+                    part
+                ]
+                z[part] = ubar_cum / np.sqrt(s2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        room = t_days - 1 - z**2
+        t = z * np.sqrt((t_days - 2) / room)
+    small = b.n < 2
+    flat = ~small & ~(np.isfinite(sd) & (sd != 0))
+    too_large = ~small & ~flat & ~(room > 0)
+    missing = reasons(
+        k,
+        (small, "needs at least 2 firm-events"),
+        (flat, "the SCARs have no cross-sectional spread"),
+        (too_large, "Z too large for the t transformation"),
+    )
+    labels = t_labels(t_days - 2)
+    dist = ["t(T-2)" if (small[i] or flat[i]) else labels[i] for i in range(k)]
+    details = [{"z": float(v)} for v in z]
+    return BatchResults.build("grank_t", t, pvalues_t(t, t_days - 2), dist, b.n, details=details, missing=missing)

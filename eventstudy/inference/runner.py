@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from ..catalog import describe_test
 from ..config import window_label
 from ..models import NormalReturnModel
 from ..windows import Panel, pooled_overlaps
-from .base import TESTS, Cell, Sample
+from .base import TESTS, Batch, BatchResults, Cell, Sample, batch_function
 from .rank import average_ranks, grank_parts, rank_z_parts
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "portfolio_sets",
     "run_tests",
 ]
+
+#: Firm-events of the cells whose samples are tested together (bounds the memory of the cells' arrays).
+CELL_CHUNK = 20_000
 
 TEST_COLUMNS = [
     "event_id",
@@ -369,7 +373,8 @@ def _run_tests(
     rng: np.random.Generator | int | None,
     events: bool,
 ) -> pd.DataFrame:
-    funcs = [(name, TESTS.get(name, where="tests")) for name in tests]
+    funcs = [(name, TESTS.get(name, where="tests"), batch_function(name)) for name in tests]
+    per_sample = any(batch is None for _, _, batch in funcs)
     # each cell's resampling stream is its own, so adding a test, a group or an event changes no other p-value
     base_seed = int(rng) if isinstance(rng, int | np.integer) else int(np.random.default_rng(rng).integers(2**32))
     fitted_all = np.isin(abn.status, ("ok", "missing_event_window"))
@@ -418,7 +423,10 @@ def _run_tests(
         if sets:
             fits = fit_portfolios(panel, sets, model, abn.windows, min_estimation=min_estimation)
 
-    def one_cell(c: int) -> list[tuple]:
+    dropped: dict[int, list[int]] = {}  # per cell and window: the firm-events its pooled set left out
+
+    def samples_of(c: int) -> list[Sample]:
+        """The samples of cell ``c``, one per CAR window, sharing the cell's arrays."""
         event_id, label, fitted = cells[c]
         cell = make_cell(panel, abn, fitted)
         if ranked is not None and fitted.size:
@@ -428,44 +436,102 @@ def _run_tests(
             sar = on_estimation_days(abn, abn.sar, fitted, cell.estimation_cols)
             cell.put("grank_t", grank_parts(sar, estimation[at].astype(float)))
         out = []
+        dropped[c] = []
         for w, window in enumerate(abn.windows):
             keep = usable_in.get(event_id, usable)[fitted, w]
-            dropped = int(removed[event_id][fitted, w].sum()) if event_id in removed else 0
-            rng = np.random.default_rng([base_seed, zlib.crc32(f"{event_id}|{label}|{window}".encode())])
-            sample = make_sample(
-                panel,
-                abn,
-                fitted[keep],
-                w,
-                model=model,
-                min_estimation=min_estimation,
-                rng=rng,
-                cell=cell,
-                members=np.flatnonzero(keep),
-                portfolios=portfolios.get((c, keep.tobytes()), []) if fits is not None else None,
-                fits=fits,
+            dropped[c].append(int(removed[event_id][fitted, w].sum()) if event_id in removed else 0)
+            rng = (
+                np.random.default_rng([base_seed, zlib.crc32(f"{event_id}|{label}|{window}".encode())])
+                if per_sample
+                else None  # every test is computed by its batch version, which draws nothing
             )
-            for name, func in funcs:
-                with np.errstate(all="ignore"):
-                    res = func(sample)
-                out.append(
-                    (
-                        event_id,
-                        label,
-                        window_label(window),
-                        name,
-                        res.statistic,
-                        res.pvalue,
-                        res.distribution,
-                        res.nobs,
-                        _with_overlap_note(res.notes, dropped),
-                        json.dumps(dict(res.details)) if res.details else "",
-                    )
+            out.append(
+                make_sample(
+                    panel,
+                    abn,
+                    fitted[keep],
+                    w,
+                    model=model,
+                    min_estimation=min_estimation,
+                    rng=rng,
+                    cell=cell,
+                    members=np.flatnonzero(keep),
+                    portfolios=portfolios.get((c, keep.tobytes()), []) if fits is not None else None,
+                    fits=fits,
                 )
+            )
         return out
 
-    records = [row for c in range(len(cells)) for row in one_cell(c)]
-    return pd.DataFrame.from_records(records, columns=TEST_COLUMNS)
+    # the cells' samples are tested a chunk of cells at a time: every test once per chunk, over all its samples
+    frames = []
+    chunk: list[int] = []
+    size = 0
+    for c in range(len(cells)):
+        chunk.append(c)
+        size += cells[c][2].size
+        if size >= CELL_CHUNK or c == len(cells) - 1:
+            samples = [s for i in chunk for s in samples_of(i)]
+            with np.errstate(all="ignore"):
+                results = [
+                    batch(Batch(samples)) if batch is not None else BatchResults.of([func(s) for s in samples])
+                    for _, func, batch in funcs
+                ]
+            left_out = [d for i in chunk for d in dropped.pop(i)]
+            frames.append(_test_rows(chunk, cells, abn.windows, [name for name, _, _ in funcs], results, left_out))
+            chunk, size = [], 0
+    if not frames:
+        return pd.DataFrame(columns=TEST_COLUMNS)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _test_rows(
+    chunk: Sequence[int],
+    cells: Sequence[tuple[str, str, np.ndarray]],
+    windows: Sequence[tuple[int, int]],
+    names: Sequence[str],
+    results: Sequence[BatchResults],
+    left_out: Sequence[int],
+) -> pd.DataFrame:
+    """The test table's rows of a chunk of cells: cell by cell, window by window, test by test; ``left_out`` is the
+    number of firm-events each sample's pooled set left out as overlapping (said in the notes)."""
+    n_w, n_t = len(windows), len(names)
+    n_s = len(chunk) * n_w
+    labels = [window_label(w) for w in windows]
+
+    def stacked(get: Callable[[BatchResults], Sequence[Any]]) -> list[Any]:
+        cols = [list(get(r)) for r in results]
+        return [cols[j][i] for i in range(n_s) for j in range(n_t)]
+
+    details = [[_details_json(d) for d in r.details] for r in results]
+    return pd.DataFrame(
+        {
+            "event_id": np.repeat([cells[c][0] for c in chunk], n_w * n_t),
+            "group": np.repeat([cells[c][1] for c in chunk], n_w * n_t),
+            "window": np.tile(np.repeat(labels, n_t), len(chunk)),
+            "test": np.tile(list(names), n_s),
+            "statistic": np.column_stack([r.statistic for r in results]).ravel() if n_t else [],
+            "pvalue": np.column_stack([r.pvalue for r in results]).ravel() if n_t else [],
+            "distribution": stacked(lambda r: r.distribution),
+            "nobs": np.column_stack([r.nobs for r in results]).ravel() if n_t else [],
+            "notes": [
+                _with_overlap_note(note, left_out[k // n_t]) for k, note in enumerate(stacked(lambda r: r.notes))
+            ],
+            "details": [details[j][i] for i in range(n_s) for j in range(n_t)],
+        },
+        columns=TEST_COLUMNS,
+    )
+
+
+def _details_json(details: Mapping[str, Any]) -> str:
+    """``json.dumps(dict(details))`` ("" when empty), with floats written directly (as ``json`` writes them)."""
+    if not details:
+        return ""
+    parts = []
+    for key, value in details.items():
+        if type(value) is not float or not math.isfinite(value):
+            return json.dumps(dict(details))
+        parts.append(f"{json.dumps(key)}: {float.__repr__(value)}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def _with_overlap_note(notes: str, dropped: int) -> str:
