@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -183,7 +183,7 @@ def _sign_z_batch(b: Batch) -> BatchResults:
 def _gsign_z_batch(b: Batch) -> BatchResults:
     p = np.full(len(b), np.nan)
     for cell, at in b.by_cell():
-        shares = cell.cached("gsign_z", lambda cell=cell: positive_shares(cell.resid))
+        shares = cell.cached("gsign_z", partial(positive_shares, cell.resid))
         p[at] = (shares @ b.weights(cell, at)) / b.n[at]
     w = _positive_batch(b)
     n = b.n

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -463,7 +464,7 @@ def _cda_t_batch(b: Batch) -> BatchResults:
     m = np.zeros(len(b), dtype=np.int64)
     sd = np.full(len(b), np.nan)
     for cell, at in b.by_cell():
-        e, w = cell.cached("calendar_layout", lambda cell=cell: calendar_layout(cell.resid, cell.resid_dates))
+        e, w = cell.cached("calendar_layout", partial(calendar_layout, cell.resid, cell.resid_dates))
         weights = b.weights(cell, at)
         sums, counts = e @ weights, w @ weights
         have = counts > 0
@@ -517,7 +518,7 @@ def _rbar_batch(b: Batch, min_periods: int = 5) -> np.ndarray:
             if cell.n > DENSE_CORRELATION_LIMIT:
                 out[at] = [mean_residual_correlation(b.samples[i], min_periods=min_periods) for i in at]
                 continue
-            c, f = cell.cached(f"correlation:{min_periods}", lambda cell=cell: _dense_parts(cell, min_periods))
+            c, f = cell.cached(f"correlation:{min_periods}", partial(_dense_parts, cell, min_periods))
             weights = b.weights(cell, at)
             num = ((c @ weights) * weights).sum(axis=0)
             pairs = ((f @ weights) * weights).sum(axis=0)

@@ -4,6 +4,7 @@ test GRANK of Kolari & Pynnönen (2011)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from .._lazy import lazy
 from .base import (
     Batch,
     BatchResults,
+    Cell,
     Sample,
     TestResult,
     batch_for,
@@ -201,6 +203,15 @@ def grank_t(s: Sample) -> TestResult:
 
 # ---------------------------------------------------------------------------------------------- batch versions
 
+
+def _rank_z_of(cell: Cell) -> tuple[np.ndarray, np.ndarray]:
+    return rank_z_parts(centred_ranks(cell.ar_all))
+
+
+def _grank_of(cell: Cell) -> dict[str, np.ndarray]:
+    return grank_parts(cell.sar_all[:, cell.estimation_cols])
+
+
 #: Elements of the (samples × firm-events × estimation days) comparisons of one step of the GRANK batch.
 GRANK_BLOCK = 4_000_000
 
@@ -214,7 +225,7 @@ def _rank_z_batch(b: Batch) -> BatchResults:
         at = at[(b.n[at] >= 1) & ~no_cols[at]]
         if not at.size:
             continue
-        u, have = cell.cached("rank_z", lambda cell=cell: rank_z_parts(centred_ranks(cell.ar_all)))
+        u, have = cell.cached("rank_z", partial(_rank_z_of, cell))
         weights = b.weights(cell, at)
         n_t = weights.T @ have
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -243,7 +254,7 @@ def _grank_t_batch(b: Batch) -> BatchResults:
         at = at[(b.n[at] >= 2) & np.isfinite(sd[at]) & (sd[at] != 0)]
         if not at.size:
             continue
-        g = cell.cached("grank_t", lambda cell=cell: grank_parts(cell.sar_all[:, cell.estimation_cols]))
+        g = cell.cached("grank_t", partial(_grank_of, cell))
         x = g["sar"]
         step = max(1, GRANK_BLOCK // max(x.size, 1))
         for lo in range(0, at.size, step):
@@ -261,8 +272,8 @@ def _grank_t_batch(b: Batch) -> BatchResults:
             n_est = weights @ g["present"]
             lift = np.einsum("jn,jnm->jm", scale, above)
             tied = (np.where(weights > 0, ties, 0) != 0).any(axis=1)
-            for j in np.flatnonzero(tied):
-                lift[j] += 0.5 * (scale[j] @ (x == star[j][:, None]))
+            for jt in np.flatnonzero(tied):
+                lift[jt] += 0.5 * (scale[jt] @ (x == star[jt][:, None]))
             sum_u = scale @ g["ranks"] + lift - 0.5 * n_est
             u_cum = ((1.0 + n_below + 0.5 * ties) * g["scale"][None, :]) - 0.5
             with np.errstate(invalid="ignore", divide="ignore"):
