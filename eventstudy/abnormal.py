@@ -91,6 +91,7 @@ def compute_abnormal(
     thin_trading_share: float = 0.2,
     method: str = "auto",
     block_size: int = 4096,
+    daily: bool = True,
 ) -> Abnormal:
     """Fit the model on every estimation window and compute AR, CAR, exact variances, SAR and SCAR.
 
@@ -114,6 +115,10 @@ def compute_abnormal(
     block_size
         Firm-events per block on the closed-form path; it bounds the temporaries to a few ``block_size × T``
         arrays whatever the number of firm-events.
+    daily
+        ``False`` leaves out the ``(n, T)`` daily outputs (``ar``, ``var_ar``, ``sar`` and ``estimation_used`` are
+        ``(n, 0)``) on the closed-form path, for a caller that needs only the CAR windows (e.g. placebo draws);
+        every other output is the same.
 
     Notes
     -----
@@ -137,7 +142,9 @@ def compute_abnormal(
     if kind is not None and method != "generic":
         # unusable firm-events divide by zero or NaN on the way; their status says why and their numbers are NaN
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = _closed_form(panel, kind, model, car_windows, min_estimation, thin_trading_share, int(block_size))
+            out = _closed_form(
+                panel, kind, model, car_windows, min_estimation, thin_trading_share, int(block_size), daily=daily
+            )
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             out = _generic(panel, model, car_windows, min_estimation, thin_trading_share)
@@ -169,11 +176,12 @@ def _merged_days(panel: Panel, abn: Abnormal) -> Abnormal:
         complete[cut, w] = False
     status = abn.status.astype(object)  # a copy wide enough for any outcome code
     status[(status == "ok") & ~complete.all(axis=1)] = "missing_event_window"
+    days = abn.ar.shape[1] == t  # without the daily arrays (daily=False) there are none to blank
     return replace(
         abn,
-        ar=np.where(merged, np.nan, abn.ar),
-        var_ar=np.where(merged, np.nan, abn.var_ar),
-        sar=np.where(merged, np.nan, abn.sar),
+        ar=np.where(merged, np.nan, abn.ar) if days else abn.ar,
+        var_ar=np.where(merged, np.nan, abn.var_ar) if days else abn.var_ar,
+        sar=np.where(merged, np.nan, abn.sar) if days else abn.sar,
         car=car,
         var_car=var_car,
         scar=scar,
@@ -313,8 +321,12 @@ def _closed_form(
     min_estimation: int,
     thin_trading_share: float,
     block_size: int,
+    *,
+    daily: bool = True,
 ) -> Abnormal:
-    """Masked sums and closed-form inverses for k ≤ 2 (market, constant_mean, market_adjusted), block by block."""
+    """Masked sums and closed-form inverses for k ≤ 2 (market, constant_mean, market_adjusted), block by block.
+
+    ``daily=False`` keeps only the per-window outputs: the daily arrays are ``(n, 0)`` and never written."""
     n, t = panel.ret.shape
     k = model.k
     with_x = kind == "market"
@@ -340,10 +352,10 @@ def _closed_form(
     # every column is an estimation or an event day (the usual layout): each cell is written below, so the
     # (n, T) outputs need no filling first
     make = np.empty if bool((panel.estimation | panel.event).all()) else (lambda shape: np.full(shape, np.nan))
-    ar = make((n, t))
-    var_ar = make((n, t))
-    sar = make((n, t))
-    est_used = np.zeros((n, t), dtype=bool)
+    ar = make((n, t)) if daily else np.empty((n, 0))
+    var_ar = make((n, t)) if daily else np.empty((n, 0))
+    sar = make((n, t)) if daily else np.empty((n, 0))
+    est_used = np.zeros((n, t) if daily else (n, 0), dtype=bool)
     car = np.full((n, nw), np.nan)
     var_car = np.full((n, nw), np.nan)
     complete = np.zeros((n, nw), dtype=bool)
@@ -366,10 +378,7 @@ def _closed_form(
                 excl[:, scols] if any_excluded else None,
                 min_m,
                 model.df_loss,
-                ar[r, scols],
-                var_ar[r, scols],
-                sar[r, scols],
-                est_used[r, scols],
+                (ar[r, scols], var_ar[r, scols], sar[r, scols], est_used[r, scols]) if daily else None,
             )
             zero_share[r] = zs
             params[r, 0] = alpha
@@ -378,6 +387,10 @@ def _closed_form(
             nobs[r] = m
             fit_ok_all[r] = fit_ok
         else:
+            if not daily:  # the general block writes the estimation days: it gets full-width scratch arrays
+                ar, var_ar, sar = (np.full((n, t), np.nan) for _ in range(3))
+                est_used = np.zeros((n, t), dtype=bool)
+                daily = True
             alpha, beta, xbar, sxx_safe, m, mf, s2, fit_ok = _general_block(
                 panel,
                 r,
@@ -417,11 +430,12 @@ def _closed_form(
             ar_e = ye
             lev = 0.0
         ar_e = np.where(fit_ok[:, None], ar_e, np.nan)
-        v_e = s2[:, None] * (1.0 + lev)
-        v_e = np.where(np.isfinite(ar_e), v_e, np.nan)
-        ar[r, ecols] = ar_e
-        var_ar[r, ecols] = v_e
-        sar[r, ecols] = ar_e / np.sqrt(v_e)
+        if daily:
+            v_e = s2[:, None] * (1.0 + lev)
+            v_e = np.where(np.isfinite(ar_e), v_e, np.nan)
+            ar[r, ecols] = ar_e
+            var_ar[r, ecols] = v_e
+            sar[r, ecols] = ar_e / np.sqrt(v_e)
 
         nb = ar_e.shape[0]
         miss = np.zeros((nb, n_ev + 1), dtype=np.int32)
@@ -568,14 +582,11 @@ def _market_block(
     excl: np.ndarray | None,
     min_m: int,
     df_loss: int,
-    ar: np.ndarray,
-    var_ar: np.ndarray,
-    sar: np.ndarray,
-    est_used: np.ndarray,
+    out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
 ) -> tuple:
-    """The market model on the estimation window of one block of rows, written in place into the views ``ar``,
-    ``var_ar``, ``sar`` and ``est_used`` (the same operations as :func:`_general_block`, in the same order, with
-    two reused buffers instead of a fresh array per step)."""
+    """The market model on the estimation window of one block of rows, written in place into the views
+    ``out = (ar, var_ar, sar, est_used)`` unless ``out`` is None (the same operations as :func:`_general_block`, in
+    the same order, with two reused buffers instead of a fresh array per step)."""
     nb, _ = ys.shape
     ok = np.isfinite(ys)
     if excl is not None:
@@ -610,6 +621,9 @@ def _market_block(
     a -= b  # e = dy - beta dx
     ssr = np.einsum("ij,ij->i", a, a)
     s2 = np.where(fit_ok, ssr / np.maximum(m - df_loss, 1), np.nan)
+    if out is None:
+        return alpha, beta, xbar, sxx_safe, m, mf, s2, fit_ok, zero_share
+    ar, var_ar, sar, est_used = out
     # estimation days: in-sample residuals ys - (alpha + beta xs), σ̂² as their variance
     np.multiply(beta[:, None], xs, out=ar)
     ar += alpha[:, None]

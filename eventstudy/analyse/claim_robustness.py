@@ -30,7 +30,7 @@ from ..config import window_label
 from ..inference.runner import group_cells, run_tests
 from ..robustness import ROBUSTNESS_COLUMNS
 from ..windows import clean_estimation_mask, subset_panel
-from .claims import MIN_CLAIM_N, claim_interval
+from .claims import MIN_CLAIM_N, _rows_by_cell, claim_interval
 from .overlaps import confounded_mask, overlap_mask
 
 __all__ = ["CLAIM_ROBUSTNESS_COLUMNS", "claim_robustness"]
@@ -193,7 +193,7 @@ def _claim_rows(
 ) -> pd.DataFrame:
     labels = [window_label(w) for w in a.windows]
     cells = {(e, g): rows for e, g, rows in group_cells(p.keys, group_by)}
-    t = tests[tests["test"] == primary_test].set_index(["event_id", "group", "window"])
+    t = _rows_by_cell(tests, primary_test)
     out = []
     for row in claims.itertuples():
         rows = cells.get((row.event_id, row.group))
@@ -214,12 +214,8 @@ def _claim_rows(
             "note": this if n else ("no firm-event kept" + (f"; {this}" if this else "")),
         }
         key = (row.event_id, row.group, row.window)
-        if n >= MIN_CLAIM_N and key in t.index:
-            stat, pval, dist = (
-                float(t.loc[key, "statistic"]),
-                float(t.loc[key, "pvalue"]),
-                str(t.loc[key, "distribution"]),
-            )
+        if n >= MIN_CLAIM_N and key in t:
+            stat, pval, dist = float(t[key]["statistic"]), float(t[key]["pvalue"]), str(t[key]["distribution"])
             _, lo, hi = claim_interval(rec["caar"], stat, dist)
             rec.update(statistic=stat, pvalue=pval, ci_low=lo, ci_high=hi)
         elif n:

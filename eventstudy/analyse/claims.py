@@ -17,6 +17,7 @@ p-value or interval; its ``note`` says why.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -107,6 +108,14 @@ def claim_windows(
     return out
 
 
+def _rows_by_cell(test_table: pd.DataFrame, test: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The rows of one test, by (event_id, group, window), as plain mappings (one pass, no index lookups)."""
+    rows = test_table[test_table["test"] == test]
+    keys = zip(rows["event_id"], rows["group"], rows["window"], strict=True)
+    return dict(zip(keys, rows.to_dict("records"), strict=True))
+
+
+@functools.lru_cache(maxsize=256)
 def critical_value(distribution: str, level: float = 0.95) -> float:
     """The two-sided critical value of a test's reference distribution: ``"t(12)"`` or ``"N(0,1)"``.
 
@@ -187,7 +196,7 @@ def build_claims(
     windows = headline_windows(events, labels, windows)
     confounders = confounders if confounders is not None else pd.DataFrame(columns=["ticker", "date", "note"])
     keys = panel.keys
-    tests = test_table[test_table["test"] == primary_test].set_index(["event_id", "group", "window"])
+    tests = _rows_by_cell(test_table, primary_test)
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[str, str, bytes], str] = {}
     for event_id, group, members in group_cells(keys, group_by):
@@ -209,8 +218,8 @@ def build_claims(
             row["test"] = primary_test
             notes: list[str] = []
             key = (event_id, group, label)
-            if n >= MIN_CLAIM_N and key in tests.index:
-                t = tests.loc[key]
+            if n >= MIN_CLAIM_N and key in tests:
+                t = tests[key]
                 stat, p, dist = float(t["statistic"]), float(t["pvalue"]), str(t["distribution"])
                 se, lo, hi = claim_interval(caar, stat, dist)
                 row.update(statistic=stat, pvalue=p, std_err=se, ci_low=lo, ci_high=hi)
@@ -277,17 +286,20 @@ def _placebo(frame: pd.DataFrame, panel: Any, abn: Any, day0: pd.DataFrame, opts
     draws = int(opts.get("draws", 999))
     labels = [window_label(w) for w in abn.windows]
     # the placebo distribution depends on the firms and the window only (not on the event): computed once each
-    done: dict[tuple[tuple[str, ...], str], tuple[np.ndarray, int, int]] = {}
-    for i, row in frame.iterrows():
+    tags: dict[tuple[tuple[str, ...], str], tuple[pd.DataFrame, tuple[int, int]]] = {}
+    for _, row in frame.iterrows():
         use = row["_rows"]
         if not np.isfinite(row["pvalue"]) or use.size < MIN_CLAIM_N:
             continue  # a small group gets no p-value of any kind
-        window = abn.windows[labels.index(row["window"])]
         firms = keys.iloc[use][["ticker", "exchange", "benchmark"]].reset_index(drop=True)
         tag = (tuple(sorted(firms["ticker"])), str(row["window"]))
-        if tag not in done:
-            done[tag] = _placebo_draws(firms, window, tag, day0, opts, draws)
-        caars, pool, chosen = done[tag]
+        tags.setdefault(tag, (firms, abn.windows[labels.index(row["window"])]))
+    done = _placebo_draws(tags, day0, opts, draws)
+    for i, row in frame.iterrows():
+        use = row["_rows"]
+        if not np.isfinite(row["pvalue"]) or use.size < MIN_CLAIM_N:
+            continue
+        caars, pool, chosen = done[(tuple(sorted(keys["ticker"].to_numpy()[use])), str(row["window"]))]
         p, b = placebo_pvalue(float(row["caar"]), caars)
         frame.at[i, "placebo_pvalue"] = p
         frame.at[i, "placebo_pool"] = pool
@@ -297,38 +309,56 @@ def _placebo(frame: pd.DataFrame, panel: Any, abn: Any, day0: pd.DataFrame, opts
 
 
 def _placebo_draws(
-    firms: pd.DataFrame,
-    window: tuple[int, int],
-    tag: tuple[tuple[str, ...], str],
+    tags: Mapping[tuple[tuple[str, ...], str], tuple[pd.DataFrame, tuple[int, int]]],
     day0: pd.DataFrame,
     opts: Mapping[str, Any],
     draws: int,
-) -> tuple[np.ndarray, int, int]:
-    """The placebo CAARs of one firm set and window, the pool size and the number of draws."""
-    exchanges = list(firms["exchange"].value_counts().index)  # the most common exchange gives the dates
-    pool = placebo_pool(
-        exchanges,
-        opts["sessions"],
-        day0,
-        window,
-        opts["estimation_window"],
-        opts["event_window"],
-        pd.Timestamp(opts["data_start"]),
-        pd.Timestamp(opts["data_end"]),
-    )
-    seed = zlib.crc32("|".join([*tag[0], tag[1]]).encode())
-    rng = np.random.default_rng([int(opts.get("seed", 0)), seed])
-    chosen = pool if len(pool) <= draws else pool[np.sort(rng.choice(len(pool), draws, replace=False))]
-    caars = placebo_caars(
-        firms,
-        pd.DatetimeIndex(chosen),
-        opts["returns"],
-        opts["sessions"],
-        opts["model"],
-        [window],
-        estimation_window=opts["estimation_window"],
-        event_window=opts["event_window"],
-        min_estimation=opts["min_estimation"],
-        thin_trading_share=opts["thin_trading_share"],
-    )[:, 0]
-    return caars, len(pool), len(chosen)
+) -> dict[tuple[tuple[str, ...], str], tuple[np.ndarray, int, int]]:
+    """The placebo CAARs of each firm set and window (``tags``: tag → firms, window), the pool size and the number
+    of draws.
+
+    Each tag draws its own dates from its own pool (seeded by the tag). The same firms in the same order under
+    several windows go through alignment and the engine once, on the union of their dates with all their windows
+    (each firm-event's numbers are its own, whatever else is in the call).
+    """
+    chosen: dict[tuple[tuple[str, ...], str], tuple[pd.DatetimeIndex, int]] = {}
+    sets: dict[tuple[tuple[str, str, str], ...], list[tuple[tuple[str, ...], str]]] = {}
+    for tag, (firms, window) in tags.items():
+        exchanges = list(firms["exchange"].value_counts().index)  # the most common exchange gives the dates
+        pool = placebo_pool(
+            exchanges,
+            opts["sessions"],
+            day0,
+            window,
+            opts["estimation_window"],
+            opts["event_window"],
+            pd.Timestamp(opts["data_start"]),
+            pd.Timestamp(opts["data_end"]),
+        )
+        seed = zlib.crc32("|".join([*tag[0], tag[1]]).encode())
+        rng = np.random.default_rng([int(opts.get("seed", 0)), seed])
+        picked = pool if len(pool) <= draws else pool[np.sort(rng.choice(len(pool), draws, replace=False))]
+        chosen[tag] = (pd.DatetimeIndex(picked), len(pool))
+        sets.setdefault(tuple(firms.itertuples(index=False, name=None)), []).append(tag)
+    out: dict[tuple[tuple[str, ...], str], tuple[np.ndarray, int, int]] = {}
+    for members in sets.values():
+        firms = tags[members[0]][0]
+        windows = list(dict.fromkeys(tags[t][1] for t in members))
+        dates = pd.DatetimeIndex(np.unique(np.concatenate([chosen[t][0].values for t in members])))
+        caars = placebo_caars(
+            firms,
+            dates,
+            opts["returns"],
+            opts["sessions"],
+            opts["model"],
+            windows,
+            estimation_window=opts["estimation_window"],
+            event_window=opts["event_window"],
+            min_estimation=opts["min_estimation"],
+            thin_trading_share=opts["thin_trading_share"],
+        )
+        for t in members:
+            picked, pool_size = chosen[t]
+            rows = dates.get_indexer(picked)
+            out[t] = (caars[rows, windows.index(tags[t][1])], pool_size, len(picked))
+    return out

@@ -108,12 +108,15 @@ def confounded_mask(
     win = _window_dates(dates, rel, window)
     out = np.zeros(len(tickers), dtype=bool)
     notes = [""] * len(tickers)
-    by_ticker = dict(iter(confounders.groupby("ticker")))
+    if confounders.empty:
+        return out, notes
+    by_ticker = confounders.groupby("ticker").indices  # ticker → its rows, in table order
+    news_dates = confounders["date"].to_numpy(dtype="datetime64[ns]")
     for i, tk in enumerate(tickers):
-        sub = by_ticker.get(tk)
-        if sub is None:
+        rows = by_ticker.get(tk)
+        if rows is None:
             continue
-        hit = sub[np.isin(sub["date"].to_numpy(dtype="datetime64[ns]"), win[i])]
+        hit = confounders.iloc[rows[np.isin(news_dates[rows], win[i])]]
         if len(hit):
             out[i] = True
             notes[i] = "; ".join(f"{tk} {d:%Y-%m-%d}: {n}" for d, n in zip(hit["date"], hit["note"], strict=True))

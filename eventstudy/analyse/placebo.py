@@ -93,8 +93,8 @@ def placebo_caars(
     )
     panel = build_panel(fe, returns, sessions, estimation_window=estimation_window, event_window=event_window)
     abn = compute_abnormal(
-        panel, model, list(windows), min_estimation=min_estimation, thin_trading_share=thin_trading_share
-    )
+        panel, model, list(windows), min_estimation=min_estimation, thin_trading_share=thin_trading_share, daily=False
+    )  # the CARs only: no daily arrays for the draws
     out = np.full((n_d, len(windows)), np.nan)
     for w in range(len(windows)):
         use = abn.usable(w).reshape(n_d, n_f)
