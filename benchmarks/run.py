@@ -18,7 +18,8 @@ Timed, each as the median of ``--rounds`` interleaved rounds:
   numbers are checked against the engine's.
 
 Peak memory is the VmHWM of a fresh process (``--only rss``) that builds the data, resets its peak mark, then
-fits; it is measured at ``--events`` and at 3 × ``--events`` for the growth per firm-event. ``--million`` fits
+fits; it is measured at ``--events`` and at 3 × ``--events`` for the growth per firm-event. ``--main-job`` (or
+``--only main-job``) also runs the study's main job by stage (``benchmarks/main_job.py --no-pdf``). ``--million`` fits
 1M firm-events in memory (500 events) in a fresh process; ``--only dask`` runs them on a 2-worker Dask cluster.
 
     python benchmarks/run.py [--rounds 3] [--baseline 300] [--million] [--dask]
@@ -285,6 +286,9 @@ def run_rounds(args: argparse.Namespace) -> None:
         "engine alone (compute_abnormal)": lambda: compute_abnormal(
             panel, model, DEFAULT_CAR_WINDOWS, min_estimation=MIN_ESTIMATION
         ),
+        "engine, CAR windows only (compute_abnormal, daily=False)": lambda: compute_abnormal(
+            panel, model, DEFAULT_CAR_WINDOWS, min_estimation=MIN_ESTIMATION, daily=False
+        ),
         "baseline: vectorised numpy from the closes": lambda: numpy_baseline(close, market, day0),
         f"baseline: statsmodels OLS loop ({subsample.size} firm-events)": lambda: statsmodels_loop(panel, subsample),
     }
@@ -465,7 +469,8 @@ def main() -> None:
     ap.add_argument("--dask-chunk", type=int, default=50_000)
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--seed", type=int, default=1985)
-    ap.add_argument("--only", choices=("rounds", "memory", "rss", "dask"))
+    ap.add_argument("--only", choices=("rounds", "memory", "rss", "dask", "main-job"))
+    ap.add_argument("--main-job", action="store_true", help="also time the study's main job by stage (--no-pdf)")
     ap.add_argument("--input", choices=("wide", "long"), default="wide", help="with --only rss")
     ap.add_argument("--no-tests", action="store_true", help="with --only rss: tests=()")
     args = ap.parse_args()
@@ -487,6 +492,15 @@ def main() -> None:
         run_memory(args)
     if args.only == "dask" or (args.only is None and args.dask):
         run_dask(args)
+    if args.only == "main-job" or (args.only is None and args.main_job):
+        run_main_job()
+
+
+def run_main_job() -> None:
+    """The study's main job (``benchmarks/main_job.py --no-pdf``) in a fresh process, its stage times printed."""
+    script = Path(__file__).resolve().parent / "main_job.py"
+    print("\n## Main job by stage (benchmarks/main_job.py --no-pdf): wall s, CPU s, stage", flush=True)
+    subprocess.run([sys.executable, str(script), "--no-pdf"], check=True)
 
 
 if __name__ == "__main__":

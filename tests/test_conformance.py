@@ -252,3 +252,16 @@ def test_a_batch_version_gives_the_results_of_the_test_itself(panel, fitted, nam
         np.testing.assert_allclose([res.statistic, res.pvalue], [want.statistic, want.pvalue], rtol=1e-12, atol=1e-14)
         assert list(res.details) == list(want.details)
         np.testing.assert_allclose(list(res.details.values()), list(want.details.values()), rtol=1e-12, atol=1e-14)
+
+
+def test_the_test_table_keeps_its_columns_and_types_without_tests_or_cells(panel, fitted):
+    abn, tests, _ = fitted
+    for table in (
+        run_tests(panel, abn, [], ("group",)),
+        run_tests(panel, abn, ["csect_t"], ("group",), pools={"pooled:none": ["no such event"]}, events=False),
+    ):
+        assert table.empty and list(table.columns) == list(tests.columns)
+        # merges on the key columns (the claims' columns) need text there, as in a table with rows
+        assert table.merge(
+            tests[["event_id", "group", "window", "test"]], on=["event_id", "group", "window", "test"]
+        ).empty

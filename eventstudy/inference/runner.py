@@ -462,6 +462,8 @@ def _run_tests(
             )
         return out
 
+    if not funcs or not cells:
+        return pd.DataFrame.from_records([], columns=TEST_COLUMNS)
     # the cells' samples are tested a chunk of cells at a time: every test once per chunk, over all its samples
     frames = []
     chunk: list[int] = []
@@ -479,8 +481,6 @@ def _run_tests(
             left_out = [d for i in chunk for d in dropped.pop(i)]
             frames.append(_test_rows(chunk, cells, abn.windows, [name for name, _, _ in funcs], results, left_out))
             chunk, size = [], 0
-    if not frames:
-        return pd.DataFrame(columns=TEST_COLUMNS)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
@@ -509,10 +509,10 @@ def _test_rows(
             "group": np.repeat([cells[c][1] for c in chunk], n_w * n_t),
             "window": np.tile(np.repeat(labels, n_t), len(chunk)),
             "test": np.tile(list(names), n_s),
-            "statistic": np.column_stack([r.statistic for r in results]).ravel() if n_t else [],
-            "pvalue": np.column_stack([r.pvalue for r in results]).ravel() if n_t else [],
+            "statistic": np.column_stack([r.statistic for r in results]).ravel(),
+            "pvalue": np.column_stack([r.pvalue for r in results]).ravel(),
             "distribution": stacked(lambda r: r.distribution),
-            "nobs": np.column_stack([r.nobs for r in results]).ravel() if n_t else [],
+            "nobs": np.column_stack([r.nobs for r in results]).ravel(),
             "notes": [
                 _with_overlap_note(note, left_out[k // n_t]) for k, note in enumerate(stacked(lambda r: r.notes))
             ],
