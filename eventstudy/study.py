@@ -705,7 +705,7 @@ class EventStudy:
         gaps = fe_table.get("benchmark_flags", pd.Series("", index=fe_table.index)).fillna("").astype(str)
         divs = ex_dividend_flags(panel, claim_windows(self.events.frame, self.headline_windows), self.dividends)
         both = [("; ".join(x for x in pair if x)) for pair in zip(gaps, divs, strict=True)]
-        return pd.Series(both, index=fe_table.index, dtype=object)
+        return pd.Series(both, index=fe_table.index, dtype="str")
 
     def _claim_robustness(
         self, claims: pd.DataFrame, panel: Any, abn: Any, model: Any, day0: pd.DataFrame, data: Any
