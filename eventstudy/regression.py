@@ -43,13 +43,15 @@ per group and exchange) is used on request or when too few common dates remain t
 F(q, n - K)`, *n* the observed security-days and *K* the reported parameters.
 
 **Cross-sectional regressions** of CAR (or SCAR) on characteristics through the statsmodels formula API: OLS with
-HC3 errors by default; ``weights="patell"`` gives WLS with weights :math:`1/\\mathrm{Var}(CAR_i)`.
+HC3 errors for one event date, and errors clustered by event date for pooled sets of several dates;
+``weights="patell"`` gives WLS with weights :math:`1/\\mathrm{Var}(CAR_i)`.
 
 References
 ----------
 Binder, J. J. (1985). On the use of the multivariate regression model in event studies. *JAR* 23(1).
 Zellner, A. (1962). An efficient method of estimating seemingly unrelated regressions. *JASA* 57.
 Ledoit, O., Wolf, M. (2004). A well-conditioned estimator for large-dimensional covariance matrices. *JMVA* 88.
+Cameron, A. C., Miller, D. L. (2015). A practitioner's guide to cluster-robust inference. *JHR* 50(2).
 Schipper, K., Thompson, R. (1983). The impact of merger-related regulations on the shareholders of acquiring firms.
 *JAR* 21.
 """
@@ -80,6 +82,10 @@ __all__ = [
     "regress",
     "ledoit_wolf_intensity",
     "SHRINK_OPTIONS",
+    "SOLVERS",
+    "SIGMA_METHODS",
+    "MVRM_COLUMNS",
+    "REGRESSION_PARAM_COLUMNS",
     "CHINA_EXCHANGES",
 ]
 
@@ -106,16 +112,55 @@ _WALD_COLUMNS = [
     "other_group",
     "nobs",
     "estimate",
-    "se",
+    "std_err",
     "statistic",
-    "df",
+    "df_num",
     "pvalue",
     "f_statistic",
-    "f_df1",
-    "f_df2",
+    "df_denom",
     "pvalue_f",
     "notes",
 ]
+#: the columns of :meth:`MVRMResult.to_frame` (and of ``mvrm.csv``)
+MVRM_COLUMNS = [
+    "kind",
+    "test",
+    "hypothesis",
+    "event_id",
+    "other_event_id",
+    "ticker",
+    "exchange",
+    "group_col",
+    "group",
+    "other_group",
+    "nobs",
+    "weight",
+    "gamma",
+    "gamma_std_err",
+    "car",
+    "estimate",
+    "std_err",
+    "statistic",
+    "df_num",
+    "df_denom",
+    "pvalue",
+    "f_statistic",
+    "pvalue_f",
+    "notes",
+    "window",
+    "form",
+    "sigma_method",
+    "shrinkage",
+    "n_security_days",
+    "df_resid",
+    "covariance_note",
+]
+#: how the GLS weights' Σ̂ was obtained (``MVRMResult.sigma_method``)
+SIGMA_METHODS: dict[str, str] = {
+    "sample": "the pairwise residual covariance as it is",
+    "nearest_pd": "the pairwise residual covariance repaired to the nearest positive definite correlation",
+    "ledoit_wolf": "the residual correlations shrunk toward zero with the Ledoit-Wolf (2004) intensity",
+}
 
 
 # ============================================================================ MVRM
@@ -126,13 +171,16 @@ class MVRMResult(SummaryMixin):
     Attributes
     ----------
     coefficients
-        One row per security (or portfolio) × event: ``security, event_id, exchange``, the group labels, ``gamma``
-        (daily abnormal return), ``se``, ``t``, ``p`` (t with ``df_resid``), ``car`` = L·γ and ``car_se``.
+        One row per security (or portfolio) × event: ``ticker`` (the portfolio's label in portfolio form),
+        ``event_id, exchange``, the group labels, ``weight`` (securities in the equation), ``gamma`` (daily abnormal
+        return) and ``gamma_std_err``, ``car`` = L·γ with its ``std_err``, the t ``statistic`` (the same for γ and
+        the CAR) with ``df_denom`` = ``df_resid`` degrees of freedom, and its two-sided ``pvalue``.
     wald
         One row per hypothesis: ``test`` (``all_zero`` (a), ``mean_zero`` (b), ``groups_equal`` (c),
         ``events_equal`` and ``events_offset`` (d)), ``hypothesis``, the events and groups involved, ``nobs``
-        (securities involved), ``estimate``/``se`` in CAR units for one-row hypotheses, the χ² ``statistic``,
-        ``df``, ``pvalue``, and the F version ``f_statistic, f_df1, f_df2, pvalue_f``.
+        (the equations involved), ``estimate``/``std_err`` in CAR units for one-row hypotheses, the χ²
+        ``statistic`` with ``df_num`` degrees of freedom and its ``pvalue``, and the F version ``f_statistic``
+        (F(``df_num``, ``df_denom``)) with ``pvalue_f``.
     covariance_note
         How Σ̂ was used: sample, shrunk (with the intensity) or portfolio form, and how missing days were handled.
     sigma, residual_sigma
@@ -143,20 +191,26 @@ class MVRMResult(SummaryMixin):
         The restriction matrix :math:`R` of each Wald row (same order as ``wald``), on the parameters it involves
         (columns named as in ``params``): :math:`W = (Rb)'(RVR')^{-1}(Rb)` with ``params`` and ``cov``.
     nobs
-        Observed security-days in the system.
-    equations
-        Number of equations (securities, or portfolios in portfolio form).
+        N: the number of equations (securities, or portfolios in portfolio form).
+    n_security_days
+        Observed security-days (cells) in the system.
+    df_resid
+        ``n_security_days`` less the number of parameters: the t and F denominator degrees of freedom.
+    sigma_method, shrinkage, form
+        How the GLS weights' Σ̂ was obtained (one of :data:`SIGMA_METHODS`), the Ledoit–Wolf intensity (0 without
+        shrinkage), and ``"securities"`` or ``"portfolios"``.
     """
 
     coefficients: pd.DataFrame
     wald: pd.DataFrame
     covariance_note: str
     nobs: int
-    equations: int
+    n_security_days: int
     window: tuple[int, int] = (-1, 1)
     events: tuple[str, ...] = ()
     df_resid: int = 0
     shrinkage: float = 0.0
+    sigma_method: str = "sample"
     form: str = "securities"
     notes: tuple[str, ...] = ()
     sigma: pd.DataFrame | None = field(default=None, repr=False, compare=False)
@@ -174,15 +228,15 @@ class MVRMResult(SummaryMixin):
         return w.reset_index(drop=True)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """The ``1 - alpha`` interval of every γ (t with ``df_resid``) and of its CAR = L·γ, by security and event."""
+        """The ``1 - alpha`` interval of every γ (t with ``df_resid``) and of its CAR = L·γ, by ticker and event."""
         q = float(special.stdtrit(self.df_resid, 1 - alpha / 2))  # scipy.stats.t.ppf
-        c = self.coefficients.set_index(["security", "event_id"])
+        c = self.coefficients.set_index(["ticker", "event_id"])
         return pd.DataFrame(
             {
-                "gamma_low": c["gamma"] - q * c["se"],
-                "gamma_high": c["gamma"] + q * c["se"],
-                "car_low": c["car"] - q * c["car_se"],
-                "car_high": c["car"] + q * c["car_se"],
+                "gamma_low": c["gamma"] - q * c["gamma_std_err"],
+                "gamma_high": c["gamma"] + q * c["gamma_std_err"],
+                "ci_low": c["car"] - q * c["std_err"],
+                "ci_high": c["car"] + q * c["std_err"],
             }
         )
 
@@ -190,15 +244,17 @@ class MVRMResult(SummaryMixin):
         """The system, its covariance treatment, and the Wald tests (text, HTML, LaTeX, Markdown)."""
         info = (
             ("form", self.form),
-            ("equations", str(self.equations)),
+            ("equations (N)", str(self.nobs)),
             ("events", ", ".join(self.events)),
             ("CAR window", f"[{self.window[0]}, {self.window[1]}]"),
-            ("observed security-days", str(self.nobs)),
+            ("observed security-days", str(self.n_security_days)),
             ("residual df", str(self.df_resid)),
+            ("Sigma", self.sigma_method),
             ("Ledoit-Wolf intensity", f"{self.shrinkage:.3f}"),
         )
-        wald = self.wald[["test", "hypothesis", "nobs", "estimate", "se", "statistic", "df", "pvalue"]]
-        coef = self.coefficients.set_index(["security", "event_id"])[["gamma", "se", "t", "p", "car", "car_se"]]
+        wald = self.wald[["test", "hypothesis", "nobs", "estimate", "std_err", "statistic", "df_num", "pvalue"]]
+        coef = self.coefficients.set_index(["ticker", "event_id"])
+        coef = coef[["gamma", "gamma_std_err", "car", "std_err", "statistic", "pvalue"]]
         return Summary(
             "MVRM: event-dummy SUR system",
             info,
@@ -207,19 +263,28 @@ class MVRMResult(SummaryMixin):
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """Coefficient rows and Wald rows in one table with stable columns (``kind`` tells them apart)."""
+        """Coefficient rows and Wald rows in one table with the columns :data:`MVRM_COLUMNS` (``kind`` tells them
+        apart). ``estimate`` (Wald rows) and ``car`` (coefficient rows) are in CAR units, and so is ``std_err`` on
+        every row; the system's settings (``window``, ``form``, ``sigma_method``, ``shrinkage``,
+        ``n_security_days``, ``df_resid``, ``covariance_note``) repeat on each row."""
         coef = self.coefficients.assign(kind="coefficient")
         wald = self.wald.assign(kind="wald")
-        cols = ["kind", *_WALD_COLUMNS[:3], "security", "exchange", "group_col", "group", "other_group"]
-        cols += ["gamma", "se", "t", "p", "car", "car_se", "nobs", "estimate"]
-        cols += ["statistic", "df", "pvalue", "f_statistic", "f_df1", "f_df2", "pvalue_f", "notes"]
         out = pd.concat([coef, wald], ignore_index=True, sort=False)
-        for c in cols:
-            if c not in out.columns:
+        system = {
+            "window": window_label(self.window),
+            "form": self.form,
+            "sigma_method": self.sigma_method,
+            "shrinkage": self.shrinkage,
+            "n_security_days": self.n_security_days,
+            "df_resid": self.df_resid,
+            "covariance_note": self.covariance_note,
+        }
+        for c in MVRM_COLUMNS:
+            if c in system:
+                out[c] = system[c]
+            elif c not in out.columns:
                 out[c] = np.nan
-        out["window"] = f"{self.window[0]}_{self.window[1]}"
-        out["covariance_note"] = self.covariance_note
-        return out[[*cols, "window", "covariance_note"]]
+        return out[MVRM_COLUMNS]
 
 
 @dataclass
@@ -480,11 +545,10 @@ def _wald(b: np.ndarray, v: np.ndarray, r: np.ndarray, q: np.ndarray, df2: int) 
     fstat = stat / df
     return {
         "statistic": stat,
-        "df": df,
+        "df_num": df,
         "pvalue": float(special.chdtrc(df, stat)),  # scipy.stats.chi2.sf
         "f_statistic": fstat,
-        "f_df1": df,
-        "f_df2": int(df2),
+        "df_denom": int(df2),
         "pvalue_f": float(special.fdtrc(df, df2, fstat)),  # scipy.stats.f.sf
     }
 
@@ -562,12 +626,13 @@ def mvrm(
         coefficients=coefficients,
         wald=wald,
         covariance_note=_covariance_note(fit, cov, form),
-        nobs=system.nobs,
-        equations=len(fit.units),
+        nobs=len(fit.units),
+        n_security_days=system.nobs,
         window=req.window,
         events=tuple(req.events),
         df_resid=system.df_resid,
         shrinkage=float(cov.delta),
+        sigma_method=cov.method,
         form=form,
         notes=tuple(notes),
         sigma=pd.DataFrame(cov.weight_sigma, index=labels, columns=labels),
@@ -729,6 +794,13 @@ class _Covariance:
     not_pd: bool
     complete_dates: int
 
+    @property
+    def method(self) -> str:
+        """The key of :data:`SIGMA_METHODS`."""
+        if self.shrunk:
+            return "ledoit_wolf"
+        return "nearest_pd" if self.not_pd else "sample"
+
 
 def _covariance_choice(fit: _UnitsFit, shrink: str) -> _Covariance:
     """The pairwise Σ̂, repaired to the nearest positive definite correlation if needed, and shrunk with the
@@ -873,7 +945,7 @@ SOLVERS: dict[str, Any] = {
 
 
 def _coefficient_table(units: list[_Unit], req: _Request, system: _System) -> pd.DataFrame:
-    """One row per equation × event dummy: γ, its t test with the residual df, and the CAR = L·γ."""
+    """One row per equation × event dummy: γ, the CAR = L·γ, their t test with the residual df."""
     se_all = np.sqrt(np.diag(system.v))
     rows = []
     for u in units:
@@ -884,17 +956,18 @@ def _coefficient_table(units: list[_Unit], req: _Request, system: _System) -> pd
             g, se = system.b[j], se_all[j]
             rows.append(
                 {
-                    "security": u.label,
+                    "ticker": u.label,
                     "event_id": ev,
                     "exchange": u.exchange,
                     **u.labels,
                     "weight": u.weight,
                     "gamma": g,
-                    "se": se,
-                    "t": g / se,
-                    "p": float(2 * special.stdtr(system.df_resid, -abs(g / se))),  # 2 * scipy.stats.t.sf
+                    "gamma_std_err": se,
                     "car": req.length * g,
-                    "car_se": req.length * se,
+                    "std_err": req.length * se,
+                    "statistic": g / se,
+                    "df_denom": system.df_resid,
+                    "pvalue": float(2 * special.stdtr(system.df_resid, -abs(g / se))),  # 2 * scipy.stats.t.sf
                 }
             )
     return pd.DataFrame(rows)
@@ -939,7 +1012,7 @@ class _WaldTests:
         if r.shape[0] == 1:
             est = float(length * (r @ b_on)[0])
             se = float(length * np.sqrt(r @ v_on @ r.T)[0, 0])
-        self.rows.append({"test": test, "hypothesis": hyp, "nobs": n, "estimate": est, "se": se, **info, **res})
+        self.rows.append({"test": test, "hypothesis": hyp, "nobs": n, "estimate": est, "std_err": se, **info, **res})
         self.restrictions.append(pd.DataFrame(r, columns=sysm.params.index[on]))
 
     def zero_tests(self, ev: str) -> None:
@@ -1061,6 +1134,12 @@ def _default_pairs(
 
 
 # ============================================================================ cross-sectional regressions
+#: the columns of :meth:`RegressionResult.params`
+REGRESSION_PARAM_COLUMNS = ["term", "coef", "std_err", "statistic", "pvalue", "ci_low", "ci_high"]
+#: the ``cov_type`` of :func:`regress` that clusters by event date (any other is passed to statsmodels as it is)
+EVENT_DATE_CLUSTERS = "cluster"
+
+
 @dataclass(frozen=True, repr=False)
 class RegressionResult(SummaryMixin):
     """A cross-sectional regression of CARs.
@@ -1068,13 +1147,26 @@ class RegressionResult(SummaryMixin):
     Attributes
     ----------
     params
-        ``term, coef, se, t, p, ci_low, ci_high`` (95 %).
-    nobs, r2, cov_type, formula, window, weights
+        One row per term: ``term, coef, std_err, statistic, pvalue, ci_low, ci_high`` (95 %); ``statistic`` is t
+        (``distribution`` says whether its p-value is from t or the normal).
+    nobs
+        N: the firm-events in the regression.
+    r2, formula, window, weights
         The fit and its settings.
+    cov_type
+        statsmodels' covariance type: ``"HC3"`` by default for one event date, ``"cluster"`` (clustered by event
+        date) for a pooled set over several dates.
+    n_clusters
+        The number of event dates (clusters) with ``cov_type="cluster"``, else 0.
+    distribution
+        The reference distribution of ``statistic``: ``"t(G-1)"`` for clustered errors, ``"N(0,1)"`` for the
+        heteroskedasticity-robust ones, ``"t(df_resid)"`` otherwise (statsmodels' defaults).
+    notes
+        How the standard errors were computed, in words.
     result
         The statsmodels results object.
     data
-        The frame the formula was evaluated on.
+        The frame the formula was evaluated on (with ``event_date``, the clusters).
     """
 
     params: pd.DataFrame
@@ -1086,6 +1178,9 @@ class RegressionResult(SummaryMixin):
     weights: str | None
     result: Any = field(repr=False, compare=False)
     data: pd.DataFrame = field(repr=False, compare=False)
+    n_clusters: int = 0
+    distribution: str = ""
+    notes: str = ""
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """The ``1 - alpha`` interval of every coefficient (statsmodels' ``conf_int``), by term."""
@@ -1094,8 +1189,19 @@ class RegressionResult(SummaryMixin):
         return ci.rename_axis("term")
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per term: ``term, coef, se, t, p, ci_low, ci_high`` and the fit's ``nobs``, ``r2``, ``cov_type``."""
-        return self.params.assign(nobs=self.nobs, r2=self.r2, cov_type=self.cov_type, formula=self.formula)
+        """One row per term: :data:`REGRESSION_PARAM_COLUMNS` and the fit's ``nobs``, ``r2``, ``cov_type``,
+        ``n_clusters``, ``distribution``, ``formula``, ``window``, ``weights`` and ``notes``."""
+        return self.params.assign(
+            nobs=self.nobs,
+            r2=self.r2,
+            cov_type=self.cov_type,
+            n_clusters=self.n_clusters,
+            distribution=self.distribution,
+            formula=self.formula,
+            window=self.window,
+            weights=self.weights or "",
+            notes=self.notes,
+        )
 
     def summary(self) -> Summary:
         """The fit and its coefficient table (text, HTML, LaTeX, Markdown)."""
@@ -1103,18 +1209,37 @@ class RegressionResult(SummaryMixin):
             ("formula", self.formula),
             ("CAR window", self.window),
             ("weights", self.weights or "none (OLS)"),
-            ("covariance", self.cov_type),
+            ("covariance", self.cov_type + (f" ({self.n_clusters} event dates)" if self.n_clusters else "")),
+            ("statistic", self.distribution),
             ("nobs", str(self.nobs)),
             ("R²", f"{self.r2:.4f}"),
         )
-        return Summary("Cross-sectional regression of CARs", info, (("Coefficients", self.params.set_index("term")),))
+        return Summary(
+            "Cross-sectional regression of CARs",
+            info,
+            (("Coefficients", self.params.set_index("term")),),
+            (self.notes,) if self.notes else (),
+        )
+
+
+def _event_dates(events: pd.DataFrame) -> pd.DataFrame:
+    """``event_id, event_date``: each event's announcement date in its own time zone (the announcer's calendar
+    date), the cluster of the pooled regressions."""
+    when = pd.to_datetime(events["announced_at_utc"], utc=True)
+    dates = [
+        t.tz_convert(str(tz)).date().isoformat() if pd.notna(t) else None
+        for t, tz in zip(when, events["timezone"], strict=True)
+    ]
+    return pd.DataFrame({"event_id": events["event_id"].to_numpy(), "event_date": dates})
 
 
 def cross_section_frame(results: EventStudyResults, *, window: Any = "m1_1") -> pd.DataFrame:
-    """The usable firm-events for ``window`` with ``car``, ``scar``, ``var_car``, labels and ``momentum``.
+    """The usable firm-events for ``window`` with ``car``, ``scar``, ``var_car``, labels, ``momentum`` and
+    ``event_date``.
 
     ``momentum`` is the sum of the security's returns over event days −30 … −11 (NaN if any is missing or the panel
-    does not reach day −30); ``china_listed`` is 1 for listings on :data:`CHINA_EXCHANGES`.
+    does not reach day −30); ``china_listed`` is 1 for listings on :data:`CHINA_EXCHANGES`; ``event_date`` is the
+    event's announcement date in its own time zone (the clusters of pooled regressions).
     """
     fe = results.firm_events
     window = window_label(Window(window, where="regress:window"))
@@ -1146,6 +1271,10 @@ def cross_section_frame(results: EventStudyResults, *, window: Any = "m1_1") -> 
     ev = results.events
     if "direction" in ev.columns:
         out = out.merge(ev[["event_id", "direction"]], on="event_id", how="left")
+    if {"announced_at_utc", "timezone"} <= set(ev.columns):
+        out = out.merge(_event_dates(ev), on="event_id", how="left")
+    else:  # a bare events frame: each event is its own date
+        out["event_date"] = out["event_id"].astype(str)
     ok = out["status"].isin(_USABLE) & np.isfinite(out["car"])
     return out[ok].reset_index(drop=True)
 
@@ -1157,7 +1286,7 @@ def regress(
     *,
     window: Any = "m1_1",
     weights: str | None = None,
-    cov_type: str = "HC3",
+    cov_type: str | None = None,
     events: Sequence[str] | None = None,
 ) -> RegressionResult:
     """Cross-sectional regression of CARs through the statsmodels formula API (METHODS §5).
@@ -1168,7 +1297,8 @@ def regress(
         The fitted study.
     formula
         A statsmodels/patsy formula on :func:`cross_section_frame`'s columns (``car``, ``scar``, ``group``,
-        ``segment``, ``exchange``, ``china_listed``, ``event_id``, ``direction``, ``momentum``) and ``data``'s.
+        ``segment``, ``exchange``, ``china_listed``, ``event_id``, ``event_date``, ``direction``, ``momentum``) and
+        ``data``'s.
     data
         Characteristics per ``ticker``, or per ``event_id`` and ``ticker``; merged on those columns.
     window
@@ -1176,9 +1306,18 @@ def regress(
     weights
         None for OLS; ``"patell"`` for WLS with weights ``1/var_car``.
     cov_type
-        statsmodels covariance type (HC3 by default).
+        statsmodels covariance type, or ``"cluster"``: standard errors clustered by event date (statsmodels'
+        ``cov_type="cluster"`` with the event dates as groups, t with G − 1 degrees of freedom). Default: clustered
+        when the firm-events span more than one event date (a pooled set: firm-events of one date share its
+        shock), else ``"HC3"``.
     events
         Restrict to these event ids.
+
+    Notes
+    -----
+    Pooled sets hold several firm-events per event date whose CARs are cross-correlated; clustering by event date
+    (Cameron & Miller 2015) keeps the standard errors honest. With few dates the cluster-robust errors are
+    themselves noisy, which ``n_clusters`` lets the reader judge.
     """
     import statsmodels.formula.api as smf
 
@@ -1186,38 +1325,46 @@ def regress(
     frame = cross_section_frame(results, window=window)
     if events is not None:
         frame = frame[frame["event_id"].isin(list(events))].reset_index(drop=True)
-    if data is not None:
-        on = ["event_id", "ticker"] if {"event_id", "ticker"} <= set(data.columns) else ["ticker"]
-        if "ticker" not in data.columns:
-            raise ConfigError(
-                located(
-                    "regress:data",
-                    "needs a ticker column",
-                    value=list(data.columns),
-                    fix="add ticker (and optionally event_id)",
-                )
-            )
-        clash = [c for c in data.columns if c in frame.columns and c not in on]
-        if clash:
-            raise ConfigError(
-                located("regress:data", "columns already in the firm-event frame", value=clash, fix="rename them")
-            )
-        frame = frame.merge(data, on=on, how="left")
+    frame = _merge_characteristics(frame, data)
     if weights is None:
         model = smf.ols(formula, data=frame)
     elif weights == "patell":
         model = smf.wls(formula, data=frame, weights=1.0 / frame["var_car"])
     else:
         raise ConfigError(located("regress:weights", "unknown weights", value=weights, fix="use None or 'patell'"))
-    fitted = model.fit(cov_type=cov_type)
+    n_dates = int(frame["event_date"].nunique())
+    if cov_type is None:
+        cov_type = EVENT_DATE_CLUSTERS if n_dates > 1 else "HC3"
+    if cov_type == EVENT_DATE_CLUSTERS:
+        # the rows patsy kept (a formula's missing values drop rows), in the model's order
+        dates = frame.loc[model.data.row_labels, "event_date"]
+        groups = pd.factorize(dates)[0]
+        if np.unique(groups).size < 2:
+            raise ConfigError(
+                located(
+                    "regress:cov_type",
+                    "clustering by event date needs at least two event dates",
+                    value=cov_type,
+                    fix="pool several events, or use cov_type='HC3'",
+                )
+            )
+        fitted = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+        n_clusters = int(np.unique(groups).size)
+        distribution = f"t({n_clusters - 1})"
+        notes = f"standard errors clustered by event date ({n_clusters} dates; t with {n_clusters - 1} df)"
+    else:
+        fitted = model.fit(cov_type=cov_type)
+        n_clusters = 0
+        distribution = f"t({int(fitted.df_resid)})" if fitted.use_t else "N(0,1)"
+        notes = f"{cov_type} standard errors" + (f"; {n_dates} event dates not clustered" if n_dates > 1 else "")
     ci = fitted.conf_int()
     params = pd.DataFrame(
         {
             "term": fitted.params.index,
             "coef": fitted.params.to_numpy(),
-            "se": fitted.bse.to_numpy(),
-            "t": fitted.tvalues.to_numpy(),
-            "p": fitted.pvalues.to_numpy(),
+            "std_err": fitted.bse.to_numpy(),
+            "statistic": fitted.tvalues.to_numpy(),
+            "pvalue": fitted.pvalues.to_numpy(),
             "ci_low": ci.iloc[:, 0].to_numpy(),
             "ci_high": ci.iloc[:, 1].to_numpy(),
         }
@@ -1232,7 +1379,32 @@ def regress(
         weights=weights,
         result=fitted,
         data=frame,
+        n_clusters=n_clusters,
+        distribution=distribution,
+        notes=notes,
     )
+
+
+def _merge_characteristics(frame: pd.DataFrame, data: pd.DataFrame | None) -> pd.DataFrame:
+    """``frame`` with ``data``'s columns, merged on ``ticker`` (and ``event_id`` when ``data`` has it)."""
+    if data is None:
+        return frame
+    if "ticker" not in data.columns:
+        raise ConfigError(
+            located(
+                "regress:data",
+                "needs a ticker column",
+                value=list(data.columns),
+                fix="add ticker (and optionally event_id)",
+            )
+        )
+    on = ["event_id", "ticker"] if {"event_id", "ticker"} <= set(data.columns) else ["ticker"]
+    clash = [c for c in data.columns if c in frame.columns and c not in on]
+    if clash:
+        raise ConfigError(
+            located("regress:data", "columns already in the firm-event frame", value=clash, fix="rename them")
+        )
+    return frame.merge(data, on=on, how="left")
 
 
 # ============================================================================ output tables

@@ -40,11 +40,11 @@ def test_sur_equals_equation_by_equation_ols(common_regressors):
     panel = common_regressors
     res = mvrm(panel, events=["e1", "e2"], window=(-1, 1), shrink="none", min_estimation=50)
     eqs = equations_from(panel, ["e1", "e2"], (-1, 1))
-    assert res.equations == 5
+    assert res.nobs == 5  # N: one equation per security
     for tk, eq in eqs.items():
         ols = sm.OLS(eq["dependent"], eq["exog"]).fit()
         for ev in ("e1", "e2"):
-            got = res.coefficients.set_index(["security", "event_id"]).loc[(tk, ev), "gamma"]
+            got = res.coefficients.set_index(["ticker", "event_id"]).loc[(tk, ev), "gamma"]
             assert got == pytest.approx(ols.params[f"gamma:{ev}"], abs=TOL)
 
 
@@ -69,16 +69,18 @@ def test_wald_all_zero_matches_linearmodels_fgls(two_benchmarks):
     hand = float(rb @ np.linalg.solve(r.to_numpy() @ v.to_numpy() @ r.to_numpy().T, rb))
     row = res.test("all_zero", event_id="e1", group="all").iloc[0]
     assert row["statistic"] == pytest.approx(hand, rel=TOL)
-    assert row["df"] == 6
+    assert row["df_num"] == 6
     assert row["f_statistic"] == pytest.approx(hand / 6, rel=TOL)
     # the GLS here differs from OLS (the benchmarks differ), so the comparison is not vacuous
     g_ols = sm.OLS(eqs["S00"]["dependent"], eqs["S00"]["exog"]).fit().params["gamma:e1"]
     assert abs(b["S00_gamma:e1"] - g_ols) > 1e-6
     # the coefficients and their standard errors
-    coef = res.coefficients.set_index(["security", "event_id"])
+    coef = res.coefficients.set_index(["ticker", "event_id"])
     for tk in eqs:
         assert coef.loc[(tk, "e2"), "gamma"] == pytest.approx(b[f"{tk}_gamma:e2"], abs=TOL)
-        assert coef.loc[(tk, "e2"), "se"] == pytest.approx(np.sqrt(v.loc[f"{tk}_gamma:e2", f"{tk}_gamma:e2"]), rel=1e-7)
+        se = np.sqrt(v.loc[f"{tk}_gamma:e2", f"{tk}_gamma:e2"])
+        assert coef.loc[(tk, "e2"), "gamma_std_err"] == pytest.approx(se, rel=1e-7)
+        assert coef.loc[(tk, "e2"), "std_err"] == pytest.approx(2 * se, rel=1e-7)  # CAR [0, 1] = 2 gamma
 
 
 def test_missing_cells_equal_gls_on_observed_cells():
@@ -108,7 +110,7 @@ def test_missing_cells_equal_gls_on_observed_cells():
     names = [f"{tk}_{c}" for tk, eq in eqs.items() for c in eq["exog"].columns]
     ref_b = pd.Series(gls.params, index=names)
     ref_v = pd.DataFrame(gls.normalized_cov_params, index=names, columns=names)
-    assert res.nobs == len(eq_of)
+    assert res.n_security_days == len(eq_of)
     for tk in eqs:
         nm = f"{tk}_gamma:e1"
         assert res.params[nm] == pytest.approx(ref_b[nm], abs=TOL)
@@ -140,9 +142,9 @@ def test_recovers_injected_group_effect():
     res = mvrm(panel, events=["e1"], window=(0, 0), group_col="group", min_estimation=150)
     assert "shrunk" in res.covariance_note  # N = 20 > T/10 with T = 241
     hit = res.test("mean_zero", event_id="e1", group="hit").iloc[0]
-    assert hit["estimate"] - 1.96 * hit["se"] <= 0.03 <= hit["estimate"] + 1.96 * hit["se"]
+    assert hit["estimate"] - 1.96 * hit["std_err"] <= 0.03 <= hit["estimate"] + 1.96 * hit["std_err"]
     flat = res.test("mean_zero", event_id="e1", group="flat").iloc[0]
-    assert flat["estimate"] - 1.96 * flat["se"] <= 0.0 <= flat["estimate"] + 1.96 * flat["se"]
+    assert flat["estimate"] - 1.96 * flat["std_err"] <= 0.0 <= flat["estimate"] + 1.96 * flat["std_err"]
     diff = res.test("groups_equal", event_id="e1", group="hit", other_group="flat").iloc[0]
     assert diff["pvalue"] < 0.01
     assert diff["estimate"] == pytest.approx(hit["estimate"] - flat["estimate"], abs=1e-12)
@@ -187,10 +189,10 @@ def test_real_study_deal_event_wald_tests_are_finite(real_mvrm):
     for r in rows:
         assert len(r) == 1
         assert np.isfinite(r.iloc[0]["statistic"]) and 0 <= r.iloc[0]["pvalue"] <= 1
-    assert rows[0].iloc[0]["df"] >= 25  # one restriction per security with a deal dummy
+    assert rows[0].iloc[0]["df_num"] >= 25  # one restriction per security with a deal dummy
     assert np.isfinite(w["statistic"]).all()
     assert real_mvrm.covariance_note
-    assert set(real_mvrm.coefficients["security"]) >= {"MP", "LMT", "600111.SS", "LYC.AX"}
+    assert set(real_mvrm.coefficients["ticker"]) >= {"MP", "LMT", "600111.SS", "LYC.AX"}
 
 
 def test_real_study_outputs_write(real_results, tmp_path):
@@ -213,11 +215,12 @@ def _reference_frame(results) -> pd.DataFrame:
 def test_regress_equals_statsmodels_hc3(real_results, formula):
     ref_frame = _reference_frame(real_results)
     ref = smf.ols(formula, data=ref_frame).fit(cov_type="HC3")
-    got = real_results.regress(formula)
+    got = real_results.regress(formula, cov_type="HC3")  # the pooled default clusters: see (v)
     assert got.nobs == int(ref.nobs) == len(ref_frame)
     p = got.params.set_index("term")
     np.testing.assert_allclose(p["coef"], ref.params[p.index], rtol=1e-10)
-    np.testing.assert_allclose(p["se"], ref.bse[p.index], rtol=1e-10)
+    np.testing.assert_allclose(p["std_err"], ref.bse[p.index], rtol=1e-10)
+    np.testing.assert_allclose(p["pvalue"], ref.pvalues[p.index], rtol=1e-10)
     np.testing.assert_allclose(p["ci_low"], ref.conf_int()[0][p.index], rtol=1e-10)
     assert got.r2 == pytest.approx(ref.rsquared, rel=1e-12)
 
@@ -236,7 +239,7 @@ def test_regress_patell_weights_and_characteristics(real_results):
     ).fit(cov_type="HC3")
     got = real_results.regress("car ~ china_listed + size", size, weights="patell", events=["jun27_deal_formalised"])
     np.testing.assert_allclose(got.params.set_index("term")["coef"], ref.params, rtol=1e-10)
-    np.testing.assert_allclose(got.params.set_index("term")["se"], ref.bse, rtol=1e-10)
+    np.testing.assert_allclose(got.params.set_index("term")["std_err"], ref.bse, rtol=1e-10)
 
 
 def test_momentum_is_the_sum_of_returns_over_days_m30_to_m11(real_results):
@@ -247,3 +250,75 @@ def test_momentum_is_the_sum_of_returns_over_days_m30_to_m11(real_results):
     days = (panel.rel >= -30) & (panel.rel <= -11)
     assert days.sum() == 20
     assert row["momentum"] == pytest.approx(float(panel.ret[i, days].sum()), rel=1e-12)
+
+
+# ------------------------------------------------------------------ (v) pooled regressions: clustered by event date
+def _event_dates_by_hand(results) -> pd.Series:
+    """Each event's date as the events file writes it: the announcement's own calendar date (its first ten
+    characters, before any time and offset)."""
+    ev = results.events
+    return pd.Series(ev["announced_at"].astype(str).str[:10].to_numpy(), index=ev["event_id"].to_numpy())
+
+
+@pytest.mark.parametrize("formula", ["car ~ C(segment) * C(direction)", "car ~ C(segment)"])
+def test_pooled_regression_clusters_by_event_date(real_results, formula):
+    ref_frame = _reference_frame(real_results)
+    dates = ref_frame["event_id"].map(_event_dates_by_hand(real_results))
+    groups = pd.factorize(dates)[0]
+    ref = smf.ols(formula, data=ref_frame).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    got = real_results.regress(formula)  # every event: a pooled set
+    g = int(np.unique(groups).size)
+    assert got.cov_type == "cluster" and got.n_clusters == g > 20
+    assert got.distribution == f"t({g - 1})" and "clustered by event date" in got.notes
+    p = got.params.set_index("term")
+    np.testing.assert_allclose(p["coef"], ref.params[p.index], rtol=1e-10)
+    np.testing.assert_allclose(p["std_err"], ref.bse[p.index], rtol=1e-10)
+    np.testing.assert_allclose(p["pvalue"], ref.pvalues[p.index], rtol=1e-10)
+    np.testing.assert_allclose(p["ci_high"], ref.conf_int()[1][p.index], rtol=1e-10)
+    # the clustering matters: the HC3 errors of the same fit differ
+    hc3 = smf.ols(formula, data=ref_frame).fit(cov_type="HC3")
+    assert not np.allclose(p["std_err"], hc3.bse[p.index], rtol=1e-3)
+
+
+def test_one_event_regression_keeps_hc3_and_cluster_needs_two_dates(real_results):
+    deal = "jun27_deal_formalised"
+    got = real_results.regress("car ~ C(segment)", events=[deal])
+    assert got.cov_type == "HC3" and got.n_clusters == 0 and got.distribution == "N(0,1)"
+    with pytest.raises(ValueError, match=r"regress:cov_type.*at least two event dates"):
+        real_results.regress("car ~ C(segment)", events=[deal], cov_type="cluster")
+
+
+def test_regressions_table_says_how_its_errors_were_computed(real_results):
+    reg = real_results.analyses["regressions"]
+    pooled = reg[reg["scope"] == "pooled"]
+    head = reg[reg["scope"] == "jun27_deal_formalised"]
+    assert (pooled["cov_type"] == "cluster").all() and (pooled["n_clusters"] > 20).all()
+    assert pooled["notes"].str.contains("clustered by event date").all()
+    assert (head["cov_type"] == "HC3").all() and (head["n_clusters"] == 0).all()
+    direct = real_results.regress("car ~ C(segment) * C(direction)").params
+    np.testing.assert_allclose(pooled["std_err"], direct["std_err"], rtol=1e-12)
+
+
+# ------------------------------------------------------------------ (vi) one column vocabulary
+def test_mvrm_and_regression_tables_speak_one_vocabulary(real_mvrm, real_results):
+    from eventstudy.analyse.regressions import REGRESSION_TABLE_COLUMNS
+    from eventstudy.regression import MVRM_COLUMNS, SIGMA_METHODS
+
+    frame = real_mvrm.to_frame()
+    assert list(frame.columns) == MVRM_COLUMNS
+    assert list(real_results.analyses["regressions"].columns) == REGRESSION_TABLE_COLUMNS
+    old = {"se", "t", "p", "security", "details", "car_se", "df", "f_df1", "f_df2"}
+    for cols in (frame.columns, REGRESSION_TABLE_COLUMNS, real_mvrm.coefficients.columns, real_mvrm.wald.columns):
+        assert not old & set(cols)
+    # nobs is N: equations in the system, equations in a Wald row
+    assert real_mvrm.nobs == real_mvrm.coefficients["ticker"].nunique()
+    assert real_mvrm.n_security_days > 100 * real_mvrm.nobs
+    assert real_mvrm.sigma_method in SIGMA_METHODS and (frame["sigma_method"] == real_mvrm.sigma_method).all()
+    coef = frame[frame["kind"] == "coefficient"]
+    np.testing.assert_allclose(coef["statistic"], coef["car"] / coef["std_err"], rtol=1e-12)
+    np.testing.assert_allclose(coef["std_err"], 3 * coef["gamma_std_err"], rtol=1e-12)
+    assert (coef["df_denom"] == real_mvrm.df_resid).all()
+    wald = frame[frame["kind"] == "wald"]
+    assert (wald["df_num"] >= 1).all() and (wald["df_denom"] == real_mvrm.df_resid).all()
+    s = real_mvrm.summary()
+    assert "std_err" in s.as_text() and real_mvrm._repr_html_() == s.as_html()

@@ -143,9 +143,10 @@ def test_mvrm_result_summary_and_intervals(res):
     s = m.summary()
     assert s.title.startswith("MVRM") and "Wald tests" in s.as_text() and m._repr_html_() == s.as_html()
     ci = m.conf_int(0.05)
-    c = m.coefficients.set_index(["security", "event_id"])
+    c = m.coefficients.set_index(["ticker", "event_id"])
     q = stats.t.ppf(0.975, m.df_resid)
-    np.testing.assert_allclose(ci["car_low"], c["car"] - q * c["car_se"], rtol=1e-14)
+    np.testing.assert_allclose(ci["ci_low"], c["car"] - q * c["std_err"], rtol=1e-14)
+    np.testing.assert_allclose(ci["gamma_high"], c["gamma"] + q * c["gamma_std_err"], rtol=1e-14)
     assert (ci["gamma_low"] < c["gamma"]).all() and (c["gamma"] < ci["gamma_high"]).all()
 
 

@@ -26,14 +26,16 @@ REGRESSION_TABLE_COLUMNS = [
     "window",
     "term",
     "coef",
-    "se",
-    "t",
-    "p",
+    "std_err",
+    "statistic",
+    "pvalue",
     "ci_low",
     "ci_high",
     "nobs",
     "r2",
     "cov_type",
+    "n_clusters",
+    "distribution",
     "notes",
 ]
 
@@ -54,17 +56,29 @@ def mvrm_table(results: EventStudyResults) -> pd.DataFrame:
         return pd.DataFrame({"kind": ["error"], "notes": [_failed(exc)]})
 
 
-@register_analysis("regressions", description="the study's cross-sectional CAR regressions (OLS, HC3)")
+@register_analysis(
+    "regressions",
+    description="the study's cross-sectional CAR regressions (OLS; HC3 for one event date, clustered by event date "
+    "for pooled sets)",
+)
 def regressions_table(results: EventStudyResults) -> pd.DataFrame:
     """The study's cross-sectional regressions of CAR [−1, 1] (``settings["regressions"]``, see
-    :func:`eventstudy.regression.regression_specs`; OLS, HC3), one row per term."""
+    :func:`eventstudy.regression.regression_specs`), one row per term: OLS with HC3 errors for one event date, and
+    errors clustered by event date for a pooled set (``cov_type``, ``n_clusters`` and ``notes`` say which)."""
     from ..regression import regress, regression_specs
 
     frames = []
     for formula, scope, events in regression_specs(results.settings):
         try:
             r = regress(results, formula, window=CROSS_SECTION_WINDOW, events=events)
-            t = r.params.assign(nobs=r.nobs, r2=r.r2, cov_type=r.cov_type, notes="")
+            t = r.params.assign(
+                nobs=r.nobs,
+                r2=r.r2,
+                cov_type=r.cov_type,
+                n_clusters=r.n_clusters,
+                distribution=r.distribution,
+                notes=r.notes,
+            )
         except Exception as exc:
             t = pd.DataFrame({"notes": [_failed(exc)]})
         frames.append(t.assign(formula=formula, scope=scope, window=CROSS_SECTION_WINDOW))

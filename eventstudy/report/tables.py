@@ -28,7 +28,8 @@ OUTPUT_FILES: dict[str, str] = {
     "outcome_summary.csv": "firm-events per outcome code",
     "data_notes.csv": "per ticker: source, span, missing and zero returns, rows treated as missing, failures",
     "mvrm.csv": "event-dummy SUR system: gamma/CAR per security × event and the Wald tests (a)-(d)",
-    "regressions.csv": "cross-sectional CAR regressions (HC3): by segment for the headline event, and pooled",
+    "regressions.csv": "cross-sectional CAR regressions: by segment for the headline event (HC3), and pooled "
+    "(clustered by event date)",
     "settings.json": "the settings of the run",
     "summary.html": "a short human-readable summary",
 }

@@ -59,13 +59,18 @@ def _mvrm(view: ReportView, m: pd.DataFrame | None) -> tuple[Table | None, str]:
                 str(r.get("hypothesis", "")),
                 fmt.integer(r.get("nobs")),
                 fmt.pct(r.get("estimate")),
-                fmt.pct(r.get("se"), sign=False),
+                fmt.pct(r.get("std_err"), sign=False),
                 fmt.number(r.get("statistic")),
-                fmt.integer(r.get("df")),
+                fmt.integer(r.get("df_num")),
                 fmt.pvalue(r.get("pvalue")),
             ]
         )
     return (t if len(t) else None), note
+
+
+def _cov(x: pd.Series) -> str:
+    cov = str(x.get("cov_type", ""))
+    return f"clustered by event date ({fmt.integer(x.get('n_clusters'))} dates)" if cov == "cluster" else cov
 
 
 def _regs(r: pd.DataFrame | None) -> Table | None:
@@ -94,12 +99,12 @@ def _regs(r: pd.DataFrame | None) -> Table | None:
                 str(x.get("scope", "")),
                 str(x.get("term", "")),
                 fmt.pct(x.get("coef")),
-                fmt.pct(x.get("se"), sign=False),
-                fmt.number(x.get("t")),
-                fmt.pvalue(x.get("p")),
+                fmt.pct(x.get("std_err"), sign=False),
+                fmt.number(x.get("statistic")),
+                fmt.pvalue(x.get("pvalue")),
                 fmt.integer(x.get("nobs")),
                 fmt.number(x.get("r2")),
-                str(x.get("cov_type", "")),
+                _cov(x),
             ]
         )
     return t
