@@ -194,8 +194,8 @@ def not_csv_text(head: bytes) -> tuple[str, str] | None:
     """``(what the file is, the fix)`` when the first bytes of a file show it is not CSV text (a spreadsheet
     workbook, UTF-16, a PDF), else None; for one clear line instead of a header of binary garbage.
 
-    >>> not_csv_text(bytes([0x50, 0x4B, 3, 4, 0x14, 0]))
-    ('an Excel workbook (.xlsx) or another zip file, not CSV text', 'save as CSV UTF-8')
+    >>> not_csv_text(bytes([0x50, 0x4B, 3, 4, 0x14, 0]))[0]
+    'an Excel workbook (.xlsx) or another zip file, not CSV text'
     >>> not_csv_text(b"date,close") is None
     True
     """
