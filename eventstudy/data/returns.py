@@ -513,6 +513,16 @@ GAP_COLUMNS = ("ticker", "first", "last", "after", "ret", "kind", "filled_by")
 """The columns of :func:`benchmark_gaps`' table."""
 
 
+def _columns_by_ticker(blocks: dict[str, SessionReturns]) -> dict[str, tuple[SessionReturns, int]]:
+    """Ticker → (its block, its column): the block where it has prices when it is in several."""
+    where: dict[str, tuple[SessionReturns, int]] = {}
+    for block in blocks.values():
+        for j, tk in enumerate(block.tickers):
+            if block.first[j] >= 0 or str(tk) not in where:
+                where[str(tk)] = (block, j)
+    return where
+
+
 def benchmark_gaps(
     blocks: dict[str, SessionReturns], benchmarks: Sequence[str], fallbacks: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
@@ -555,11 +565,7 @@ def benchmark_gaps(
     -0.0198019802
     """
     fallbacks = dict(fallbacks or {})
-    where: dict[str, tuple[SessionReturns, int]] = {}
-    for block in blocks.values():
-        for j, tk in enumerate(block.tickers):
-            if block.first[j] >= 0 or str(tk) not in where:
-                where[str(tk)] = (block, j)
+    where = _columns_by_ticker(blocks)
     records: list[tuple[Any, ...]] = []
     for tk in dict.fromkeys(benchmarks):
         if tk not in where:
@@ -641,11 +647,7 @@ def add_dividends(blocks: dict[str, SessionReturns], dividends: pd.DataFrame) ->
     >>> out["status"].tolist()
     ['added']
     """
-    where: dict[str, tuple[SessionReturns, int]] = {}
-    for block in blocks.values():
-        for j, tk in enumerate(block.tickers):
-            if block.first[j] >= 0 or str(tk) not in where:
-                where[str(tk)] = (block, j)
+    where = _columns_by_ticker(blocks)
     records: list[tuple[Any, ...]] = []
     for row in dividends.itertuples(index=False):
         tk = str(row.ticker)
