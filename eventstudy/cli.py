@@ -307,7 +307,7 @@ def _save(results, folder: Path, title: str) -> Path:
 
 @app.command(
     "report",
-    epilog="Examples:  eventstudy report reports/rare_earths_2025  |  eventstudy report reports/my_study --no-pdf  "
+    epilog="Examples:  eventstudy report reports/my_study  |  eventstudy report reports/my_study --no-pdf  "
     "|  eventstudy report reports/my_study --out /tmp/again",
 )
 def report_command(

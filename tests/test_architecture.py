@@ -200,3 +200,19 @@ def test_renderers_do_not_import_the_results_module_at_run_time() -> None:
     assert len(report) > 10
     assert [n for n in report if "eventstudy.results" in graph[n]] == []
     assert "eventstudy.report.html" in graph["eventstudy.results"]  # the convenience method stays
+
+
+def test_the_library_names_no_particular_study() -> None:
+    """Nothing under ``eventstudy/`` (code, templates, styles) names the bundled study's groups, signs or events:
+    they are data of the study (study.toml, events.csv)."""
+    import re
+
+    pattern = re.compile(r"sign_miners|miners_ex_china|china_rare|jun27|rare.earth|defense_us|magnets_china", re.I)
+    found = [
+        f"{p.relative_to(ROOT.parent)}:{i}"
+        for p in sorted(ROOT.rglob("*"))
+        if p.is_file() and p.suffix in {".py", ".html", ".css", ".js", ".md", ".toml", ".txt"}
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert found == []
