@@ -92,6 +92,6 @@ def build(view: ReportView, figs: dict[str, Any]) -> dict[str, Any] | None:
                 fmt.share(r.share),
             ]
         )
-    t.caption = f"Table 7. Observed against expected sign of the CAAR over {w}, by group and direction."
+    t.caption = f"Table 8. Observed against expected sign of the CAAR over {w}, by group and direction."
     out["table"] = t
     return out
