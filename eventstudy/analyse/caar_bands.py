@@ -23,29 +23,14 @@ import pandas as pd
 from ..config import Window, window_label
 from ..windows import subset_panel
 from .base import register_analysis
-from .claims import MIN_CLAIM_N, claim_interval
+from .claims import MIN_CLAIM_N, STATISTIC_COLUMNS, claim_interval
 
 if TYPE_CHECKING:
     from ..results import EventStudyResults
 
 __all__ = ["BAND_COLUMNS", "caar_bands", "band_windows"]
 
-BAND_COLUMNS = [
-    "event_id",
-    "group",
-    "start",
-    "event_day",
-    "window",
-    "nobs",
-    "caar",
-    "test",
-    "statistic",
-    "pvalue",
-    "std_err",
-    "ci_low",
-    "ci_high",
-    "interval_method",
-]
+BAND_COLUMNS = ["event_id", "group", "start", "event_day", "window", *STATISTIC_COLUMNS]
 
 
 def band_windows(claims: pd.DataFrame, event_end: int) -> dict[str, list[int]]:

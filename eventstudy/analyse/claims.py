@@ -46,10 +46,8 @@ __all__ = [
 #: Fewest usable firm-events for a test, a p-value and an interval (METHODS §4b).
 MIN_CLAIM_N = 5
 
-CLAIM_COLUMNS = [
-    "event_id",
-    "group",
-    "window",
+#: a CAAR with its primary test and the interval from that test: the columns claims and CAAR bands share
+STATISTIC_COLUMNS = [
     "nobs",
     "caar",
     "test",
@@ -59,6 +57,13 @@ CLAIM_COLUMNS = [
     "ci_low",
     "ci_high",
     "interval_method",
+]
+
+CLAIM_COLUMNS = [
+    "event_id",
+    "group",
+    "window",
+    *STATISTIC_COLUMNS,
     "pvalue_holm",
     "qvalue_bh",
     "placebo_pvalue",
