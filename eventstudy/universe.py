@@ -341,7 +341,8 @@ class Universe:
             header when the column is absent), and the fixes: name its benchmark, or choose a model that needs
             none (``constant_mean``).
         """
-        without = [t for t in tickers if t not in self.benchmarks]
+        has = self.benchmarks
+        without = [t for t in tickers if t not in has]
         if not without:
             return
         other = "or choose a model that needs no benchmark (model = constant_mean)"
@@ -417,7 +418,7 @@ class Universe:
         return len(self.frame)
 
     def __contains__(self, ticker: object) -> bool:
-        return ticker in set(self.tickers)
+        return bool((self.frame["ticker"] == ticker).any()) if isinstance(ticker, str) else False
 
     def __repr__(self) -> str:
         return f"Universe({self.name!r}, {len(self)} securities, groups {', '.join(self.groups)})"
