@@ -149,9 +149,15 @@ def _build(name: str) -> xc.ExchangeCalendar:
         # exchange_calendars reads ``Series.values`` of tz-aware series, which pandas 3.1 deprecates; the
         # values it reads are unaffected. Silence that one message here rather than in every caller.
         warnings.filterwarnings("ignore", message="Series.values returning", category=DeprecationWarning)
-        bound_min = type(_xc().get_calendar(name)).bound_min()
-        start = _EARLIEST_START if bound_min is None else max(_EARLIEST_START, pd.Timestamp(bound_min))
-        return _xc().get_calendar(name, start=start)
+        try:
+            return _xc().get_calendar(name, start=_EARLIEST_START)
+        except ValueError:
+            # a calendar that begins later than 2000 (its class's bound_min): start there. Only then is the
+            # calendar built twice (once over its default range, for its class)
+            bound_min = type(_xc().get_calendar(name)).bound_min()
+            if bound_min is None or pd.Timestamp(bound_min) <= _EARLIEST_START:
+                raise
+            return _xc().get_calendar(name, start=pd.Timestamp(bound_min))
 
 
 @dataclass(frozen=True)

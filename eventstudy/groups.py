@@ -20,6 +20,7 @@ colour-vision deficiencies. The resolved labels, colours and order go into the r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -45,6 +46,8 @@ GROUP_KEYS: tuple[str, ...] = ("label", "colour")
 
 def _colour(value: Any, where: str) -> str:
     """A colour as ``#rrggbb``: hex, or any name matplotlib knows (``"tab:blue"``, ``"darkred"``)."""
+    if isinstance(value, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", value.strip()):
+        return value.strip().lower()  # to_hex's form, without importing matplotlib for it
     if isinstance(value, str) and value.strip():
         from matplotlib.colors import is_color_like, to_hex
 

@@ -321,3 +321,18 @@ def test_claim_robustness_drops_and_never_silently_empty(jumped):
 def test_caar_table_names_its_naive_interval(jumped):
     _, res = jumped
     assert res.caar_table["interval"].str.startswith("naive 95% t(N-1)").all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_holm_and_bh_equal_statsmodels_bit_for_bit(seed):
+    from statsmodels.stats.multitest import multipletests
+
+    from eventstudy.analyse.claims import benjamini_hochberg, holm
+
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0, 0.2, 40) ** 2
+    p[5:9] = p[4]  # ties
+    p[10] = 1.0
+    np.testing.assert_array_equal(holm(p), multipletests(p, method="holm")[1])
+    np.testing.assert_array_equal(benjamini_hochberg(p), multipletests(p, method="fdr_bh")[1])
+    assert holm(np.array([])).size == 0

@@ -553,7 +553,7 @@ def caar_table(
 ) -> pd.DataFrame:
     """CAAR per event × group × window with the cross-sectional t interval at ``level`` (``events=False``: the
     pooled sets only)."""
-    from scipy import stats
+    from scipy.special import stdtrit  # scipy.stats.t.ppf, without importing scipy.stats
 
     records = []
     usable = (
@@ -571,7 +571,7 @@ def caar_table(
             n = car.size
             mean = float(car.mean()) if n else float("nan")
             sd = float(car.std(ddof=1)) if n > 1 else float("nan")
-            half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
+            half = float(stdtrit(n - 1, 0.5 + level / 2) * sd / np.sqrt(n)) if n > 1 else float("nan")
             dropped = 0 if out_of is None else int(out_of[rows, w].sum())
             records.append((event_id, label, window_label(window), n, mean, sd, mean - half, mean + half, dropped))
     out = pd.DataFrame.from_records(
@@ -590,7 +590,7 @@ def aar_table(panel: Panel, abn: Abnormal, group_by: Sequence[str], *, level: fl
     The firm-events are those usable for the whole event window, so the path is over one fixed set. The interval on
     day τ is CAAR_τ ± t(N−1) · s_τ/√N, s_τ being the cross-sectional sd (ddof 1) of the firms' cumulative ARs.
     """
-    from scipy import stats
+    from scipy.special import stdtrit  # scipy.stats.t.ppf, without importing scipy.stats
 
     cols = np.flatnonzero(panel.event)
     days = panel.rel[cols]
@@ -612,7 +612,7 @@ def aar_table(panel: Panel, abn: Abnormal, group_by: Sequence[str], *, level: fl
             if use.size > 1:
                 sd[c] = np.cumsum(ar, axis=1).std(axis=0, ddof=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        quantile = np.where(nobs > 1, stats.t.ppf(0.5 + level / 2, np.maximum(nobs - 1, 1)), np.nan)
+        quantile = np.where(nobs > 1, stdtrit(np.maximum(nobs - 1, 1).astype(float), 0.5 + level / 2), np.nan)
         half = quantile[:, None] * sd / np.sqrt(nobs)[:, None]
     caar = np.cumsum(aar, axis=1)
     return pd.DataFrame(
