@@ -336,3 +336,12 @@ def test_holm_and_bh_equal_statsmodels_bit_for_bit(seed):
     np.testing.assert_array_equal(holm(p), multipletests(p, method="holm")[1])
     np.testing.assert_array_equal(benjamini_hochberg(p), multipletests(p, method="fdr_bh")[1])
     assert holm(np.array([])).size == 0
+
+
+def test_joint_span_is_the_span_over_every_ticker(jumped):
+    study, _ = jumped
+    returns = study._load(study.securities(), lambda m: None).returns
+    spans = [s for s in (returns.span(t) for t in returns) if s is not None]
+    assert returns.joint_span(list(returns)) == (min(s[0] for s in spans), max(s[1] for s in spans))
+    assert returns.joint_span(list(returns)[:1]) == returns.span(next(iter(returns)))
+    assert returns.joint_span(["NOT_LOADED"]) is None

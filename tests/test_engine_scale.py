@@ -187,3 +187,21 @@ def test_alignment_is_the_same_in_any_block_size(monkeypatch):
             for value, source in ((whole.ret[i, j], tk), (whole.mret[i, j], bench)):
                 expected = returns[source].get(date, np.nan) if on and source in returns else np.nan
                 assert value == expected or (np.isnan(value) and np.isnan(expected))
+
+
+def test_cells_tested_in_small_chunks_give_the_same_table(monkeypatch):
+    """The battery runs a chunk of cells at a time (to bound memory): the chunk size changes no number."""
+    from eventstudy.catalog import default_tests
+    from eventstudy.inference import runner
+
+    panel = random_panel(60, 11)
+    abn = compute_abnormal(panel, MarketModel(), WINDOWS, min_estimation=60)
+
+    def table(chunk: int) -> pd.DataFrame:
+        monkeypatch.setattr(runner, "CELL_CHUNK", chunk)
+        return runner.run_tests(panel, abn, default_tests(), ["group"], model=MarketModel(), min_estimation=60)
+
+    whole = table(10**9)
+    assert whole["event_id"].nunique() == 3 and whole["pvalue"].notna().any()
+    pd.testing.assert_frame_equal(table(1), whole)
+    pd.testing.assert_frame_equal(table(25), whole)

@@ -152,11 +152,18 @@ def bmp_t(s: Sample) -> TestResult:
     return TestResult(**{**res.__dict__, "details": {"pvalue_normal": pvalue_normal(stat)}})
 
 
-def pairwise_correlation(resid: np.ndarray, dates: np.ndarray, *, min_periods: int = 5) -> np.ndarray:
+def pairwise_correlation(
+    resid: np.ndarray,
+    dates: np.ndarray,
+    *,
+    min_periods: int = 5,
+    layout: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Pearson correlations of the rows of ``resid``, each pair over its common dates (pairwise complete).
 
     ``resid`` and ``dates`` are ``(N, T)``; rows are aligned by date, not by position. Pairs with fewer than
-    ``min_periods`` common dates get NaN.
+    ``min_periods`` common dates get NaN. ``layout`` is :func:`calendar_layout` of ``resid`` and ``dates`` when
+    it is already at hand (it is read, not changed).
 
     Notes
     -----
@@ -165,7 +172,7 @@ def pairwise_correlation(resid: np.ndarray, dates: np.ndarray, *, min_periods: i
     Σe_i² = ((E∘E)'W)_ij and the count is (W'W)_ij. Four dense BLAS products; a sparse route over the missing
     dates does fewer operations but, with its large fresh output, ran slower.
     """
-    e, wf = calendar_layout(resid, dates)
+    e, wf = calendar_layout(resid, dates) if layout is None else layout
     p = e.T @ e
     cnt = wf.T @ wf
     s = e.T @ wf  # s[i, j]: sum of firm i's residuals over the dates common with j
@@ -343,7 +350,8 @@ def mean_residual_correlation(s: Sample, *, min_periods: int = 5) -> float:
 
 def _dense_parts(cell: Any, min_periods: int) -> tuple[np.ndarray, np.ndarray]:
     """A cell's finite off-diagonal correlations C (0 elsewhere) and their indicator F."""
-    corr = pairwise_correlation(cell.resid, cell.resid_dates, min_periods=min_periods)
+    layout = cell.cached("calendar_layout", partial(calendar_layout, cell.resid, cell.resid_dates))
+    corr = pairwise_correlation(cell.resid, cell.resid_dates, min_periods=min_periods, layout=layout)
     off = np.isfinite(corr)
     corr[~off] = 0.0
     np.fill_diagonal(corr, 0.0)

@@ -34,8 +34,11 @@ __all__ = [
     "run_tests",
 ]
 
-#: Firm-events of the cells whose samples are tested together (bounds the memory of the cells' arrays).
-CELL_CHUNK = 20_000
+#: Firm-events of the cells whose samples are tested together (bounds the memory of the cells' arrays: their
+#: estimation residuals, ranks, date layouts and N × N correlations). At 100 000 firm-events (cells of 500) the
+#: fit's peak RSS was 2 687 MiB with chunks of 20 000, 2 063 MiB with 4 000 and 1 992 MiB with 2 000, in the same
+#: time and with the same numbers bit for bit.
+CELL_CHUNK = 2_000
 
 TEST_COLUMNS = [
     "event_id",
