@@ -17,12 +17,15 @@ from .errors import ConfigError
 
 __all__ = [
     "OUTCOMES",
+    "OUTPUT_COLUMNS",
+    "TEST_BASE_COLUMNS",
     "TestInfo",
     "TEST_CATALOG",
     "TEST_INPUTS",
     "canonical_test",
     "describe_test",
     "default_tests",
+    "output_columns",
     "robust_tests",
 ]
 
@@ -65,6 +68,9 @@ class TestInfo:
         ``rng``.
     aliases
         Other names a study may use for it (``j2`` for ``patell_z``).
+    outputs
+        The numbers it reports beside its statistic and p-value (in ``TestResult.details``), each a column of the
+        test table named in :data:`OUTPUT_COLUMNS` (``rbar`` for the Kolari–Pynnönen tests).
     """
 
     name: str
@@ -77,12 +83,45 @@ class TestInfo:
     default: bool = True
     requires: tuple[str, ...] = ("car",)
     aliases: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
 
     __test__ = False  # not a pytest class
 
 
 #: the inputs a test may require
 TEST_INPUTS: tuple[str, ...] = ("car", "var_car", "scar", "estimation_residuals", "ranks", "portfolio", "rng")
+
+#: the columns every row of the test table has, before the columns of the tests' outputs (:data:`OUTPUT_COLUMNS`)
+TEST_BASE_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "group",
+    "window",
+    "test",
+    "statistic",
+    "pvalue",
+    "distribution",
+    "nobs",
+    "notes",
+)
+
+#: a column of the test table that some tests report beside their statistic → what it holds; a test's row has a
+#: number there when the test reports it (:attr:`TestInfo.outputs`), NaN otherwise. In this order in the table.
+OUTPUT_COLUMNS: dict[str, str] = {
+    "pvalue_normal": "two-sided p-value of the BMP statistic against N(0,1) instead of t(N−1)",
+    "rbar": "mean pairwise correlation of the estimation residuals (Kolari–Pynnönen)",
+    "car_p": "CAR of the equally weighted portfolio (with several portfolios, their mean weighted by size)",
+    "var_car_p": "variance of that CAR (Σ w_j² Var(CAR_j) with several portfolios)",
+    "portfolios": "number of calendar-aligned portfolios combined (one per exchange and day 0)",
+    "positive": "number of firm-events with a positive CAR (w)",
+    "pvalue_exact": "exact two-sided binomial p-value of the sign test",
+    "p_hat": "share of positive estimation-window residuals: the expected share of positive CARs under the null",
+    "grank_z": "GRANK's Z, before its t transformation",
+    "ci_low_percentile": "lower end of the 95 % percentile bootstrap interval of CAAR",
+    "ci_high_percentile": "upper end of the 95 % percentile bootstrap interval of CAAR",
+    "ci_low_bca": "lower end of the 95 % BCa bootstrap interval of CAAR",
+    "ci_high_bca": "upper end of the 95 % BCa bootstrap interval of CAAR",
+    "n_dates": "number of estimation dates the residual bootstrap draws from",
+}
 
 _BUILT_IN: tuple[TestInfo, ...] = (
     TestInfo(
@@ -118,6 +157,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         "t(N-1)",
         False,
         requires=("scar",),
+        outputs=("pvalue_normal",),
     ),
     TestInfo(
         "kp_bmp_t",
@@ -128,6 +168,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         "t(N-1)",
         True,
         requires=("scar", "estimation_residuals"),
+        outputs=("rbar",),
     ),
     TestInfo(
         "kp_patell_z",
@@ -138,6 +179,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         "N(0,1)",
         True,
         requires=("scar", "estimation_residuals"),
+        outputs=("rbar",),
     ),
     TestInfo(
         "j1",
@@ -158,6 +200,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         "t(M-k)",
         True,
         requires=("portfolio",),
+        outputs=("car_p", "var_car_p", "portfolios"),
     ),
     TestInfo(
         "sign_z",
@@ -167,6 +210,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         "Corrado & Zivney (1992)",
         "N(0,1)",
         False,
+        outputs=("positive", "pvalue_exact"),
     ),
     TestInfo(
         "gsign_z",
@@ -177,6 +221,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         "N(0,1)",
         False,
         requires=("car", "estimation_residuals"),
+        outputs=("positive", "p_hat"),
     ),
     TestInfo(
         "rank_z",
@@ -197,6 +242,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         "t(T-2)",
         True,
         requires=("scar", "ranks"),
+        outputs=("grank_z",),
     ),
     TestInfo(
         "wilcoxon",
@@ -217,6 +263,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         False,
         default=False,
         requires=("car", "estimation_residuals"),
+        outputs=("p_hat",),
     ),
     TestInfo(
         "bootstrap",
@@ -228,6 +275,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         False,
         default=False,
         requires=("car", "rng"),
+        outputs=("ci_low_percentile", "ci_high_percentile", "ci_low_bca", "ci_high_bca"),
     ),
     TestInfo(
         "bootstrap_resid",
@@ -239,6 +287,7 @@ _BUILT_IN: tuple[TestInfo, ...] = (
         True,
         default=False,
         requires=("car", "estimation_residuals", "rng"),
+        outputs=("n_dates",),
     ),
 )
 
@@ -282,6 +331,20 @@ def canonical_test(name: str, *, where: str = "tests") -> str:
     close = difflib.get_close_matches(name, valid + aliases, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise ConfigError(f"{where}: unknown test {name!r}; {hint}valid tests are: {', '.join(valid)}")
+
+
+def output_columns(tests: Iterable[str]) -> tuple[str, ...]:
+    """The columns of the outputs of ``tests`` (names or aliases): the union of their :attr:`TestInfo.outputs`, in
+    the order of :data:`OUTPUT_COLUMNS` (the order of the test table), whatever the order of the tests.
+
+    >>> output_columns(["csect_t", "gsign_z", "sign_z", "kp_bmp_t"])
+    ('rbar', 'positive', 'pvalue_exact', 'p_hat')
+    >>> output_columns(["csect_t", "patell_z"])
+    ()
+    """
+    declared = [col for name in tests for col in describe_test(canonical_test(name)).outputs]
+    known = tuple(col for col in OUTPUT_COLUMNS if col in declared)
+    return known + tuple(col for col in dict.fromkeys(declared) if col not in OUTPUT_COLUMNS)
 
 
 def robust_tests(names: Iterable[str] | None = None) -> tuple[str, ...]:

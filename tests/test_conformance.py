@@ -1,10 +1,13 @@
 """Every registered test statistic passes the same checks, so a newly registered test inherits them: a catalog
 entry, one row per event × group × window, p-values in [0, 1], NaN only with a reason, the sample size of the CAAR
-table, results that do not depend on the order of the firm-events, and a missing return handled. Five tests are
-also checked against their formula by hand. (Every registered model passes ``test_models``' shared checks.)"""
+table, results that do not depend on the order of the firm-events, a missing return handled, and the numbers it
+reports beside its statistic (its ``details``) exactly the output columns it declares, in the test table under their
+own names. Five tests are also checked against their formula by hand. (Every registered model passes
+``test_models``' shared checks.)"""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import replace
 
 import numpy as np
@@ -13,12 +16,19 @@ import pytest
 from scipy import stats
 
 from eventstudy.abnormal import compute_abnormal
-from eventstudy.catalog import TEST_CATALOG, TEST_INPUTS, describe_test
+from eventstudy.catalog import (
+    OUTPUT_COLUMNS,
+    TEST_BASE_COLUMNS,
+    TEST_CATALOG,
+    TEST_INPUTS,
+    describe_test,
+    output_columns,
+)
 from eventstudy.config import StudyOptions
 from eventstudy.errors import ConfigError
 from eventstudy.inference import TESTS, TestResult, register_test
 from eventstudy.inference.base import BATCHES, Batch
-from eventstudy.inference.runner import caar_table, run_tests
+from eventstudy.inference.runner import caar_table, make_sample, run_tests
 from eventstudy.models import MarketModel
 from eventstudy.report.labels import explain_test, short_name
 from eventstudy.report.sections import appendix_methods
@@ -200,6 +210,90 @@ def test_a_new_test_declares_its_metadata_and_runs_like_the_others(panel, fitted
         TEST_CATALOG.pop("mean_car_z")
 
 
+def _unregister(name):
+    TESTS._items.pop(name, None)
+    TEST_CATALOG.pop(name, None)
+
+
+META = dict(
+    label="max",
+    description="largest CAR",
+    formula="max CAR_i",
+    reference="—",
+    distribution="N(0,1)",
+    robust_to_clustering=False,
+)
+
+
+def test_a_new_test_with_an_output_gets_its_column(panel, fitted):
+    """A registered test that declares an output gets a column of that name, after the built-in ones, with its
+    meaning in the catalog; the other tests' rows hold NaN there."""
+
+    @register_test("max_car_z", outputs={"max_car": "the largest CAR of the sample"}, **META)
+    def max_car_z(s):
+        if s.n < 2:
+            return TestResult("max_car_z", float("nan"), float("nan"), "N(0,1)", s.n, "needs 2 firm-events")
+        z = float(s.car.mean() / (s.car.std(ddof=1) / np.sqrt(s.n)))
+        return TestResult("max_car_z", z, 0.5, "N(0,1)", s.n, details={"max_car": float(s.car.max())})
+
+    try:
+        assert TEST_CATALOG["max_car_z"].outputs == ("max_car",)
+        assert OUTPUT_COLUMNS["max_car"] == "the largest CAR of the sample"
+        abn, _, _ = fitted
+        tests = run_tests(panel, abn, ["max_car_z", "kp_bmp_t"], ("group",), rng=1)
+        assert list(tests.columns) == [*TEST_BASE_COLUMNS, "rbar", "max_car"]
+        new, kp = _rows(tests, "max_car_z"), _rows(tests, "kp_bmp_t")
+        for w, label in enumerate(("0_0", "m1_1", "0_5")):
+            car = _cell_sample(panel, abn, "max_car_z", w=w).car
+            assert new.loc[("r0", "sim", label), "max_car"] == car.max()
+        assert new["rbar"].isna().all() and kp["max_car"].isna().all() and kp["rbar"].notna().all()
+        # a known column is declared by its name alone
+        register_test("max_car_y", outputs=("max_car", "positive"), **META)(max_car_z)
+        assert TEST_CATALOG["max_car_y"].outputs == ("max_car", "positive")
+        assert output_columns(["max_car_y", "csect_t", "sign_z"]) == ("positive", "pvalue_exact", "max_car")
+    finally:
+        _unregister("max_car_z")
+        _unregister("max_car_y")
+        OUTPUT_COLUMNS.pop("max_car", None)
+
+
+def test_a_number_a_test_does_not_declare_stops_the_run(panel, fitted):
+    """An undeclared number in ``details`` is not dropped: the run stops, naming the test, the number and the fix."""
+
+    @register_test("undeclared_z", **META)
+    def undeclared_z(s):
+        return TestResult("undeclared_z", 1.0, 0.5, "N(0,1)", s.n, details={"max_car": float(s.car.max())})
+
+    try:
+        abn, _, _ = fitted
+        with pytest.raises(ConfigError) as err:
+            run_tests(panel, abn, ["csect_t", "undeclared_z"], ("group",), rng=1)
+        assert str(err.value) == (
+            "test 'undeclared_z' reports 'max_car' in its details but does not declare it as outputs (declared: "
+            "none); fix: register it with register_test('undeclared_z', ..., outputs={'max_car': 'what it holds'}) "
+            "so the test table has a column for it, or leave it out of the details"
+        )
+    finally:
+        _unregister("undeclared_z")
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        ({"pvalue": "p"}, "output column 'pvalue' is a column every test table has already; fix: give it another"),
+        ({"placebo_pvalue": "p"}, "output column 'placebo_pvalue' is a column every test table has already"),
+        (("max_car",), "output column 'max_car' is new and has no meaning; fix: pass outputs={'max_car': 'what it"),
+        ({"rbar": "another r"}, "output column 'rbar' already means 'mean pairwise correlation of the estimation"),
+        ({"max car": "m"}, "output column 'max car' is not a plain name; fix: a name of letters, digits and _"),
+    ],
+)
+def test_an_output_column_that_cannot_be_one(outputs, message):
+    with pytest.raises(ConfigError) as err:
+        register_test("bad_z", outputs=outputs, **META)
+    assert str(err.value).startswith(f"register_test('bad_z'): {message}")
+    assert "bad_z" not in TEST_CATALOG
+
+
 # ---------------------------------------------------------------------------- batch versions
 def _batch_samples(panel, abn):
     """Samples of two cells (one of them pooled over both events, so its dates are not aligned) in every window,
@@ -256,12 +350,76 @@ def test_a_batch_version_gives_the_results_of_the_test_itself(panel, fitted, nam
 
 def test_the_test_table_keeps_its_columns_and_types_without_tests_or_cells(panel, fitted):
     abn, tests, _ = fitted
-    for table in (
-        run_tests(panel, abn, [], ("group",)),
-        run_tests(panel, abn, ["csect_t"], ("group",), pools={"pooled:none": ["no such event"]}, events=False),
+    assert list(tests.columns) == [*TEST_BASE_COLUMNS, *OUTPUT_COLUMNS]  # every test ran: every output column
+    for names, table in (
+        ([], run_tests(panel, abn, [], ("group",))),
+        (["csect_t"], run_tests(panel, abn, ["csect_t"], ("group",), pools={"pooled:none": ["none"]}, events=False)),
+        (ALL, run_tests(panel, abn, ALL, ("group",), pools={"pooled:none": ["no such event"]}, events=False)),
     ):
-        assert table.empty and list(table.columns) == list(tests.columns)
+        assert table.empty and list(table.columns) == [*TEST_BASE_COLUMNS, *output_columns(names)]
+        # the output columns are numbers, as in a table with rows (concatenated with one, they stay numbers)
+        assert (table.dtypes[list(output_columns(names))] == np.float64).all()
         # merges on the key columns (the claims' columns) need text there, as in a table with rows
         assert table.merge(
             tests[["event_id", "group", "window", "test"]], on=["event_id", "group", "window", "test"]
         ).empty
+
+
+# ---------------------------------------------------------------------------- output columns (details)
+@pytest.mark.parametrize("name", ALL)
+def test_a_test_reports_exactly_the_outputs_it_declares(panel, fitted, name):
+    """The single-sample function's ``details`` hold the declared outputs, in their order, whenever the test is
+    computed (none when it is not), and every declared output is a known column with a meaning."""
+    abn = fitted[0]
+    declared = describe_test(name).outputs
+    assert all(OUTPUT_COLUMNS.get(col) for col in declared)
+    computed = 0
+    for s in _batch_samples(panel, abn):
+        res = TESTS.get(name)(replace(s, rng=np.random.default_rng(0)))
+        if np.isnan(res.statistic) and res.notes:
+            assert dict(res.details) == {}, res.notes
+        else:
+            assert tuple(res.details) == declared
+            computed += 1
+    assert computed >= 10
+
+
+def _cell_sample(panel, abn, name, event_id="r0", w=1):
+    """The sample of ``event_id`` × group ``sim`` × window ``w`` as the runner builds it (with its random stream,
+    seeded as the runner seeds each cell's: ``run_tests(..., rng=1)``)."""
+    fitted = np.flatnonzero(
+        (panel.keys["event_id"] == event_id).to_numpy() & np.isin(abn.status, ("ok", "missing_event_window"))
+    )
+    keep = abn.usable(w)[fitted]
+    seed = [1, zlib.crc32(f"{event_id}|sim|{abn.windows[w]}".encode())]
+    return make_sample(
+        panel,
+        abn,
+        fitted[keep],
+        w,
+        model=MarketModel(),
+        min_estimation=100,
+        rng=np.random.default_rng(seed),
+        members=np.flatnonzero(keep),
+        cell=None,
+    )
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_test_table_has_each_output_in_its_column(panel, fitted, name):
+    """A test's row holds the numbers its own function gives in ``details``, each in the column of that name, and
+    NaN in the other tests' output columns."""
+    abn, tests, _ = fitted
+    declared = describe_test(name).outputs
+    row = _rows(tests, name).loc[("r0", "sim", "m1_1")]
+    want = TESTS.get(name)(_cell_sample(panel, abn, name))
+    assert want.statistic == pytest.approx(row["statistic"], rel=1e-12)
+    for col in declared:
+        assert row[col] == pytest.approx(want.details[col], rel=1e-12), col
+    others = [col for col in OUTPUT_COLUMNS if col not in declared]
+    assert row[others].isna().all()
+    # and every row of the test, computed or not: NaN outside its own columns, its own columns set where computed
+    rows = _rows(tests, name)
+    assert rows[others].isna().all().all()
+    done = rows["statistic"].notna()
+    assert rows.loc[done, list(declared)].notna().all().all()

@@ -7,7 +7,6 @@ worker running a chunk on the task's first attempt; Dask runs the task again and
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -131,12 +130,9 @@ def test_split_by_events_runs_the_tests_on_the_workers_and_matches_in_memory(stu
     assert got.panel is None and got.abnormal is None
     for name in ("firm_events", "ar", "caar_table", "aar_table", "day0"):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(in_memory, name), check_exact=True, obj=name)
-    numbers = plain(got.test_table).drop(columns="details")
-    want = plain(in_memory.test_table).drop(columns="details")
-    pd.testing.assert_frame_equal(numbers, want, check_exact=False, rtol=1e-13)
-    for a, b in zip(got.test_table["details"], in_memory.test_table["details"], strict=True):
-        da, db = (json.loads(x) if x else {} for x in (a, b))
-        assert da.keys() == db.keys() and all(da[k] == pytest.approx(db[k], rel=1e-13) for k in da)
+    # the tests' outputs (rbar, ...) are columns like the statistic: the same columns, equal to 1e-13
+    assert "rbar" in got.test_table.columns
+    pd.testing.assert_frame_equal(plain(got.test_table), plain(in_memory.test_table), check_exact=False, rtol=1e-13)
     assert got.test_table["event_id"].str.startswith("pooled:").any()
     cols = sorted(in_memory.data_notes.columns)
     pd.testing.assert_frame_equal(got.data_notes[cols], in_memory.data_notes[cols], obj="data_notes")

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .._registry import Registry
-from ..catalog import TEST_CATALOG, TEST_INPUTS, TestInfo
+from ..catalog import OUTPUT_COLUMNS, TEST_BASE_COLUMNS, TEST_CATALOG, TEST_INPUTS, TestInfo
 from ..errors import ConfigError
 
 __all__ = [
@@ -224,6 +224,7 @@ def register_test(
     robust_to_clustering: bool | None = None,
     default: bool = False,
     requires: tuple[str, ...] = ("car",),
+    outputs: Sequence[str] | Mapping[str, str] = (),
 ) -> Callable[[TestFunction], TestFunction]:
     """Register a test function under ``name``, with its metadata in :data:`eventstudy.catalog.TEST_CATALOG`.
 
@@ -231,6 +232,11 @@ def register_test(
     ``formula``, ``reference``, ``distribution`` and ``robust_to_clustering`` (and optionally whether it runs by
     ``default`` and which inputs it ``requires``, from :data:`~eventstudy.catalog.TEST_INPUTS`), so the runner, the
     validation of a study's tests, the summaries and the report know it without reading its code.
+
+    ``outputs`` names the numbers the test reports in :attr:`TestResult.details`: each becomes a column of the test
+    table (NaN on the other tests' rows). A column that :data:`~eventstudy.catalog.OUTPUT_COLUMNS` does not know yet
+    is given with its meaning, ``outputs={"max_car": "largest CAR of the sample"}``; a known one by its name
+    (``outputs=("rbar",)``). The runner stops with an error when a test reports a number it did not declare.
 
     >>> @register_test("mean_car_z", label="z", description="z of the mean CAR", formula="z = CAAR/(s/√N)",
     ...                reference="—", distribution="N(0,1)", robust_to_clustering=False)   # doctest: +SKIP
@@ -244,6 +250,7 @@ def register_test(
         "distribution": distribution,
         "robust_to_clustering": robust_to_clustering,
     }
+    columns, meanings = _declared_outputs(name, outputs)
     if name not in TEST_CATALOG or any(v is not None for v in given.values()):
         missing = [k for k, v in given.items() if v is None]
         if missing:
@@ -255,18 +262,57 @@ def register_test(
             raise ConfigError(
                 f"register_test({name!r}): unknown input {unknown[0]!r}; fix: use some of {', '.join(TEST_INPUTS)}"
             )
-        info = TestInfo(name, default=bool(default), requires=tuple(requires), **given)  # type: ignore[arg-type]
+        info = TestInfo(
+            name,
+            default=bool(default),
+            requires=tuple(requires),
+            outputs=columns,
+            **given,  # type: ignore[arg-type]
+        )
     else:
         info = TEST_CATALOG[name]
+        if columns:
+            info = replace(info, outputs=columns)
     if aliases:
         info = replace(info, aliases=tuple(aliases))
 
     def deco(func: TestFunction) -> TestFunction:
         TESTS.add(name, func, aliases=aliases)
+        OUTPUT_COLUMNS.update(meanings)
         TEST_CATALOG[name] = info
         return func
 
     return deco
+
+
+#: the columns the claims add to the test table (their adjusted and placebo p-values): no test output may take them
+_CLAIM_TEST_COLUMNS = ("pvalue_holm", "qvalue_bh", "placebo_pvalue")
+
+
+def _declared_outputs(name: str, outputs: Sequence[str] | Mapping[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The output columns a registered test declares, and the meanings of those new to
+    :data:`~eventstudy.catalog.OUTPUT_COLUMNS`; a :class:`ConfigError` for a name that is not usable as a column."""
+    if isinstance(outputs, str):
+        outputs = (outputs,)
+    meanings = dict(outputs) if isinstance(outputs, Mapping) else {}
+    columns = tuple(dict.fromkeys(outputs))
+    for col in columns:
+        where = f"register_test({name!r}): output column {col!r}"
+        if not isinstance(col, str) or not col.isidentifier():
+            raise ConfigError(f"{where} is not a plain name; fix: a name of letters, digits and _ such as 'max_car'")
+        if col in TEST_BASE_COLUMNS or col in _CLAIM_TEST_COLUMNS:
+            raise ConfigError(f"{where} is a column every test table has already; fix: give it another name")
+        meaning = meanings.get(col)
+        if col not in OUTPUT_COLUMNS and not (isinstance(meaning, str) and meaning.strip()):
+            raise ConfigError(
+                f"{where} is new and has no meaning; fix: pass outputs={{{col!r}: 'what it holds, in words'}}"
+            )
+        if col in OUTPUT_COLUMNS and meaning is not None and meaning != OUTPUT_COLUMNS[col]:
+            raise ConfigError(
+                f"{where} already means {OUTPUT_COLUMNS[col]!r}; fix: give the new number another name, or pass "
+                f"the column by its name alone"
+            )
+    return columns, {c: m for c, m in meanings.items() if c not in OUTPUT_COLUMNS}
 
 
 class Batch:

@@ -198,7 +198,7 @@ def grank_t(s: Sample) -> TestResult:
         return not_computable("grank_t", f"t({t_days - 2})", s.n, "Z too large for the t transformation")
     t = z * np.sqrt((t_days - 2) / (t_days - 1 - z**2))
     p = pvalue_t(t, t_days - 2)
-    return TestResult("grank_t", float(t), p, f"t({t_days - 2})", s.n, details={"z": float(z)})
+    return TestResult("grank_t", float(t), p, f"t({t_days - 2})", s.n, details={"grank_z": float(z)})
 
 
 # ---------------------------------------------------------------------------------------------- batch versions
@@ -300,5 +300,5 @@ def _grank_t_batch(b: Batch) -> BatchResults:
     )
     labels = t_labels(t_days - 2)
     dist = ["t(T-2)" if (small[i] or flat[i]) else labels[i] for i in range(k)]
-    details = [{"z": float(v)} for v in z]
+    details = [{"grank_z": float(v)} for v in z]
     return BatchResults.build("grank_t", t, pvalues_t(t, t_days - 2), dist, b.n, details=details, missing=missing)

@@ -58,4 +58,4 @@ def bootstrap_resid(s: Sample, *, n_resamples: int = N_RESAMPLES) -> TestResult:
     draws -= s.length * aar.mean()
     caar = float(s.car.mean())
     p = float((np.sum(np.abs(draws) >= abs(caar)) + 1) / (n_resamples + 1))
-    return TestResult("bootstrap_resid", caar, p, "bootstrap", s.n, details={"dates": float(aar.size)})
+    return TestResult("bootstrap_resid", caar, p, "bootstrap", s.n, details={"n_dates": float(aar.size)})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -13,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ..abnormal import Abnormal, compute_abnormal
-from ..catalog import describe_test
+from ..catalog import TEST_BASE_COLUMNS, describe_test, output_columns
 from ..config import window_label
+from ..errors import ConfigError
 from ..models import NormalReturnModel
 from ..windows import Panel, pooled_overlaps
 from .base import TESTS, Batch, BatchResults, Cell, Sample, batch_function
@@ -40,18 +39,9 @@ __all__ = [
 #: time and with the same numbers bit for bit.
 CELL_CHUNK = 2_000
 
-TEST_COLUMNS = [
-    "event_id",
-    "group",
-    "window",
-    "test",
-    "statistic",
-    "pvalue",
-    "distribution",
-    "nobs",
-    "notes",
-    "details",
-]
+#: the columns of every test table; one float column per output of the tests that ran follows them
+#: (:func:`eventstudy.catalog.output_columns`, NaN on the rows of a test without that output)
+TEST_COLUMNS = list(TEST_BASE_COLUMNS)
 
 
 def on_estimation_days(abn: Abnormal, values: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -466,7 +456,7 @@ def _run_tests(
         return out
 
     if not funcs or not cells:
-        return pd.DataFrame.from_records([], columns=TEST_COLUMNS)
+        return _empty_test_table(tests)
     # the cells' samples are tested a chunk of cells at a time: every test once per chunk, over all its samples
     frames = []
     chunk: list[int] = []
@@ -496,7 +486,8 @@ def _test_rows(
     left_out: Sequence[int],
 ) -> pd.DataFrame:
     """The test table's rows of a chunk of cells: cell by cell, window by window, test by test; ``left_out`` is the
-    number of firm-events each sample's pooled set left out as overlapping (said in the notes)."""
+    number of firm-events each sample's pooled set left out as overlapping (said in the notes). The tests' outputs
+    (their ``details``) are columns after the notes, the same for every chunk (:func:`_output_columns`)."""
     n_w, n_t = len(windows), len(names)
     n_s = len(chunk) * n_w
     labels = [window_label(w) for w in windows]
@@ -505,7 +496,7 @@ def _test_rows(
         cols = [list(get(r)) for r in results]
         return [cols[j][i] for i in range(n_s) for j in range(n_t)]
 
-    details = [[_details_json(d) for d in r.details] for r in results]
+    outputs = _output_columns(names, results, n_s)
     return pd.DataFrame(
         {
             "event_id": np.repeat([cells[c][0] for c in chunk], n_w * n_t),
@@ -519,22 +510,60 @@ def _test_rows(
             "notes": [
                 _with_overlap_note(note, left_out[k // n_t]) for k, note in enumerate(stacked(lambda r: r.notes))
             ],
-            "details": [details[j][i] for i in range(n_s) for j in range(n_t)],
+            **outputs,
         },
-        columns=TEST_COLUMNS,
+        columns=[*TEST_COLUMNS, *outputs],
     )
 
 
-def _details_json(details: Mapping[str, Any]) -> str:
-    """``json.dumps(dict(details))`` ("" when empty), with floats written directly (as ``json`` writes them)."""
-    if not details:
-        return ""
-    parts = []
-    for key, value in details.items():
-        if type(value) is not float or not math.isfinite(value):
-            return json.dumps(dict(details))
-        parts.append(f"{json.dumps(key)}: {float.__repr__(value)}")
-    return "{" + ", ".join(parts) + "}"
+def _output_columns(names: Sequence[str], results: Sequence[BatchResults], n_s: int) -> dict[str, np.ndarray]:
+    """The output columns of the tests ``names`` (their ``results`` on ``n_s`` samples each) in the table's row
+    order (sample by sample, test by test): each test's ``details`` under the column of the same name, NaN on the
+    rows of the tests that do not report it and where a test was not computed.
+
+    A test that reports a number it does not declare (:attr:`eventstudy.catalog.TestInfo.outputs`) stops the run
+    with a :class:`~eventstudy.errors.ConfigError` that names it: its number would otherwise be lost, or make a
+    column that other chunks of the table lack.
+    """
+    columns = output_columns(names)
+    if not columns:
+        for name, r in zip(names, results, strict=True):
+            _check_declared(name, (), r)
+        return {}
+    out = {col: np.full((n_s, len(names)), np.nan) for col in columns}
+    for j, (name, r) in enumerate(zip(names, results, strict=True)):
+        declared = describe_test(TESTS.canonical(name, where="tests")).outputs
+        _check_declared(name, declared, r)
+        for col in declared:
+            try:
+                out[col][:, j] = [d.get(col, np.nan) for d in r.details]
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"test {name!r}: its output {col!r} holds a value that is not a number; fix: report numbers in "
+                    f"TestResult.details (float)"
+                ) from None
+    return {col: values.ravel() for col, values in out.items()}
+
+
+def _check_declared(name: str, declared: Sequence[str], results: BatchResults) -> None:
+    """A :class:`~eventstudy.errors.ConfigError` if test ``name`` reported details it does not declare."""
+    reported = set().union(*results.details) if results.details else set()
+    undeclared = sorted(reported.difference(declared))
+    if undeclared:
+        raise ConfigError(
+            f"test {name!r} reports {', '.join(map(repr, undeclared))} in its details but does not declare "
+            f"{'it' if len(undeclared) == 1 else 'them'} as outputs (declared: {', '.join(declared) or 'none'}); fix: "
+            f"register it with register_test({name!r}, ..., outputs={{{undeclared[0]!r}: 'what it holds'}}) so the "
+            f"test table has a column for it, or leave it out of the details"
+        )
+
+
+def _empty_test_table(tests: Sequence[str]) -> pd.DataFrame:
+    """The test table without rows: the columns it has with rows (the outputs of ``tests`` as float columns)."""
+    out = pd.DataFrame.from_records([], columns=TEST_COLUMNS)
+    for col in output_columns(tests):
+        out[col] = np.zeros(0)
+    return out
 
 
 def _with_overlap_note(notes: str, dropped: int) -> str:
