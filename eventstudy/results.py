@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .abnormal import OUTCOMES, Abnormal
+from .catalog import describe_test
 from .config import StudyOptions, as_window
 from .display import Summary, SummaryMixin, check_choice, to_latex, to_markdown
 from .errors import ConfigError
@@ -53,7 +54,10 @@ class EventStudyResults(SummaryMixin):
         Long table of event-window days: ``event_id, ticker, event_day, date, ret, ar, sar`` (``date`` the session,
         datetime64).
     test_table
-        Every test on every event × group × window.
+        Every test on every event × group × window: ``event_id, group, window, test, statistic, pvalue,
+        distribution, nobs, notes``, then one float column per number the tests that ran report beside their
+        statistic (``rbar``, ``pvalue_exact``, ...: :data:`eventstudy.catalog.OUTPUT_COLUMNS`), NaN on the rows of
+        the other tests, and, after the analyse stage, the claims' ``pvalue_holm, qvalue_bh, placebo_pvalue``.
     caar_table
         ``event_id, group, window, nobs, caar, sd_car, ci_low, ci_high`` (95 % t interval).
     aar_table
@@ -183,7 +187,8 @@ class EventStudyResults(SummaryMixin):
         return as_window(window, self.windows, where="window").label
 
     def test(self, name: str, *, event_id: str, group: str, window: Any = "0_0") -> TestResult:
-        """One test result as a :class:`TestResult`; ``window`` in any spelling (``(-1, 1)``, ``"m1_1"``, ...).
+        """One test result as a :class:`TestResult`; ``window`` in any spelling (``(-1, 1)``, ``"m1_1"``, ...). Its
+        ``details`` are the test's output columns that hold a number on its row.
 
         An unknown test, event id, group or window raises an error that lists the valid ones.
         """
@@ -196,8 +201,15 @@ class EventStudyResults(SummaryMixin):
         if hit.empty:
             raise KeyError(f"no result for test={name!r}, event_id={event_id!r}, group={group!r}, window={label!r}")
         r = hit.iloc[0]
+        outputs = [c for c in describe_test(name).outputs if c in t.columns and pd.notna(r[c])]
         return TestResult(
-            name, float(r.statistic), float(r.pvalue), str(r.distribution), int(r.nobs), str(r.notes or "")
+            name,
+            float(r.statistic),
+            float(r.pvalue),
+            str(r.distribution),
+            int(r.nobs),
+            str(r.notes or ""),
+            MappingProxyType({c: float(r[c]) for c in outputs}),
         )
 
     def conf_int(self, alpha: float = 0.05, *, event_id: str | None = None) -> pd.DataFrame:

@@ -11,8 +11,11 @@ import pytest
 from scipy import stats
 from test_reliability import OPTIONS, events_frame, synthetic_prices, universe_frame
 
+from eventstudy.catalog import TEST_BASE_COLUMNS
 from eventstudy.display import Summary, to_markdown
 from eventstudy.errors import ConfigError
+from eventstudy.inference.parametric import kp_bmp_t
+from eventstudy.inference.runner import make_sample
 from eventstudy.results import SAVED, EventStudyResults
 from eventstudy.study import EventStudy
 
@@ -157,3 +160,52 @@ def test_regression_result_summary_and_intervals(res):
     assert ci.loc["Intercept", "ci_low"] == want.loc["Intercept", 0]
     assert "Coefficients" in str(r) and "<table" in r._repr_html_()
     assert list(r.to_frame()["term"]) == ["Intercept"]
+
+
+# ------------------------------------------------------------------ the tests' outputs as columns
+OUTPUT_TESTS = ["csect_t", "kp_bmp_t", "sign_z", "grank_t"]
+
+
+@pytest.fixture(scope="module")
+def res_outputs() -> EventStudyResults:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        options = {**OPTIONS, "tests": OUTPUT_TESTS}
+        return EventStudy(events_frame(), universe_frame(), synthetic_prices(), **options).fit()
+
+
+def test_the_tests_outputs_are_columns_of_the_test_table(res_outputs):
+    t = res_outputs.test_table
+    outputs = ["rbar", "positive", "pvalue_exact", "grank_z"]
+    assert list(t.columns[: len(TEST_BASE_COLUMNS)]) == list(TEST_BASE_COLUMNS)
+    assert list(t.columns[len(TEST_BASE_COLUMNS) :][:4]) == outputs and "details" not in t.columns
+    assert (t.dtypes[outputs] == np.float64).all()
+    # kp_bmp_t's rbar is the r̄ its own function gives on the same firm-events
+    panel, abn = res_outputs.panel, res_outputs.abnormal
+    keys = panel.keys
+    fitted = np.isin(abn.status, ("ok", "missing_event_window"))
+    rows = np.flatnonzero((keys["event_id"] == "ev1").to_numpy() & (keys["group"] == "miners").to_numpy() & fitted)
+    rows = rows[abn.usable(1)[rows]]
+    want = kp_bmp_t(make_sample(panel, abn, rows, 1))
+    row = t[(t["test"] == "kp_bmp_t") & (t["event_id"] == "ev1") & (t["group"] == "miners") & (t["window"] == "m1_1")]
+    assert row["rbar"].iloc[0] == pytest.approx(want.details["rbar"], rel=1e-12) and 0 < abs(want.details["rbar"]) < 1
+    assert row[["positive", "pvalue_exact", "grank_z"]].isna().all(axis=None)
+    # a test without outputs has NaN in every output column; a test with some, numbers in its own only
+    assert t.loc[t["test"] == "csect_t", outputs].isna().all(axis=None)
+    sign = t[t["test"] == "sign_z"]
+    assert sign[["positive", "pvalue_exact"]].notna().all(axis=None) and sign[["rbar", "grank_z"]].isna().all(axis=None)
+    # res.test hands them back in details
+    got = res_outputs.test("kp_bmp_t", event_id="ev1", group="miners", window="m1_1")
+    assert dict(got.details) == {"rbar": row["rbar"].iloc[0]}
+    assert dict(res_outputs.test("csect_t", event_id="ev1", group="miners", window="m1_1").details) == {}
+
+
+def test_the_output_columns_are_saved_and_loaded_equal(res_outputs, tmp_path):
+    res_outputs.save(tmp_path / "saved")
+    back = EventStudyResults.load(tmp_path / "saved")
+    t = res_outputs.test_table
+    pd.testing.assert_frame_equal(back.test_table, t, check_exact=True)  # dtypes included
+    csv = pd.read_csv(tmp_path / "saved" / "tests.csv")
+    assert list(csv.columns) == list(t.columns)
+    for col in ("rbar", "positive", "pvalue_exact", "grank_z"):
+        np.testing.assert_array_equal(csv[col].to_numpy(), t[col].to_numpy())  # every digit (%.17g)
