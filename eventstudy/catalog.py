@@ -1,6 +1,7 @@
-"""The library's vocabulary as data, with no code behind it: outcome codes and their meanings, and what each test
+"""The library's vocabulary as data, with no code behind it: outcome codes and their meanings, what each test
 statistic is (label, formula, reference, null distribution, whether it is robust to event-date clustering, whether
-it runs by default, what it needs).
+it runs by default, what it needs, which numbers it reports beside its statistic), and the columns of the test table
+with what each output column holds.
 
 Renderers, the study's validation, the summaries and the CLI read labels and metadata here (or from the results),
 never from the modules that compute. Registering a test (:func:`eventstudy.inference.register_test`) adds its
