@@ -704,6 +704,8 @@ class EventStudy:
 
         gaps = fe_table.get("benchmark_flags", pd.Series("", index=fe_table.index)).fillna("").astype(str)
         divs = ex_dividend_flags(panel, claim_windows(self.events.frame, self.headline_windows), self.dividends)
+        if not any(divs):  # no dividend flag (the usual case): the gaps' text as it is
+            return pd.Series(gaps.to_numpy(dtype=object), index=fe_table.index, dtype="str")
         both = [("; ".join(x for x in pair if x)) for pair in zip(gaps, divs, strict=True)]
         return pd.Series(both, index=fe_table.index, dtype="str")
 

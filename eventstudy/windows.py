@@ -95,9 +95,15 @@ def build_panel(
     rel = np.arange(lo, hi + 1)
     n, t = len(firm_events), len(rel)
     keys = firm_events.reset_index(drop=True).copy()
-    ret = np.full((n, t), np.nan)
-    mret = np.full((n, t), np.nan)
-    dates = np.full((n, t), np.datetime64("NaT"), dtype="datetime64[ns]")
+    # every row is written below when each firm-event has an exchange (the usual case): no filling first
+    covered = bool(keys["exchange"].notna().all()) if n else True
+    ret = np.empty((n, t)) if covered else np.full((n, t), np.nan)
+    mret = np.empty((n, t)) if covered else np.full((n, t), np.nan)
+    dates = (
+        np.empty((n, t), dtype="datetime64[ns]")
+        if covered
+        else np.full((n, t), np.datetime64("NaT"), dtype="datetime64[ns]")
+    )
     first = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     last = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
 
