@@ -20,7 +20,7 @@ OUTPUT_FILES: dict[str, str] = {
     "firm_events.csv": "one row per firm-event: status, estimation length, alpha, beta, sigma, CAR/Var(CAR)/SCAR "
     "per CAR window",
     "ar.csv": "abnormal returns of the event window, long format",
-    "tests.csv": "every test per event × group × CAR window",
+    "tests.csv": "every test per event × group × CAR window, with a column per extra number a test reports (rbar, …)",
     "caar.csv": "CAAR per event × group × CAR window with a 95 % interval",
     "aar.csv": "AAR and CAAR path per event × group × event day",
     "day0.csv": "day 0 of each event on each exchange",
