@@ -3,27 +3,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.scripts import load_script
 
 from eventstudy.output import write_csv
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("compare_outputs", REPO / "scripts" / "compare_outputs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-compare_outputs = _script()
+compare_outputs = load_script("compare_outputs")
 
 RBAR = 0.37569132333097016  # 17 significant digits, as the older JSON held it
 P_EXACT = 0.0312500000001234

@@ -6,27 +6,20 @@ commit them with the change that moved them, so the diff of ``tests/data/golden/
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "data" / "golden"
 FIX = "if the change is intended, run `python scripts/update_golden.py` and commit tests/data/golden/"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("update_golden", REPO / "scripts" / "update_golden.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-update_golden = _script()
+update_golden = load_script("update_golden")
 
 
 def compare(name: str, got: pd.DataFrame, want: pd.DataFrame, tol: float) -> None:
