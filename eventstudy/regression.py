@@ -52,6 +52,7 @@ Binder, J. J. (1985). On the use of the multivariate regression model in event s
 Zellner, A. (1962). An efficient method of estimating seemingly unrelated regressions. *JASA* 57.
 Ledoit, O., Wolf, M. (2004). A well-conditioned estimator for large-dimensional covariance matrices. *JMVA* 88.
 Cameron, A. C., Miller, D. L. (2015). A practitioner's guide to cluster-robust inference. *JHR* 50(2).
+MacKinnon, J. G., Webb, M. D. (2017). Wild bootstrap inference for wildly different cluster sizes. *JAE* 32(2).
 Schipper, K., Thompson, R. (1983). The impact of merger-related regulations on the shareholders of acquiring firms.
 *JAR* 21.
 """
@@ -86,6 +87,8 @@ __all__ = [
     "SIGMA_METHODS",
     "MVRM_COLUMNS",
     "REGRESSION_PARAM_COLUMNS",
+    "FEW_EFFECTIVE_CLUSTERS",
+    "effective_clusters",
     "CHINA_EXCHANGES",
 ]
 
@@ -1135,7 +1138,19 @@ def _default_pairs(
 
 # ============================================================================ cross-sectional regressions
 #: the columns of :meth:`RegressionResult.params`
-REGRESSION_PARAM_COLUMNS = ["term", "coef", "std_err", "statistic", "pvalue", "ci_low", "ci_high"]
+REGRESSION_PARAM_COLUMNS = [
+    "term",
+    "coef",
+    "std_err",
+    "statistic",
+    "pvalue",
+    "ci_low",
+    "ci_high",
+    "effective_clusters",
+    "term_note",
+]
+#: Below this many effective event dates (:func:`effective_clusters`) a term's clustered standard error gets a note
+FEW_EFFECTIVE_CLUSTERS = 5.0
 #: the ``cov_type`` of :func:`regress` that clusters by event date (any other is passed to statsmodels as it is)
 EVENT_DATE_CLUSTERS = "cluster"
 
@@ -1148,7 +1163,10 @@ class RegressionResult(SummaryMixin):
     ----------
     params
         One row per term: ``term, coef, std_err, statistic, pvalue, ci_low, ci_high`` (95 %); ``statistic`` is t
-        (``distribution`` says whether its p-value is from t or the normal).
+        (``distribution`` says whether its p-value is from t or the normal). With errors clustered by event date,
+        ``effective_clusters`` is how many event dates the term's estimate effectively rests on
+        (:func:`effective_clusters`), and ``term_note`` warns when they are fewer than
+        :data:`FEW_EFFECTIVE_CLUSTERS`; NaN and empty otherwise.
     nobs
         N: the firm-events in the regression.
     r2, formula, window, weights
@@ -1352,11 +1370,13 @@ def regress(
         n_clusters = int(np.unique(groups).size)
         distribution = f"t({n_clusters - 1})"
         notes = f"standard errors clustered by event date ({n_clusters} dates; t with {n_clusters - 1} df)"
+        effective = effective_clusters(fitted, groups)
     else:
         fitted = model.fit(cov_type=cov_type)
         n_clusters = 0
         distribution = f"t({int(fitted.df_resid)})" if fitted.use_t else "N(0,1)"
         notes = f"{cov_type} standard errors" + (f"; {n_dates} event dates not clustered" if n_dates > 1 else "")
+        effective = np.full(len(fitted.params), np.nan)
     ci = fitted.conf_int()
     params = pd.DataFrame(
         {
@@ -1367,6 +1387,8 @@ def regress(
             "pvalue": fitted.pvalues.to_numpy(),
             "ci_low": ci.iloc[:, 0].to_numpy(),
             "ci_high": ci.iloc[:, 1].to_numpy(),
+            "effective_clusters": effective,
+            "term_note": [_few_clusters_note(e, n_clusters) for e in effective],
         }
     )
     return RegressionResult(
@@ -1382,6 +1404,49 @@ def regress(
         n_clusters=n_clusters,
         distribution=distribution,
         notes=notes,
+    )
+
+
+def effective_clusters(fitted: Any, groups: np.ndarray) -> np.ndarray:
+    """How many clusters each coefficient of a fitted (W)LS regression effectively rests on.
+
+    A coefficient is a weighted sum of the observations, :math:`\\hat\\beta_j = \\sum_i h_{ji} \\tilde y_i` with
+    :math:`H = (\\tilde X'\\tilde X)^{-1}\\tilde X'` (the weighted design of WLS). Cluster g's share of the
+    coefficient's squared weights is :math:`s_{jg} = \\sum_{i \\in g} h_{ji}^2 / \\sum_i h_{ji}^2`, and the
+    effective number of clusters is the inverse Herfindahl index :math:`1 / \\sum_g s_{jg}^2`: G when every
+    cluster carries the same share, 1 when one cluster carries it all. A term identified within one or two event
+    dates (a main effect that interactions leave to the reference level's dates, a dummy of one event) has few,
+    whatever the number of clusters; its cluster-robust standard error then rests on those few clusters' scores
+    and is unreliable (MacKinnon & Webb 2017, on few treated clusters).
+
+    ``groups`` are the cluster codes of the fitted rows, in the model's row order.
+
+    >>> import statsmodels.api as sm
+    >>> x = np.r_[np.ones(5), np.zeros(30)]                       # a dummy of the first cluster's five rows
+    >>> g = np.r_[np.zeros(5), np.repeat([1, 2, 3], 10)].astype(int)
+    >>> fit = sm.OLS(np.arange(35.0), sm.add_constant(x)).fit()
+    >>> effective_clusters(fit, g).round(3).tolist()               # intercept: clusters 1-3 alike; dummy: mostly 0
+    [3.0, 1.349]
+    """
+    x = np.asarray(fitted.model.wexog, dtype=float)
+    weights = np.asarray(fitted.normalized_cov_params, dtype=float) @ x.T  # (k, n): the rows of H
+    codes = np.asarray(groups)
+    onehot = np.zeros((codes.size, int(codes.max()) + 1 if codes.size else 0))
+    onehot[np.arange(codes.size), codes] = 1.0
+    per_cluster = (weights * weights) @ onehot
+    total = per_cluster.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = per_cluster / total
+        return 1.0 / (share * share).sum(axis=1)
+
+
+def _few_clusters_note(effective: float, n_clusters: int) -> str:
+    """The note of a term whose estimate rests on fewer than :data:`FEW_EFFECTIVE_CLUSTERS` event dates."""
+    if not np.isfinite(effective) or effective >= FEW_EFFECTIVE_CLUSTERS:
+        return ""
+    return (
+        f"rests on about {effective:.1f} of the {n_clusters} event dates: its clustered standard error and "
+        f"t({n_clusters - 1}) p-value are unreliable (they overstate precision with so few clusters)"
     )
 
 

@@ -299,6 +299,49 @@ def test_regressions_table_says_how_its_errors_were_computed(real_results):
     np.testing.assert_allclose(pooled["std_err"], direct["std_err"], rtol=1e-12)
 
 
+def test_effective_clusters_by_hand():
+    """Balanced clusters share a coefficient equally (G effective clusters); a dummy of one cluster's rows rests
+    mostly on that cluster: shares 0.2 and 3 × 1/90 of the squared weights 0.2 + 3/90 by hand."""
+    import statsmodels.api as sm
+
+    from eventstudy.regression import effective_clusters
+
+    rng = np.random.default_rng(3)
+    x = np.tile(rng.normal(size=8), 4)  # four clusters with the same design
+    g = np.repeat(np.arange(4), 8)
+    fit = sm.OLS(rng.normal(size=32), sm.add_constant(x)).fit()
+    np.testing.assert_allclose(effective_clusters(fit, g), [4.0, 4.0], rtol=1e-12)
+    # WLS: the weighted design; equal weights within each cluster's identical rows keep the balance
+    wls = sm.WLS(rng.normal(size=32), sm.add_constant(x), weights=np.tile(rng.uniform(1, 2, 8), 4)).fit()
+    np.testing.assert_allclose(effective_clusters(wls, g), [4.0, 4.0], rtol=1e-12)
+    dummy = np.r_[np.ones(5), np.zeros(30)]
+    g2 = np.r_[np.zeros(5), np.repeat([1, 2, 3], 10)].astype(int)
+    fit2 = sm.OLS(rng.normal(size=35), sm.add_constant(dummy)).fit()
+    shares = np.array([0.2, 1 / 90, 1 / 90, 1 / 90]) / (0.2 + 3 / 90)
+    np.testing.assert_allclose(effective_clusters(fit2, g2), [3.0, 1 / (shares**2).sum()], rtol=1e-12)
+
+
+def test_pooled_terms_on_few_event_dates_are_flagged(real_results):
+    """The interaction model's terms each rest on the few event dates of their direction: every one gets its
+    effective dates and a note; the HC3 fit of one event has neither."""
+    from eventstudy.regression import FEW_EFFECTIVE_CLUSTERS
+
+    got = real_results.regress("car ~ C(segment) * C(direction)").params.set_index("term")
+    eff = got["effective_clusters"]
+    assert eff.notna().all() and (eff >= 1).all() and (eff <= 33).all()
+    few = eff < FEW_EFFECTIVE_CLUSTERS
+    assert (got.loc[few, "term_note"].str.contains("unreliable")).all()
+    assert (got.loc[~few, "term_note"] == "").all()
+    # the main effect the interactions leave to the reference direction's dates: t = -22.7 from about 2 dates
+    main = got.loc["C(segment)[T.miners_ex_china]"]
+    assert abs(main["statistic"]) > 20 and main["effective_clusters"] < 2.5
+    assert "rests on about 2.0 of the 33 event dates" in main["term_note"]
+    simple = real_results.regress("car ~ C(segment)").params
+    assert simple["effective_clusters"].min() > FEW_EFFECTIVE_CLUSTERS and (simple["term_note"] == "").all()
+    head = real_results.regress("car ~ C(segment)", events=["jun27_deal_formalised"]).params
+    assert head["effective_clusters"].isna().all() and (head["term_note"] == "").all()
+
+
 # ------------------------------------------------------------------ (vi) one column vocabulary
 def test_mvrm_and_regression_tables_speak_one_vocabulary(real_mvrm, real_results):
     from eventstudy.analyse.regressions import REGRESSION_TABLE_COLUMNS

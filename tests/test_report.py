@@ -279,3 +279,15 @@ def test_cli_summary_prints_per_cent_with_the_unit_in_the_header(report_results,
     row = headline_rows(report_results)[0]
     assert row["caar"] in out and row["ci"] in out
     assert not re.search(r"\s-?0\.0\d{3}\s", out)  # no CAAR in decimals such as -0.0725
+
+
+def test_regression_appendix_flags_terms_on_few_event_dates(html, report_results):
+    """One table per regression, each term's effective event dates, and a flag with the note on those under 5."""
+    reg = report_results.analyses["regressions"]
+    section = html.split('<section id="appendix_regressions"')[1].split("</section>")[0]
+    fits = reg.drop_duplicates(["formula", "scope"])
+    assert [f'id="t-regressions-{k}"' in section for k in range(1, len(fits) + 2)] == [True] * len(fits) + [False]
+    notes = reg["term_note"].fillna("")
+    assert (notes != "").sum() == section.count('<td class="r flag" title="rests on about') > 0
+    for note in notes[notes != ""]:
+        assert f'title="{escape(note)}"' in section

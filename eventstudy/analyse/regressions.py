@@ -31,6 +31,8 @@ REGRESSION_TABLE_COLUMNS = [
     "pvalue",
     "ci_low",
     "ci_high",
+    "effective_clusters",
+    "term_note",
     "nobs",
     "r2",
     "cov_type",
