@@ -318,6 +318,10 @@ def robustness_from_results(
         # the clean-estimation mask sees every (kept) event of a security; the reported events are cut after
         p, abn = estimate(p, model, options, car_windows=car_windows)
         p, abn = subset_panel(p, rows), _subset_abnormal(abn, rows)
+        unusable = _unusable_reason(p, abn, model)
+        if unusable:
+            frames.append(_missing_rows(v.name, desc, keep, unusable))
+            continue
         run_kw = _accepted(run_tests, model=model, min_estimation=options.min_estimation)
         tests = (
             run_tests(p, abn, test_names, options.group_by, **run_kw)
@@ -330,6 +334,23 @@ def robustness_from_results(
 
 
 _OPTION_NAMES = {f.name for f in fields(StudyOptions)}
+
+
+def _unusable_reason(panel: Any, abn: Any, model: Any) -> str:
+    """Why a variant has no usable firm-event at all ("" when it has some): no benchmark returns for a model
+    that needs them, or else the outcome codes."""
+    if np.isin(abn.status, ("ok", "missing_event_window")).any():
+        return ""
+    from .models import uses_benchmark
+
+    if uses_benchmark(model) and not np.isfinite(panel.mret).any():
+        return f"not computed: the {model.name} model needs benchmark returns, and the securities have none"
+    codes = pd.Series(abn.status).value_counts()
+    return (
+        "not computed: no firm-event is usable under this variant ("
+        + ", ".join(f"{code} {n}" for code, n in codes.items())
+        + ")"
+    )
 
 
 def _options_of(results: Any) -> StudyOptions:

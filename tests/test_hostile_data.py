@@ -493,3 +493,18 @@ def test_max_abs_return_is_checked(study_dir: Path) -> None:
     (study_dir / "study.toml").write_text((study_dir / "study.toml").read_text() + 'max_abs_return = "big"\n')
     line = one_error_line(run("run", "study.toml", "--prices-dir", "prices", "--out", "out"))
     assert line.startswith("error: study.toml:study.max_abs_return: must be a positive number (got 'big')")
+
+
+def test_robustness_says_why_a_variant_that_needs_benchmarks_is_empty() -> None:
+    """Under constant_mean without benchmarks, the market-adjusted variant has nothing to estimate: its rows say
+    why instead of showing empty numbers; the variants that need no benchmark are computed."""
+    from eventstudy.robustness import robustness_from_results
+
+    res, _ = fit(universe=universe_frame().drop(columns=["benchmark"]), model="constant_mean")
+    rob = robustness_from_results(res)
+    adjusted = rob[rob["variant"] == "market_adjusted"]
+    assert len(adjusted) == 1 and adjusted["caar"].isna().all()
+    assert adjusted["note"].iloc[0] == (
+        "not computed: the market_adjusted model needs benchmark returns, and the securities have none"
+    )
+    assert rob.loc[rob["variant"] == "constant_mean", "caar"].notna().all()
