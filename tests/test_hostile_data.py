@@ -508,3 +508,31 @@ def test_robustness_says_why_a_variant_that_needs_benchmarks_is_empty() -> None:
         "not computed: the market_adjusted model needs benchmark returns, and the securities have none"
     )
     assert rob.loc[rob["variant"] == "constant_mean", "caar"].notna().all()
+
+
+def test_the_screen_of_quiet_columns_equals_the_full_screen(monkeypatch) -> None:
+    """Columns without a large move skip the per-ticker screen: drops, notes and messages are those of the full
+    screen of every column, on closes with gaps, off-session dates, a bad print, a unit jump and extreme moves."""
+    from eventstudy.data import sanity
+
+    rng = np.random.default_rng(7)
+    dates = pd.bdate_range("2024-01-01", periods=300).values.astype("datetime64[ns]")
+    sessions = np.delete(dates, [10, 11, 12])  # three dates off the sessions
+    close = 50 * np.exp(np.cumsum(rng.normal(0, 0.01, (300, 12)), axis=0))
+    close[rng.random(close.shape) < 0.05] = np.nan  # gaps
+    close[100, 1] *= 1000  # a bad print that reverses
+    close[200:, 2] /= 100  # a unit jump that stays
+    close[150:, 3] *= 1.6  # an extreme move
+    close[151:, 4] *= 0.55  # another, downwards
+    close[5:40, 5] = np.nan
+    close[:, 6] = np.nan  # no price at all
+    close[60:, 7] *= 1.35  # a large move under the bound
+    args = (dates, close, np.isfinite(close), sessions, [f"T{j}" for j in range(12)])
+    fast = screen_prices(*args, exchange="XNYS")
+    quiet = sanity._quiet_columns(close, np.isfinite(close) & (close > 0), sanity.MAX_ABS_RETURN)
+    assert quiet.tolist() == [True, False, False, False, False, True, True, True, True, True, True, True]
+    assert fast.notes["T1"]["bad_prints"] and fast.notes["T2"]["suspect_units"] and fast.notes["T3"]["extreme_returns"]
+    monkeypatch.setattr(sanity, "_quiet_columns", lambda close, present, bound: np.zeros(close.shape[1], dtype=bool))
+    full = screen_prices(*args, exchange="XNYS")
+    np.testing.assert_array_equal(fast.drop, full.drop)
+    assert fast.notes == full.notes and fast.messages == full.messages

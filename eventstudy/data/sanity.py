@@ -269,13 +269,14 @@ def screen_prices(
     on_session = np.isin(dates, sessions)
     notes: dict[str, dict[str, object]] = {}
     messages: list[str] = []
+    counts = np.count_nonzero(present, axis=0)
+    offs = np.count_nonzero(present & ~on_session[:, None], axis=0)
+    quiet = _quiet_columns(close, present, max_abs_return)
     for j in range(k):
         tk = str(tickers[j])
-        rows = np.flatnonzero(present[:, j])
-        px = close[rows, j]
         cells: dict[str, object] = dict.fromkeys(SANITY_COLUMNS, "")
-        n = rows.size
-        off = int(np.count_nonzero(~on_session[rows])) if n else 0
+        n = int(counts[j])
+        off = int(offs[j])
         share = off / n if n else 0.0
         cells["off_session_share"] = round(share, 6)
         if n and share > off_session_share and off >= 2:
@@ -283,6 +284,11 @@ def screen_prices(
                 f"{tk}: {off} of its {n} price dates ({share:.1%}) are not sessions of {exchange}; check that "
                 f"{exchange} is its exchange (a wrong exchange moves day 0 and drops those rows)"
             )
+        if quiet[j]:  # no move large enough for a bad print, a unit jump or an extreme return
+            notes[tk] = cells
+            continue
+        rows = np.flatnonzero(present[:, j])
+        px = close[rows, j]
         if n >= 2:
             step = np.log(px[1:] / px[:-1])  # step[i]: from row i to row i + 1
             bad = np.zeros(n, dtype=bool)
@@ -341,6 +347,29 @@ def screen_prices(
                     )
         notes[tk] = cells
     return PriceScreen(drop=drop, notes=notes, messages=tuple(messages))
+
+
+def _quiet_columns(close: np.ndarray, present: np.ndarray, max_abs_return: float) -> np.ndarray:
+    """``(K,)``: the columns whose every move from one present close to the next stays below each threshold of
+    :func:`screen_prices` (a bad print's spike, a unit or currency factor, an extreme return), with a margin: they
+    cannot be flagged, so the screen computes only their off-session share. The others are screened in full."""
+    d, k = close.shape
+    if d < 2 or k == 0:
+        return np.ones(k, dtype=bool)
+    bound = min(BAD_PRINT_LOG, _CANDIDATE_LOG, math.log1p(max_abs_return))
+    if max_abs_return < 1:
+        bound = min(bound, -math.log1p(-max_abs_return))
+    bound *= 1 - 1e-9
+    # the row of each column's previous present close (-1 before the first)
+    last = np.where(present, np.arange(d)[:, None], -1)
+    np.maximum.accumulate(last, axis=0, out=last)
+    prev = last[:-1]
+    at = present[1:] & (prev >= 0)
+    before = np.take_along_axis(close, np.maximum(prev, 0), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        move = np.abs(np.log(close[1:] / before))
+    loud = at & ~(move <= bound)
+    return ~loud.any(axis=0)
 
 
 def screen_series(
