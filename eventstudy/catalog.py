@@ -19,6 +19,7 @@ from .errors import ConfigError
 __all__ = [
     "OUTCOMES",
     "OUTPUT_COLUMNS",
+    "REGRESSION_PARAM_COLUMNS",
     "TEST_BASE_COLUMNS",
     "TestInfo",
     "TEST_CATALOG",
@@ -103,6 +104,19 @@ TEST_BASE_COLUMNS: tuple[str, ...] = (
     "distribution",
     "nobs",
     "notes",
+)
+
+#: the columns of a regression's coefficient table, one row per term (the cross-sectional regressions)
+REGRESSION_PARAM_COLUMNS: tuple[str, ...] = (
+    "term",
+    "coef",
+    "std_err",
+    "statistic",
+    "pvalue",
+    "ci_low",
+    "ci_high",
+    "effective_clusters",
+    "term_note",
 )
 
 #: a column of the test table that some tests report beside their statistic → what it holds; a test's row has a

@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .catalog import REGRESSION_PARAM_COLUMNS as _PARAM_COLUMNS
 from .config import Window, window_label
 from .display import Summary, SummaryMixin
 from .errors import ConfigError, located
@@ -1138,17 +1139,7 @@ def _default_pairs(
 
 # ============================================================================ cross-sectional regressions
 #: the columns of :meth:`RegressionResult.params`
-REGRESSION_PARAM_COLUMNS = [
-    "term",
-    "coef",
-    "std_err",
-    "statistic",
-    "pvalue",
-    "ci_low",
-    "ci_high",
-    "effective_clusters",
-    "term_note",
-]
+REGRESSION_PARAM_COLUMNS = list(_PARAM_COLUMNS)
 #: Below this many effective event dates (:func:`effective_clusters`) a term's clustered standard error gets a note
 FEW_EFFECTIVE_CLUSTERS = 5.0
 #: the ``cov_type`` of :func:`regress` that clusters by event date (any other is passed to statsmodels as it is)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..catalog import REGRESSION_PARAM_COLUMNS
 from .base import register_analysis
 
 if TYPE_CHECKING:
@@ -24,15 +25,7 @@ REGRESSION_TABLE_COLUMNS = [
     "formula",
     "scope",
     "window",
-    "term",
-    "coef",
-    "std_err",
-    "statistic",
-    "pvalue",
-    "ci_low",
-    "ci_high",
-    "effective_clusters",
-    "term_note",
+    *REGRESSION_PARAM_COLUMNS,
     "nobs",
     "r2",
     "cov_type",
