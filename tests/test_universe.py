@@ -330,3 +330,30 @@ def test_from_frame_names_rows_as_lines() -> None:
     frame.loc[1, "exchange"] = "NOPE"
     with pytest.raises(UniverseError, match=r"^<frame>:3:exchange: unknown exchange of SPY"):
         Universe.from_frame(frame)
+
+
+def test_benchmark_and_fallback_on_another_calendar_or_itself(tmp_path: Path) -> None:
+    """Each check of a benchmark or a fallback, word for word: itself, and an index on another calendar."""
+    rows = _rows()
+    rows[0]["benchmark"] = "000300.SS"
+    assert _error(_write(tmp_path / "a.csv", rows)) == (
+        "a.csv:2:benchmark: the benchmark 000300.SS trades on XSHG but MP on XNYS; the market model aligns returns "
+        "on the security's own sessions (got '000300.SS'); fix: use a benchmark listed on XNYS (or on an exchange "
+        "sharing its calendar)"
+    )
+    rows = [{**r, "benchmark_fallback": ""} for r in _rows()]
+    rows[1]["benchmark_fallback"] = "SPY"
+    assert _error(_write(tmp_path / "b.csv", rows)) == (
+        "b.csv:3:benchmark_fallback: SPY is its own fallback (got 'SPY'); fix: name another index, or leave it empty"
+    )
+    rows[1]["benchmark_fallback"] = "000300.SS"
+    assert _error(_write(tmp_path / "c.csv", rows)) == (
+        "c.csv:3:benchmark_fallback: the fallback 000300.SS trades on XSHG but SPY on XNYS; a missing session is "
+        "filled from the same session of the fallback (got '000300.SS'); fix: use an index listed on XNYS (or on an "
+        "exchange sharing its calendar)"
+    )
+    rows[1]["benchmark_fallback"] = "NOPE"
+    assert _error(_write(tmp_path / "d.csv", rows)) == (
+        "d.csv:3:benchmark_fallback: the fallback of SPY is not a ticker of the universe (got 'NOPE'); fix: add NOPE "
+        "as a row with group benchmark, or leave the cell empty"
+    )
