@@ -120,33 +120,38 @@ def _parse_date(text: str, where: str) -> date | None:
     return parsed
 
 
-def _check_fallback(rec: dict[str, Any], by_ticker: dict[str, dict[str, Any]], where: str) -> None:
-    """A ``benchmark_fallback`` must be another ticker of the universe on the same calendar."""
-    ticker, fallback = rec["ticker"], rec["benchmark_fallback"]
-    if not fallback:
+def _check_reference(
+    rec: dict[str, Any],
+    column: str,
+    by_ticker: dict[str, dict[str, Any]],
+    where: str,
+    *,
+    self_fix: str,
+    missing_fix: str,
+    why_same_calendar: str,
+    same_calendar_noun: str,
+) -> None:
+    """A security's ``benchmark`` or ``benchmark_fallback`` (``column``) must be another ticker of the universe on
+    the same calendar; an empty cell passes. ``self_fix``, ``missing_fix``, ``why_same_calendar`` and
+    ``same_calendar_noun`` word the errors for the column."""
+    role = "fallback" if column == "benchmark_fallback" else "benchmark"
+    ticker, ref = rec["ticker"], rec[column]
+    if not ref:
         return
-    if fallback == ticker:
+    if ref == ticker:
+        raise UniverseError(located(where, f"{ticker} is its own {role}", value=ref, fix=self_fix))
+    if ref not in by_ticker:
         raise UniverseError(
-            located(where, f"{ticker} is its own fallback", value=fallback, fix="name another index, or leave it empty")
+            located(where, f"the {role} of {ticker} is not a ticker of the universe", value=ref, fix=missing_fix)
         )
-    if fallback not in by_ticker:
-        raise UniverseError(
-            located(
-                where,
-                f"the fallback of {ticker} is not a ticker of the universe",
-                value=fallback,
-                fix=f"add {fallback} as a row with group {BENCHMARK_GROUP}, or leave the cell empty",
-            )
-        )
-    own, theirs = rec["exchange"], by_ticker[fallback]["exchange"]
+    own, theirs = rec["exchange"], by_ticker[ref]["exchange"]
     if own != theirs and calendar_of(own) != calendar_of(theirs):
         raise UniverseError(
             located(
                 where,
-                f"the fallback {fallback} trades on {theirs} but {ticker} on {own}; a missing session is filled "
-                "from the same session of the fallback",
-                value=fallback,
-                fix=f"use an index listed on {own} (or on an exchange sharing its calendar)",
+                f"the {role} {ref} trades on {theirs} but {ticker} on {own}; {why_same_calendar}",
+                value=ref,
+                fix=f"use {same_calendar_noun} listed on {own} (or on an exchange sharing its calendar)",
             )
         )
 
@@ -244,43 +249,34 @@ def _validate(cells: CsvCells) -> tuple[pd.DataFrame, dict[str, int]]:
 
     by_ticker = {rec["ticker"]: rec for rec in records}
     for rec in records:
-        _check_fallback(rec, by_ticker, f"{name}:{line_of[rec['ticker']]}:benchmark_fallback")
-        ticker, benchmark = rec["ticker"], rec["benchmark"]
-        line = line_of[ticker]
-        where = f"{name}:{line}:benchmark"
-        if not benchmark:
-            continue  # needed by the market model only: Universe.require_benchmarks, once the model is known
-        if benchmark == ticker:
-            raise UniverseError(
-                located(
-                    where,
-                    f"{ticker} is its own benchmark",
-                    value=benchmark,
-                    fix="leave the benchmark of a market index empty, or name another ticker",
-                )
-            )
-        if benchmark not in by_ticker:
-            close = difflib.get_close_matches(benchmark, list(by_ticker), n=1)
-            hint = f"did you mean {close[0]!r}? Otherwise " if close else ""
-            raise UniverseError(
-                located(
-                    where,
-                    f"the benchmark of {ticker} is not a ticker of the universe",
-                    value=benchmark,
-                    fix=f"{hint}add {benchmark} as a row with group {BENCHMARK_GROUP}",
-                )
-            )
-        own, theirs = rec["exchange"], by_ticker[benchmark]["exchange"]
-        if own != theirs and calendar_of(own) != calendar_of(theirs):
-            raise UniverseError(
-                located(
-                    where,
-                    f"the benchmark {benchmark} trades on {theirs} but {ticker} on {own}; the market model "
-                    "aligns returns on the security's own sessions",
-                    value=benchmark,
-                    fix=f"use a benchmark listed on {own} (or on an exchange sharing its calendar)",
-                )
-            )
+        line = line_of[rec["ticker"]]
+        fallback = rec["benchmark_fallback"]
+        _check_reference(
+            rec,
+            "benchmark_fallback",
+            by_ticker,
+            f"{name}:{line}:benchmark_fallback",
+            self_fix="name another index, or leave it empty",
+            missing_fix=f"add {fallback} as a row with group {BENCHMARK_GROUP}, or leave the cell empty",
+            why_same_calendar="a missing session is filled from the same session of the fallback",
+            same_calendar_noun="an index",
+        )
+        # an empty benchmark passes here: the market model alone needs one (Universe.require_benchmarks, once the
+        # model is known)
+        benchmark = rec["benchmark"]
+        missing = benchmark and benchmark not in by_ticker
+        close = difflib.get_close_matches(benchmark, list(by_ticker), n=1) if missing else []
+        hint = f"did you mean {close[0]!r}? Otherwise " if close else ""
+        _check_reference(
+            rec,
+            "benchmark",
+            by_ticker,
+            f"{name}:{line}:benchmark",
+            self_fix="leave the benchmark of a market index empty, or name another ticker",
+            missing_fix=f"{hint}add {benchmark} as a row with group {BENCHMARK_GROUP}",
+            why_same_calendar="the market model aligns returns on the security's own sessions",
+            same_calendar_noun="a benchmark",
+        )
 
     frame = pd.DataFrame.from_records(records, columns=list(UNIVERSE_COLUMNS))
     frame["benchmark"] = frame["benchmark"].mask(frame["benchmark"] == "")
