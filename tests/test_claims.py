@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.synthetic import market_prices, spy_universe
 from scipy import stats
 
 from eventstudy import calendars
@@ -26,17 +27,8 @@ JUMP_DAY = pd.Timestamp("2025-03-05")  # ev1: a date-only event on a session, so
 
 
 def _prices(jump: float, seed: int = 11) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    n = len(SESSIONS)
-    rm = rng.normal(0.0003, 0.01, n)
-    cols = {"SPY": 400 * np.cumprod(1 + rm)}
-    common = rng.normal(0, 0.006, n)  # a shared shock each day: the firms are cross-correlated
-    for i, tk in enumerate(TICKERS):
-        r = 0.0001 + (0.6 + 0.1 * i) * rm + common + rng.normal(0, 0.012, n)
-        r[SESSIONS.get_loc(JUMP_DAY)] += jump
-        r[0] = 0.0
-        cols[tk] = 10 * np.cumprod(1 + r)
-    return pd.DataFrame(cols, index=pd.DatetimeIndex(SESSIONS, name="date"))
+    # a shared shock each day: the firms are cross-correlated
+    return market_prices(SESSIONS, TICKERS, seed=seed, beta0=0.6, common_sd=0.006, jump=(JUMP_DAY, jump))
 
 
 def _events() -> pd.DataFrame:
@@ -58,17 +50,7 @@ def _events() -> pd.DataFrame:
 
 
 def _universe() -> pd.DataFrame:
-    n = len(TICKERS)
-    return pd.DataFrame(
-        {
-            "ticker": [*TICKERS, "SPY"],
-            "name": [*TICKERS, "S&P 500"],
-            "group": ["miners"] * 5 + ["magnets"] * 2 + ["benchmark"],
-            "exchange": ["XNYS"] * (n + 1),
-            "currency": ["USD"] * (n + 1),
-            "benchmark": ["SPY"] * n + [""],
-        }
-    )
+    return spy_universe(TICKERS, ["miners"] * 5 + ["magnets"] * 2)
 
 
 def _fit(jump: float, **options):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -19,6 +18,7 @@ pytest.importorskip("pyarrow")
 
 import cloudpickle
 from distributed import Client, LocalCluster
+from helpers.synthetic import market_prices, spy_universe
 
 from eventstudy import calendars
 from eventstudy.backends.dask import DaskBackend
@@ -32,17 +32,9 @@ TICKERS = [f"F{i}" for i in range(7)]
 
 
 def _prices(seed: int = 11) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    n = len(SESSIONS)
-    rm = rng.normal(0.0003, 0.01, n)
-    cols = {"SPY": 400 * np.cumprod(1 + rm)}
-    common = rng.normal(0, 0.006, n)
-    for i, tk in enumerate(TICKERS):
-        r = 0.0001 + (0.6 + 0.1 * i) * rm + common + rng.normal(0, 0.012, n)
-        r[SESSIONS.get_loc(pd.Timestamp("2025-03-05"))] += 0.05
-        r[0] = 0.0
-        cols[tk] = 10 * np.cumprod(1 + r)
-    return pd.DataFrame(cols, index=pd.DatetimeIndex(SESSIONS, name="date"))
+    return market_prices(
+        SESSIONS, TICKERS, seed=seed, beta0=0.6, common_sd=0.006, jump=(pd.Timestamp("2025-03-05"), 0.05)
+    )
 
 
 def _study() -> EventStudy:
@@ -55,17 +47,7 @@ def _study() -> EventStudy:
             "headline": ["true", "false", "true"],
         }
     )
-    n = len(TICKERS)
-    universe = pd.DataFrame(
-        {
-            "ticker": [*TICKERS, "SPY"],
-            "name": [*TICKERS, "S&P 500"],
-            "group": ["miners"] * 5 + ["magnets"] * 2 + ["benchmark"],
-            "exchange": ["XNYS"] * (n + 1),
-            "currency": ["USD"] * (n + 1),
-            "benchmark": ["SPY"] * n + [""],
-        }
-    )
+    universe = spy_universe(TICKERS, ["miners"] * 5 + ["magnets"] * 2)
     confounders = pd.DataFrame({"ticker": ["F1"], "date": [pd.Timestamp("2025-03-06")], "note": ["F1's own news"]})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)

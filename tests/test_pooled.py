@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.synthetic import market_prices, spy_universe
 from scipy import stats
 
 from eventstudy import calendars
@@ -23,15 +24,7 @@ TICKERS = [f"F{i}" for i in range(6)]
 
 
 def _prices(seed: int = 5) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    n = len(SESSIONS)
-    rm = rng.normal(0.0003, 0.01, n)
-    cols = {"SPY": 400 * np.cumprod(1 + rm)}
-    for i, tk in enumerate(TICKERS):
-        r = 0.0001 + (0.7 + 0.1 * i) * rm + rng.normal(0, 0.012, n)
-        r[0] = 0.0
-        cols[tk] = 10 * np.cumprod(1 + r)
-    return pd.DataFrame(cols, index=pd.DatetimeIndex(SESSIONS, name="date"))
+    return market_prices(SESSIONS, TICKERS, seed=seed, beta0=0.7)
 
 
 def _study(directions: tuple[str, str, str] = ("escalation", "escalation", "escalation")) -> EventStudy:
@@ -46,16 +39,7 @@ def _study(directions: tuple[str, str, str] = ("escalation", "escalation", "esca
             "headline": ["true", "false", "false"],
         }
     )
-    universe = pd.DataFrame(
-        {
-            "ticker": [*TICKERS, "SPY"],
-            "name": [*TICKERS, "S&P 500"],
-            "group": ["miners"] * len(TICKERS) + ["benchmark"],
-            "exchange": ["XNYS"] * (len(TICKERS) + 1),
-            "currency": ["USD"] * (len(TICKERS) + 1),
-            "benchmark": ["SPY"] * len(TICKERS) + [""],
-        }
-    )
+    universe = spy_universe(TICKERS, ["miners"] * len(TICKERS))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         return EventStudy(
